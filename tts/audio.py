@@ -1,0 +1,162 @@
+"""The one mel-spectrogram definition shared by Tacotron 2, every vocoder and the trainers.
+
+It is NVIDIA's `TacotronSTFT`: 22050 Hz audio scaled to [-1, 1] (int16 / 32768), a centred
+reflect-padded STFT with a periodic Hann window (n_fft 1024, hop 256, win 1024), the STFT
+*magnitude* (not power) projected on 80 Slaney-normalised mel filters from 0 to 8000 Hz, and
+the natural log of that clamped at 1e-5 (so silence is ln(1e-5) = -11.5129).
+
+Every checkpoint the project writes stores an `AudioSettings`; two models whose settings differ
+refuse to be chained (`AudioSettings.check_compatible`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import librosa
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    """Audio and mel-spectrogram parameters (NVIDIA Tacotron 2 / WaveGlow defaults)."""
+
+    sampling_rate: int = 22050
+    filter_length: int = 1024  # n_fft
+    hop_length: int = 256
+    win_length: int = 1024
+    n_mel_channels: int = 80
+    mel_fmin: float = 0.0
+    mel_fmax: float = 8000.0
+    max_wav_value: float = 32768.0
+    log_clamp: float = 1e-5
+
+    @property
+    def silence_level(self) -> float:
+        """The log-mel value of digital silence (the clamp floor)."""
+        return math.log(self.log_clamp)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any] | None) -> "AudioSettings":
+        """Build from a stored dict; unknown keys are an error so typos do not pass silently."""
+        if values is None:
+            return cls()
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown audio settings: {sorted(unknown)}")
+        return cls(**dict(values))
+
+    def differences(self, other: "AudioSettings") -> list[str]:
+        """Human-readable list of fields that differ between two settings."""
+        return [
+            f"{f.name}: {getattr(self, f.name)} vs {getattr(other, f.name)}"
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != getattr(other, f.name)
+        ]
+
+    def check_compatible(self, other: "AudioSettings", what: str = "models") -> None:
+        """Raise a clear error if a mel predictor and a vocoder use different mel definitions."""
+        diff = self.differences(other)
+        if diff:
+            raise ValueError(
+                f"cannot chain {what}: their mel settings differ ({'; '.join(diff)}). "
+                "A vocoder must be trained on the same mel definition as the mel predictor."
+            )
+
+
+DEFAULT_AUDIO = AudioSettings()
+
+
+@functools.lru_cache(maxsize=8)
+def _mel_basis_numpy(settings: AudioSettings) -> np.ndarray:
+    return librosa.filters.mel(
+        sr=settings.sampling_rate,
+        n_fft=settings.filter_length,
+        n_mels=settings.n_mel_channels,
+        fmin=settings.mel_fmin,
+        fmax=settings.mel_fmax,
+    ).astype(np.float32)
+
+
+def mel_basis(settings: AudioSettings = DEFAULT_AUDIO, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Slaney-normalised mel filter bank [n_mels, n_fft // 2 + 1] (librosa's defaults, as NVIDIA uses)."""
+    return torch.from_numpy(_mel_basis_numpy(settings)).to(device=device, dtype=dtype)
+
+
+def stft(audio: torch.Tensor, settings: AudioSettings = DEFAULT_AUDIO) -> torch.Tensor:
+    """Complex STFT [B, n_fft // 2 + 1, frames] of audio [B, N]; frames = 1 + N // hop."""
+    window = torch.hann_window(settings.win_length, periodic=True, device=audio.device, dtype=audio.dtype)
+    return torch.stft(
+        audio,
+        n_fft=settings.filter_length,
+        hop_length=settings.hop_length,
+        win_length=settings.win_length,
+        window=window,
+        center=True,
+        pad_mode="reflect",
+        return_complex=True,
+    )
+
+
+def istft(spec: torch.Tensor, settings: AudioSettings = DEFAULT_AUDIO, length: int | None = None) -> torch.Tensor:
+    """Inverse of `stft` (overlap-add with the same window); [B, F, frames] complex -> [B, N]."""
+    window = torch.hann_window(settings.win_length, periodic=True, device=spec.device, dtype=spec.real.dtype)
+    return torch.istft(
+        spec,
+        n_fft=settings.filter_length,
+        hop_length=settings.hop_length,
+        win_length=settings.win_length,
+        window=window,
+        center=True,
+        length=length,
+    )
+
+
+def dynamic_range_compression(x: torch.Tensor, settings: AudioSettings = DEFAULT_AUDIO) -> torch.Tensor:
+    return torch.log(torch.clamp(x, min=settings.log_clamp))
+
+
+def dynamic_range_decompression(x: torch.Tensor) -> torch.Tensor:
+    return torch.exp(x)
+
+
+def mel_spectrogram(audio: torch.Tensor, settings: AudioSettings = DEFAULT_AUDIO) -> torch.Tensor:
+    """Log-magnitude mel spectrogram: audio [N] or [B, N] in [-1, 1] -> [80, frames] or [B, 80, frames]."""
+    if not torch.is_tensor(audio):
+        audio = torch.as_tensor(np.asarray(audio))
+    if audio.dim() not in (1, 2):
+        raise ValueError(f"audio must be [N] or [B, N], got shape {tuple(audio.shape)}")
+    if audio.shape[-1] == 0:
+        raise ValueError("audio is empty")
+    squeeze = audio.dim() == 1
+    audio = audio.float()
+    if squeeze:
+        audio = audio[None]
+    magnitude = stft(audio, settings).abs()  # [B, n_fft/2+1, frames]
+    mel = torch.matmul(mel_basis(settings, audio.device), magnitude)  # [B, n_mels, frames]
+    mel = dynamic_range_compression(mel, settings)
+    return mel[0] if squeeze else mel
+
+
+def n_frames(n_samples: int, settings: AudioSettings = DEFAULT_AUDIO) -> int:
+    """Number of mel frames `mel_spectrogram` gives for `n_samples` samples."""
+    return 1 + n_samples // settings.hop_length
+
+
+def load_wav(path: str, settings: AudioSettings = DEFAULT_AUDIO) -> torch.Tensor:
+    """Read an audio file as float32 mono in [-1, 1] at `settings.sampling_rate` (resampling if needed)."""
+    import soundfile
+
+    data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    data = data.mean(axis=1)
+    if rate != settings.sampling_rate:
+        data = librosa.resample(data, orig_sr=rate, target_sr=settings.sampling_rate)
+    return torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32))

@@ -1,0 +1,99 @@
+"""The common vocoder interface and the registry of vocoders by name.
+
+Every vocoder turns a log-mel spectrogram [B, n_mels, T] (the definition in `tts.audio`) into
+float32 audio [B, T * hop] clipped to [-1, 1]. New vocoders (WaveRNN, FloWaveNet, ...) subclass
+`Vocoder` and call `register_vocoder` with a name and a loader, and the pipeline, CLI and web app
+list them without further changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from tts.audio import DEFAULT_AUDIO, AudioSettings
+
+
+class Vocoder(nn.Module):
+    """Base class: mel [B, n_mels, T] -> audio [B, T * hop_length], float32 in [-1, 1]."""
+
+    #: registry name, e.g. "waveglow"
+    name: str = "vocoder"
+    #: True when the vocoder needs trained weights (Griffin-Lim does not)
+    needs_weights: bool = True
+
+    def __init__(self, audio: AudioSettings = DEFAULT_AUDIO):
+        super().__init__()
+        self.audio = audio
+
+    @property
+    def sample_rate(self) -> int:
+        return self.audio.sampling_rate
+
+    def check_mel_settings(self, mel_settings: AudioSettings) -> None:
+        """Refuse mels made with another definition than the one this vocoder was trained on."""
+        mel_settings.check_compatible(self.audio, what=f"this mel predictor and the {self.name} vocoder")
+
+    def synthesize(self, mel: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Vocoder-specific synthesis, unclipped. Subclasses implement this."""
+        raise NotImplementedError
+
+    def forward(self, mel: torch.Tensor, **kwargs) -> torch.Tensor:
+        """mel [B, n_mels, T] (or [n_mels, T]) -> float32 audio [B, T * hop] clipped to [-1, 1]."""
+        if mel.dim() == 2:
+            mel = mel[None]
+        if mel.dim() != 3 or mel.shape[1] != self.audio.n_mel_channels:
+            raise ValueError(
+                f"{self.name}: expected a mel of shape [B, {self.audio.n_mel_channels}, T], got {tuple(mel.shape)}"
+            )
+        with torch.inference_mode():
+            audio = self.synthesize(mel, **kwargs)
+        # clip, never wrap around: NVIDIA's inference.py casts to int16 without clipping
+        return audio.float().clamp_(-1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class VocoderEntry:
+    """How to build a vocoder by name: `load(path | None, **kwargs) -> Vocoder`."""
+
+    name: str
+    load: Callable[..., Vocoder]
+    needs_weights: bool
+    description: str
+
+
+class VocoderRegistry:
+    """Vocoders by name. One instance (`VOCODERS`) is filled when `vocoder` is imported."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, VocoderEntry] = {}
+
+    def register(self, name: str, load: Callable[..., Vocoder], *, needs_weights: bool, description: str) -> None:
+        if name in self._entries:
+            raise ValueError(f"vocoder {name!r} is already registered")
+        self._entries[name] = VocoderEntry(name, load, needs_weights, description)
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def get(self, name: str) -> VocoderEntry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise ValueError(f"unknown vocoder {name!r}; available: {', '.join(self.names())}") from None
+
+    def load(self, name: str, path: str | Path | None = None, **kwargs) -> Vocoder:
+        entry = self.get(name)
+        if entry.needs_weights and path is None:
+            raise ValueError(f"the {name} vocoder needs a checkpoint file")
+        return entry.load(path, **kwargs)
+
+
+VOCODERS = VocoderRegistry()
+
+
+def register_vocoder(name: str, load: Callable[..., Vocoder], *, needs_weights: bool = True, description: str = "") -> None:
+    VOCODERS.register(name, load, needs_weights=needs_weights, description=description)
