@@ -1,0 +1,345 @@
+"""Generic training machinery shared by the Tacotron 2 and WaveGlow trainers.
+
+Everything here is model-agnostic: YAML configs, precision contexts, learning-rate schedules,
+RNG capture/restore (for loss curves that continue *exactly* after a resume), a run directory
+with rotating checkpoints and a `latest` pointer, a jsonl loss log, and torch.distributed setup
+(`torchrun` sets WORLD_SIZE/RANK/LOCAL_RANK/MASTER_ADDR/MASTER_PORT; gloo on CPU, nccl on CUDA).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import random
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import yaml
+
+from tts.serialization import CheckpointError, read_checkpoint
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+# --------------------------------------------------------------------------- config
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file not found: {path}")
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a training config must be a YAML mapping, got {type(data).__name__}")
+    return data
+
+
+def merge_config(defaults: Mapping[str, Any], overrides: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
+    """Recursively overlay `overrides` on `defaults`; unknown keys are an error (typos must not pass silently).
+
+    A default of `None` accepts anything (free-form sub-sections such as a model config).
+    """
+    out = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in defaults.items()}
+    for key, value in overrides.items():
+        if key not in defaults:
+            raise ValueError(f"unknown {where} key {key!r}; known: {', '.join(sorted(defaults))}")
+        default = defaults[key]
+        if isinstance(default, Mapping) and default and value is not None:
+            if not isinstance(value, Mapping):
+                raise ValueError(f"{where}.{key} must be a mapping, got {value!r}")
+            out[key] = merge_config(default, value, f"{where}.{key}")
+        else:
+            out[key] = value
+    return out
+
+
+def dump_yaml(data: Mapping[str, Any], path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(dict(data), sort_keys=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+# --------------------------------------------------------------------------- devices and precision
+
+
+def resolve_device(name: str | None, local_rank: int = 0) -> torch.device:
+    if name in (None, "auto"):
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", local_rank)
+    return device
+
+
+def check_precision(precision: str, device: torch.device) -> None:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "fp16" and device.type != "cuda":
+        raise ValueError("fp16 training needs CUDA; use bf16 (autocast) or fp32 on CPU")
+
+
+def autocast(precision: str, device: torch.device):
+    """Autocast context for the forward pass: bf16 on CPU or CUDA, fp16 on CUDA, nothing for fp32."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def make_grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler | None:
+    """fp16 needs loss scaling; bf16 has fp32's exponent range and does not."""
+    if precision == "fp16":
+        return torch.amp.GradScaler(device.type)
+    return None
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+@dataclass
+class ExponentialDecay:
+    """Learning-rate factor: 1 until `start`, then halves every `half_life` steps, never below `final_factor`.
+
+    Tacotron 2's paper schedule (1e-3 decaying exponentially towards 1e-5 after 50k steps) is
+    `start=50000, final_factor=0.01`. A plain object (not a closure) so LambdaLR can checkpoint it.
+    """
+
+    start: int = 0
+    half_life: float = 0.0  # 0 = no decay
+    final_factor: float = 1.0
+
+    def __call__(self, step: int) -> float:
+        if self.half_life <= 0 or step < self.start:
+            return 1.0
+        return max(self.final_factor, 0.5 ** ((step - self.start) / self.half_life))
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, decay: ExponentialDecay) -> torch.optim.lr_scheduler.LambdaLR:
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, decay)
+
+
+# --------------------------------------------------------------------------- RNG state
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def rng_state() -> dict[str, Any]:
+    """All global RNG states as plain tensors/lists (loadable with `weights_only=True`)."""
+    np_kind, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
+    py_version, py_state, py_gauss = random.getstate()
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": {"kind": np_kind, "keys": torch.from_numpy(np_keys.astype(np.int64)), "pos": int(np_pos),
+                  "has_gauss": int(np_has_gauss), "gauss": float(np_gauss)},
+        "python": {"version": py_version, "state": list(py_state), "gauss": py_gauss},
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: Mapping[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    p = state["python"]
+    random.setstate((p["version"], tuple(p["state"]), p["gauss"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+# --------------------------------------------------------------------------- distributed
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def init_distributed(device_type: str) -> DistInfo:
+    """Join the process group described by torchrun's env vars when WORLD_SIZE > 1 (else single process)."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return DistInfo()
+    rank = int(os.environ["RANK"])
+    local_rank = int(os.environ.get("LOCAL_RANK", rank))
+    if not dist.is_initialized():
+        backend = "nccl" if device_type == "cuda" else "gloo"
+        if device_type == "cuda":
+            torch.cuda.set_device(local_rank)
+        dist.init_process_group(backend=backend, init_method="env://", rank=rank, world_size=world_size)
+    return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank)
+
+
+def cleanup_distributed(info: DistInfo) -> None:
+    if info.enabled and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def barrier(info: DistInfo) -> None:
+    if info.enabled:
+        dist.barrier()
+
+
+def all_reduce_mean(values: dict[str, float], info: DistInfo, device: torch.device) -> dict[str, float]:
+    """Average scalar logs over ranks (for the log line only; gradients are averaged by DDP)."""
+    if not info.enabled or not values:
+        return values
+    keys = sorted(values)
+    t = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    t /= info.world_size
+    return dict(zip(keys, t.tolist()))
+
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    """The plain module inside DistributedDataParallel (checkpoints never carry `module.` prefixes)."""
+    return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
+
+
+# --------------------------------------------------------------------------- run directory
+
+
+_STEP_RE = re.compile(r"_step(\d+)\.pt$")
+
+
+class RunDirectory:
+    """A training run's folder: `checkpoints/<prefix>_stepNNNNNNN.pt` (+ `.yaml` config beside each),
+    a `latest` text file naming the newest checkpoint, `train_log.jsonl`, `config.yaml`, `plots/`."""
+
+    def __init__(self, root: str | Path, prefix: str, keep_last: int = 5):
+        if keep_last < 1:
+            raise ValueError(f"keep_last must be >= 1, got {keep_last}")
+        self.root = Path(root)
+        self.prefix = prefix
+        self.keep_last = keep_last
+        self.checkpoints = self.root / "checkpoints"
+        self.plots = self.root / "plots"
+        self.log_path = self.root / "train_log.jsonl"
+
+    def make(self) -> None:
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        self.plots.mkdir(parents=True, exist_ok=True)
+
+    def checkpoint_path(self, step: int) -> Path:
+        return self.checkpoints / f"{self.prefix}_step{step:07d}.pt"
+
+    def list_checkpoints(self) -> list[Path]:
+        found = [(int(m.group(1)), p) for p in self.checkpoints.glob(f"{self.prefix}_step*.pt")
+                 if (m := _STEP_RE.search(p.name))]
+        return [p for _, p in sorted(found)]
+
+    def latest(self) -> Path | None:
+        """The checkpoint named in `latest`, falling back to the highest step present."""
+        pointer = self.root / "latest"
+        if pointer.is_file():
+            path = self.root / pointer.read_text(encoding="utf-8").strip()
+            if path.is_file():
+                return path
+        found = self.list_checkpoints()
+        return found[-1] if found else None
+
+    def after_save(self, path: Path, config: Mapping[str, Any]) -> None:
+        """Write the config beside the checkpoint, move the `latest` pointer, delete old checkpoints."""
+        dump_yaml(config, path.with_suffix(".yaml"))
+        pointer = self.root / "latest"
+        tmp = pointer.with_name("latest.tmp")
+        tmp.write_text(str(path.relative_to(self.root)) + "\n", encoding="utf-8")
+        tmp.replace(pointer)
+        for old in self.list_checkpoints()[: -self.keep_last]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".yaml").unlink(missing_ok=True)
+
+    def log(self, record: Mapping[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(dict(record), sort_keys=False) + "\n")
+
+
+def resolve_resume(resume: str | None, run: RunDirectory) -> Path | None:
+    """`--resume auto` = the run directory's latest checkpoint if any (else start fresh); a path = that file."""
+    if resume in (None, "", "none"):
+        return None
+    if resume == "auto":
+        return run.latest()
+    path = Path(resume)
+    if not path.is_file():
+        raise CheckpointError(f"--resume: checkpoint not found: {path}")
+    return path
+
+
+def read_training_checkpoint(path: Path, model_name: str) -> dict[str, Any]:
+    ckpt = read_checkpoint(path)
+    if not isinstance(ckpt, Mapping) or ckpt.get("model") != model_name:
+        raise CheckpointError(f"{path}: not a {model_name} training checkpoint of this project")
+    extra = ckpt.get("extra", {})
+    missing = [k for k in ("step", "optimizer", "scheduler", "rng", "sampler") if k not in extra]
+    if missing:
+        raise CheckpointError(f"{path}: cannot resume, the checkpoint lacks training state {missing} "
+                              "(use --warm-start for weights-only checkpoints)")
+    return ckpt
+
+
+# --------------------------------------------------------------------------- progress / timing
+
+
+class StepTimer:
+    """Exponential moving average of seconds per step (the first steps are slow: allocator warm-up)."""
+
+    def __init__(self, smoothing: float = 0.1):
+        self.smoothing = smoothing
+        self.seconds_per_step: float | None = None
+        self._last = time.perf_counter()
+
+    def tick(self) -> float:
+        now = time.perf_counter()
+        dt, self._last = now - self._last, now
+        if self.seconds_per_step is None:
+            self.seconds_per_step = dt
+        else:
+            self.seconds_per_step += self.smoothing * (dt - self.seconds_per_step)
+        return dt
+
+    def reset(self) -> None:
+        self._last = time.perf_counter()
+
+
+def grad_norm_is_finite(norm: torch.Tensor) -> bool:
+    return bool(torch.isfinite(norm).item())
+
+
+def cycle_epochs(sampler, start_epoch: int, start_batch: int) -> Iterator[tuple[int, int]]:
+    """Yield (epoch, batch index within the epoch) forever, starting mid-epoch after a resume."""
+    epoch, batch = start_epoch, start_batch
+    while True:
+        yield epoch, batch
+        epoch += 1
+        batch = 0
+
+
+def is_finite(x: float) -> bool:
+    return math.isfinite(x)
