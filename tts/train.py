@@ -19,7 +19,6 @@ model leans on it only while learning to align.
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 import sys
 import warnings
@@ -160,26 +159,25 @@ def build_model(cfg: Mapping[str, Any]):
 
     audio = AudioSettings.from_dict(cfg["audio"])
     model = Tacotron2(Tacotron2Config.from_dict(cfg["model"]), audio)
-    model.text_settings = {"frontend": "frontend.text_to_sequence", "normalize": True}
+    model.text_settings = {"frontend": "frontend.text_to_sequence", "normalize": True, "symbols": "nvidia-148"}
     return model
 
 
 class TrainingData:
     """Corpus -> filtered clips -> cached mels -> train / validation datasets."""
 
-    def __init__(self, cfg: Mapping[str, Any], run_dir: Path, audio: AudioSettings, is_main: bool,
-                 dist_info: tu.DistInfo):
+    def __init__(self, cfg: Mapping[str, Any], run_dir: Path, audio: AudioSettings, dist_info: tu.DistInfo):
         d = cfg["data"]
         if not d["corpus"]:
             raise ValueError("data.corpus is not set in the config")
         items = read_corpus(d["corpus"])
         if not items:
             raise ValueError(f"corpus {d['corpus']} has no clips")
-        val_ids = set(load_or_make_split(run_dir, [u.id for u in items], d["val_size"], cfg["train"]["seed"])) \
-            if is_main else None
+        ids, seed = [u.id for u in items], cfg["train"]["seed"]
+        if dist_info.is_main:  # rank 0 chooses (or finds) the split; the others read what it stored
+            load_or_make_split(run_dir, ids, d["val_size"], seed)
         tu.barrier(dist_info)
-        if val_ids is None:  # other ranks read the split rank 0 wrote
-            val_ids = set(load_or_make_split(run_dir, [u.id for u in items], d["val_size"], cfg["train"]["seed"]))
+        val_ids = set(load_or_make_split(run_dir, ids, d["val_size"], seed))
         missing = [u for u in items if not u.wav.is_file()]
         if missing:
             raise ValueError(f"{len(missing)} audio files are missing, e.g. {missing[0].wav}")
@@ -189,7 +187,7 @@ class TrainingData:
         items, sequences, dropped = encode_texts(items, d["max_chars"])
         self.dropped = {"too_many_frames": len(too_long), **dropped}
         self.cache = MelCache(d["cache_dir"], audio)
-        if is_main:
+        if dist_info.is_main:
             precompute(self.cache, items, d["precompute_workers"])
         tu.barrier(dist_info)
         train = [(u, s) for u, s in zip(items, sequences) if u.id not in val_ids]
@@ -203,22 +201,21 @@ class TrainingData:
 
 
 def make_optimizer(model: torch.nn.Module, o: Mapping[str, Any]):
-    optimizer = torch.optim.Adam(model.parameters(), lr=o["lr"], betas=tuple(o["betas"]), eps=o["eps"],
-                                 weight_decay=o["weight_decay"])
-    schedule = tu.ExponentialDecay(start=o["decay_start"], half_life=o["decay_half_life"],
-                                   final_factor=o["final_lr"] / o["lr"])
+    lr = float(o["lr"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=tuple(float(b) for b in o["betas"]),
+                                 eps=float(o["eps"]), weight_decay=float(o["weight_decay"]))
+    schedule = tu.ExponentialDecay(start=int(o["decay_start"]), half_life=float(o["decay_half_life"]),
+                                   final_factor=float(o["final_lr"]) / lr)
     return optimizer, tu.make_scheduler(optimizer, schedule)
 
 
 def warm_start(model: torch.nn.Module, path: str | Path) -> list[str]:
-    """Initialise from another Tacotron 2 checkpoint (any NVIDIA layout or ours): matching tensors are
-    copied; the embedding (and anything else whose shape differs) keeps its fresh initialisation.
+    """Initialise from another Tacotron 2 checkpoint (any NVIDIA layout or ours) of the same
+    architecture; the symbol embedding keeps its fresh initialisation when the symbol count differs.
     Returns the names that were not copied."""
     from tts.checkpoint import warm_start_state_dict
 
-    state, skipped = warm_start_state_dict(path, model)
-    model.load_state_dict(state)
-    return skipped
+    return warm_start_state_dict(model, path)
 
 
 # --------------------------------------------------------------------------- validation
@@ -314,34 +311,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_dir = Path(args.run_dir or t["run_dir"] or Path("runs") / Path(args.config).stem)
     if t["num_threads"]:
         torch.set_num_threads(int(t["num_threads"]))
-
-    device_type = tu.resolve_device(t["device"]).type
-    dist_info = tu.init_distributed(device_type)
+    dist_info = tu.init_distributed(tu.resolve_device(t["device"]).type)
     device = tu.resolve_device(t["device"], dist_info.local_rank)
     tu.check_precision(t["precision"], device)
     run = tu.RunDirectory(run_dir, "tacotron2", t["keep_last"])
     if dist_info.is_main:
         run.make()
     try:
-        audio = AudioSettings.from_dict(cfg["audio"])
-        data = TrainingData(cfg, run_dir, audio, dist_info.is_main, dist_info)
-        if args.precompute_only:
-            return 0
-        return train(cfg, args, run, data, device, dist_info)
+        data = TrainingData(cfg, run_dir, AudioSettings.from_dict(cfg["audio"]), dist_info)
+        if not args.precompute_only:
+            train(cfg, args, run, data, device, dist_info)
     finally:
         tu.cleanup_distributed(dist_info)
+    return 0
 
 
 def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, data: TrainingData,
-          device: torch.device, dist_info: tu.DistInfo) -> int:
+          device: torch.device, dist_info: tu.DistInfo) -> tu.Trainer:
     from tqdm import tqdm
 
-    t, o, ga = cfg["train"], cfg["optimizer"], cfg["loss"]["guided_attention"]
+    from tts.checkpoint import save_tacotron2
+
+    t, ga = cfg["train"], cfg["loss"]["guided_attention"]
     tu.seed_everything(t["seed"])  # identical initial weights on every rank
     model = build_model(cfg).to(device)
     r = model.config.n_frames_per_step
-    optimizer, scheduler = make_optimizer(model, o)
-    scaler = tu.make_grad_scaler(t["precision"], device)
+    optimizer, scheduler = make_optimizer(model, cfg["optimizer"])
     sampler = BucketBatchSampler(data.train.mel_lengths, cfg["data"]["batch_size"], seed=t["seed"],
                                  bucket_batches=cfg["data"]["bucket_batches"], drop_last=True,
                                  rank=dist_info.rank, world_size=dist_info.world_size)
@@ -352,135 +347,42 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     val_loader = DataLoader(data.val, batch_size=cfg["data"]["batch_size"], shuffle=False, collate_fn=collate) \
         if len(data.val) else None
 
-    step, epoch, batch_in_epoch = 0, 0, 0
+    def ga_weight(step: int) -> float:
+        return decay(float(ga["weight"]), step, int(ga["decay_start"]), float(ga["half_life"]))
+
+    def loss_fn(train_model: torch.nn.Module, batch: TextMelBatch, step: int) -> dict[str, torch.Tensor]:
+        out = train_model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
+        losses = tacotron2_loss(out, batch, r, ga_weight=ga_weight(step), ga_sigma=float(ga["sigma"]),
+                                gate_pos_weight=cfg["loss"]["gate_pos_weight"])
+        losses["ga_weight"] = torch.tensor(ga_weight(step))
+        return losses
+
+    def validate_fn(step: int) -> dict[str, Any]:
+        return validate(model, val_loader, cfg, step, device, run, ga_weight(step))
+
+    trainer = tu.Trainer(name="tacotron2", model=model, optimizer=optimizer, scheduler=scheduler, loader=loader,
+                         sampler=sampler, run=run, cfg=cfg, device=device, dist_info=dist_info, loss_fn=loss_fn,
+                         save_fn=save_tacotron2, validate_fn=validate_fn if val_loader is not None else None)
     resume_path = tu.resolve_resume(args.resume, run)
     if resume_path is not None:
-        ckpt = tu.read_training_checkpoint(resume_path, "tacotron2")
-        if ckpt["config"] != model.config.to_dict():
-            raise ValueError(f"{resume_path}: model config differs from the one in {args.config}; "
-                             "start a new run directory (or use --warm-start)")
-        model.load_state_dict(ckpt["state_dict"])
-        extra = ckpt["extra"]
-        optimizer.load_state_dict(extra["optimizer"])
-        scheduler.load_state_dict(extra["scheduler"])
-        if scaler is not None and extra.get("scaler"):
-            scaler.load_state_dict(extra["scaler"])
-        step = extra["step"]
-        epoch, batch_in_epoch = extra["sampler"]["epoch"], extra["sampler"]["batch"]
-        rng = extra["rng"]
-        if len(rng) == dist_info.world_size:
-            tu.set_rng_state(rng[dist_info.rank])
-        else:  # world size changed: the run goes on, but not bit-identically
-            tu.seed_everything(t["seed"] + 1000 * dist_info.rank + step)
+        trainer.resume(resume_path)
         if dist_info.is_main:
-            tqdm.write(f"resumed from {resume_path} at step {step} (epoch {epoch}, batch {batch_in_epoch})")
+            tqdm.write(f"resumed from {resume_path} at step {trainer.step} "
+                       f"(epoch {trainer.epoch}, batch {trainer.batch_in_epoch})")
     else:
         if args.warm_start:
             skipped = warm_start(model, args.warm_start)
             if dist_info.is_main:
                 tqdm.write(f"warm start from {args.warm_start}; kept fresh: {', '.join(skipped) or 'nothing'}")
         tu.seed_everything(t["seed"] + 1000 * dist_info.rank)  # different dropout masks per rank
-
-    train_model = model
-    if dist_info.enabled:
-        train_model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None)
-
     if dist_info.is_main:
         tu.dump_yaml(cfg, run.root / "config.yaml")
         n_params = sum(p.numel() for p in model.parameters())
         tqdm.write(f"tacotron2: {n_params / 1e6:.2f} M parameters; {len(data.train)} train / {len(data.val)} val clips "
                    f"(dropped: {data.dropped}); {len(sampler.batches_of_epoch(0))} batches/epoch/rank; "
                    f"{t['precision']} on {device} x {dist_info.world_size}")
-
-    def save(step: int) -> None:
-        rng_all = [tu.rng_state()]
-        if dist_info.enabled:
-            rng_all = [None] * dist_info.world_size
-            torch.distributed.all_gather_object(rng_all, tu.rng_state())
-        if not dist_info.is_main:
-            return
-        from tts.checkpoint import save_tacotron2
-
-        extra = {
-            "step": step,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "scaler": scaler.state_dict() if scaler is not None else None,
-            "rng": rng_all,
-            "sampler": {"epoch": epoch, "batch": batch_in_epoch},
-            "train_config": copy.deepcopy(cfg),
-        }
-        path = run.checkpoint_path(step)
-        save_tacotron2(model, path, extra=extra)
-        run.after_save(path, cfg)
-
-    bar = tqdm(total=t["steps"], initial=step, desc="tacotron2", unit="step", disable=not dist_info.is_main,
-               dynamic_ncols=True, mininterval=1.0 if sys.stderr.isatty() else 30.0)
-    timer = tu.StepTimer()
-    bad_steps = 0
-    model.train()
-    while step < t["steps"]:
-        sampler.set_epoch(epoch, batch_in_epoch)
-        for batch in loader:
-            ga_weight = decay(ga["weight"], step, ga["decay_start"], ga["half_life"])
-            batch = batch.to(device)
-            with tu.autocast(t["precision"], device):
-                out = train_model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
-            losses = tacotron2_loss(out, batch, r, ga_weight=ga_weight, ga_sigma=ga["sigma"],
-                                    gate_pos_weight=cfg["loss"]["gate_pos_weight"])
-            optimizer.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(losses["loss"]).backward()
-                scaler.unscale_(optimizer)
-            else:
-                losses["loss"].backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), o["grad_clip"])
-            finite = bool(torch.isfinite(grad_norm))
-            if scaler is not None:
-                scaler.step(optimizer)  # skips the update itself on inf/nan gradients
-                scaler.update()
-            elif finite:
-                optimizer.step()
-            bad_steps = 0 if finite else bad_steps + 1
-            if bad_steps > t["max_bad_steps"] and scaler is None:
-                raise RuntimeError(f"{bad_steps} consecutive steps with non-finite gradients at step {step}: "
-                                   "training diverged (lower the learning rate or use fp32)")
-            scheduler.step()
-            step += 1
-            batch_in_epoch += 1
-            timer.tick()
-
-            if step % t["log_every"] == 0 or step == t["steps"]:
-                record = {k: float(v.detach()) for k, v in losses.items()}
-                record = tu.all_reduce_mean(record, dist_info, device)
-                if dist_info.is_main:
-                    record = {"step": step, "epoch": epoch, **record, "grad_norm": float(grad_norm),
-                              "lr": optimizer.param_groups[0]["lr"], "ga_weight": ga_weight,
-                              "s_per_step": timer.seconds_per_step}
-                    run.log(record)
-                    bar.set_postfix(loss=f"{record['loss']:.3f}", mel=f"{record['mel_postnet']:.3f}",
-                                    s_step=f"{timer.seconds_per_step:.2f}", refresh=False)
-            bar.update(1)
-
-            if val_loader is not None and step % t["validate_every"] == 0:
-                if dist_info.is_main:
-                    v = validate(model, val_loader, cfg, step, device, run, ga_weight)
-                    run.log({"step": step, **v})
-                    tqdm.write(f"step {step}: " + ", ".join(f"{k} {x:.4f}" if isinstance(x, float) else f"{k} {x}"
-                                                            for k, x in v.items()))
-                tu.barrier(dist_info)
-                timer.reset()
-            if step % t["checkpoint_every"] == 0 or step == t["steps"]:
-                save(step)
-                tu.barrier(dist_info)
-                timer.reset()
-            if step >= t["steps"]:
-                break
-        else:
-            epoch, batch_in_epoch = epoch + 1, 0
-    bar.close()
-    return 0
+    trainer.fit()
+    return trainer
 
 
 if __name__ == "__main__":

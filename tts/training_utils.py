@@ -13,10 +13,11 @@ import math
 import os
 import random
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
@@ -304,7 +305,7 @@ def read_training_checkpoint(path: Path, model_name: str) -> dict[str, Any]:
     return ckpt
 
 
-# --------------------------------------------------------------------------- progress / timing
+# --------------------------------------------------------------------------- the training loop
 
 
 class StepTimer:
@@ -315,31 +316,181 @@ class StepTimer:
         self.seconds_per_step: float | None = None
         self._last = time.perf_counter()
 
-    def tick(self) -> float:
+    def tick(self) -> None:
         now = time.perf_counter()
         dt, self._last = now - self._last, now
         if self.seconds_per_step is None:
             self.seconds_per_step = dt
         else:
             self.seconds_per_step += self.smoothing * (dt - self.seconds_per_step)
-        return dt
 
     def reset(self) -> None:
+        """Restart the clock (after validation or saving, which are not training time)."""
         self._last = time.perf_counter()
 
 
-def grad_norm_is_finite(norm: torch.Tensor) -> bool:
-    return bool(torch.isfinite(norm).item())
+LossFn = Callable[[torch.nn.Module, Any, int], "dict[str, torch.Tensor]"]
+SaveFn = Callable[[torch.nn.Module, Path, "dict[str, Any]"], Any]
+ValidateFn = Callable[[int], "dict[str, Any]"]
 
 
-def cycle_epochs(sampler, start_epoch: int, start_batch: int) -> Iterator[tuple[int, int]]:
-    """Yield (epoch, batch index within the epoch) forever, starting mid-epoch after a resume."""
-    epoch, batch = start_epoch, start_batch
-    while True:
-        yield epoch, batch
-        epoch += 1
-        batch = 0
+class Trainer:
+    """Optimizer steps over a bucketed DataLoader with clipping, mixed precision, DDP, logging,
+    periodic validation and exactly resumable checkpoints. Model-specific parts come in as functions:
+
+    * `loss_fn(train_model, batch, step) -> {"loss": total, other named terms...}` (the batch is
+      already on the device; `train_model` is the DDP wrapper when distributed);
+    * `save_fn(model, path, extra)` writes the project checkpoint (`extra` = training state);
+    * `validate_fn(step) -> {name: value}` runs on rank 0 only (may be None).
+
+    A checkpoint holds the step, optimizer / scheduler / grad-scaler state, every rank's RNG state
+    and the sampler position (epoch, batch), so `resume` continues the same loss curve.
+    """
+
+    def __init__(self, *, name: str, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                 scheduler: torch.optim.lr_scheduler.LRScheduler, loader: torch.utils.data.DataLoader,
+                 sampler, run: RunDirectory, cfg: Mapping[str, Any], device: torch.device, dist_info: DistInfo,
+                 loss_fn: LossFn, save_fn: SaveFn, validate_fn: ValidateFn | None = None):
+        self.name = name
+        self.model = model
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.loader = loader
+        self.sampler = sampler
+        self.run = run
+        self.cfg = cfg
+        self.t = cfg["train"]
+        self.grad_clip = float(cfg["optimizer"]["grad_clip"])
+        self.device = device
+        self.dist = dist_info
+        self.loss_fn = loss_fn
+        self.save_fn = save_fn
+        self.validate_fn = validate_fn
+        self.scaler = make_grad_scaler(self.t["precision"], device)
+        self.step = 0
+        self.epoch = 0
+        self.batch_in_epoch = 0
+        self.train_model: torch.nn.Module = model
+        if dist_info.enabled:
+            self.train_model = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    # -- state ---------------------------------------------------------------------------------------
+    def resume(self, path: Path) -> None:
+        ckpt = read_training_checkpoint(path, self.name)
+        config = getattr(self.model, "config", None)
+        if config is not None and ckpt.get("config") != config.to_dict():
+            raise ValueError(f"{path}: the model config differs from this run's config; "
+                             "start a new run directory (or warm-start from it)")
+        self.model.load_state_dict(ckpt["state_dict"])
+        extra = ckpt["extra"]
+        self.optimizer.load_state_dict(extra["optimizer"])
+        self.scheduler.load_state_dict(extra["scheduler"])
+        if self.scaler is not None and extra.get("scaler"):
+            self.scaler.load_state_dict(extra["scaler"])
+        self.step = int(extra["step"])
+        self.epoch, self.batch_in_epoch = int(extra["sampler"]["epoch"]), int(extra["sampler"]["batch"])
+        rng = extra["rng"]
+        if len(rng) == self.dist.world_size:
+            set_rng_state(rng[self.dist.rank])
+        else:  # the world size changed: training goes on, but not bit-identically
+            seed_everything(int(self.t["seed"]) + 1000 * self.dist.rank + self.step)
+
+    def save(self) -> Path | None:
+        """All ranks call this (their RNG states are gathered); rank 0 writes."""
+        states = [rng_state()]
+        if self.dist.enabled:
+            states = [None] * self.dist.world_size
+            dist.all_gather_object(states, rng_state())
+        path = None
+        if self.dist.is_main:
+            extra = {
+                "step": self.step,
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+                "rng": states,
+                "sampler": {"epoch": self.epoch, "batch": self.batch_in_epoch},
+                "train_config": dict(self.cfg),
+            }
+            path = self.run.checkpoint_path(self.step)
+            self.save_fn(self.model, path, extra)
+            self.run.after_save(path, self.cfg)
+        barrier(self.dist)
+        return path
+
+    # -- one update ----------------------------------------------------------------------------------
+    def train_step(self, batch) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        with autocast(self.t["precision"], self.device):
+            losses = self.loss_fn(self.train_model, batch, self.step)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(losses["loss"]).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            losses["loss"].backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)  # skips the update by itself on inf/nan gradients
+            self.scaler.update()
+        elif torch.isfinite(grad_norm):
+            self.optimizer.step()
+        self.scheduler.step()
+        return losses, grad_norm
+
+    # -- the loop ------------------------------------------------------------------------------------
+    def fit(self) -> None:
+        from tqdm import tqdm
+
+        t = self.t
+        steps = int(t["steps"])
+        bar = tqdm(total=steps, initial=self.step, desc=self.name, unit="step", disable=not self.dist.is_main,
+                   dynamic_ncols=True, mininterval=1.0 if sys.stderr.isatty() else 30.0)
+        timer = StepTimer()
+        bad_steps = 0
+        self.model.train()
+        while self.step < steps:
+            self.sampler.set_epoch(self.epoch, self.batch_in_epoch)
+            for batch in self.loader:
+                losses, grad_norm = self.train_step(_to_device(batch, self.device))
+                self.step += 1
+                self.batch_in_epoch += 1
+                timer.tick()
+                bad_steps = 0 if torch.isfinite(grad_norm) else bad_steps + 1
+                if bad_steps > int(t["max_bad_steps"]) and self.scaler is None:
+                    raise RuntimeError(f"{bad_steps} consecutive steps with non-finite gradients up to step "
+                                       f"{self.step}: training diverged (lower the learning rate, or use fp32)")
+                if self.step % int(t["log_every"]) == 0 or self.step == steps:
+                    self._log(losses, grad_norm, timer, bar)
+                bar.update(1)
+                if self.validate_fn is not None and self.step % int(t["validate_every"]) == 0:
+                    if self.dist.is_main:
+                        record = self.validate_fn(self.step)
+                        self.run.log({"step": self.step, **record})
+                        tqdm.write(f"step {self.step}: " + ", ".join(
+                            f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
+                    barrier(self.dist)
+                    timer.reset()
+                if self.step % int(t["checkpoint_every"]) == 0 or self.step == steps:
+                    self.save()
+                    timer.reset()
+                if self.step >= steps:
+                    break
+            else:
+                self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+        bar.close()
+
+    def _log(self, losses: Mapping[str, torch.Tensor], grad_norm: torch.Tensor, timer: StepTimer, bar) -> None:
+        record = all_reduce_mean({k: float(v.detach()) for k, v in losses.items()}, self.dist, self.device)
+        if not self.dist.is_main:
+            return
+        record = {"step": self.step, "epoch": self.epoch, **record, "grad_norm": float(grad_norm),
+                  "lr": self.optimizer.param_groups[0]["lr"], "s_per_step": timer.seconds_per_step}
+        self.run.log(record)
+        bar.set_postfix(loss=f"{record['loss']:.4f}", s_step=f"{timer.seconds_per_step:.2f}", refresh=False)
 
 
-def is_finite(x: float) -> bool:
-    return math.isfinite(x)
+def _to_device(batch, device: torch.device):
+    if hasattr(batch, "to"):
+        return batch.to(device)
+    return type(batch)(x.to(device, non_blocking=True) for x in batch)
