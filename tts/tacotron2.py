@@ -366,38 +366,48 @@ class Tacotron2Inference:
 # ----------------------------------------------------------------------------------------------------
 def attention_failure_reasons(alignment: Tensor, text_length: int, frames_per_step: int = 1, *,
                               end_tolerance: float = 0.1, max_backward_jump: float = 0.2,
-                              max_stall_frames: int = 100, max_tail_frames: int = 120) -> list[str]:
+                              max_forward_jump: float = 0.25, max_stall_frames: int = 100,
+                              max_tail_frames: int = 120, min_sharpness: float = 0.15) -> list[str]:
     """Why one item's alignment [steps, >= text_length] looks broken ([] = looks fine).
 
-    A working Tacotron 2 attention moves monotonically through the text, roughly 2-20 frames per
-    symbol, and the decoder stops shortly after the attention reaches the last symbols. With
-    p = argmax of the attention at each step and L = text_length, an item fails when:
+    A working Tacotron 2 attention is peaked, moves monotonically through the text at roughly 2-20
+    frames per symbol, and the decoder stops shortly after it reaches the last symbols. With p_t =
+    argmax of the attention at step t and L = text_length, an item fails when:
+    * "attention is diffuse": the median over steps of the largest weight is < `min_sharpness`
+      (an untrained or confused model spreads attention over the whole text; never fires for L <= 6);
     * "did not reach the end": max(p) < L - 1 - tol, tol = max(2, end_tolerance * L) symbols (the
       text was cut short, or the decoder stopped early);
-    * "jumped back": some p < max(p so far) - max(3, max_backward_jump * L) (repeating/looping);
+    * "jumped back": p_t < max(p_<t) - max(3, max_backward_jump * L) (repeating / looping);
+    * "skipped ahead": p_t > max(p_<t) + max(4, max_forward_jump * L) (words skipped);
     * "stalled": p did not advance for more than `max_stall_frames` frames (~1.2 s) before the end
       region (stuck on a symbol, mumbling);
     * "kept talking after the end": more than `max_tail_frames` frames (~1.4 s) were produced after
-      the attention first reached the end region (babbling; often with reached_max_steps).
-    Thresholds are deliberately loose: false alarms trigger needless retries in the pipeline.
+      the attention first reached the end region (babbling; often together with reached_max_steps).
+    Thresholds are deliberately loose: a false alarm costs the pipeline a needless retry.
     """
     steps = alignment.size(0)
     if steps == 0:
         return ["no frames"]
     L = int(text_length)
-    pos = alignment[:, :L].float().argmax(dim=1).tolist()
+    weights = alignment[:, :L].float()
+    peak, positions = weights.max(dim=1)
+    pos = positions.tolist()
     r = frames_per_step
     reasons = []
-    end_tol = max(2, int(math.ceil(end_tolerance * L)))
-    end_start = max(0, L - 1 - end_tol)
+    sharpness = float(peak.median())
+    if sharpness < min_sharpness:
+        reasons.append(f"attention is diffuse (median peak weight {sharpness:.3f})")
+    end_start = max(0, L - 1 - max(2, math.ceil(end_tolerance * L)))
     if max(pos) < end_start:
-        reasons.append(f"did not reach the end (max position {max(pos)} of {L})")
-    jump = max(3, int(math.ceil(max_backward_jump * L)))
-    best, stall, first_end = -1, 0, None
-    longest_stall = 0
+        reasons.append(f"did not reach the end (got to symbol {max(pos)} of {L})")
+    back, ahead = max(3, math.ceil(max_backward_jump * L)), max(4, math.ceil(max_forward_jump * L))
+    best, stall, longest_stall, first_end = -1, 0, 0, None
+    jumped_back = skipped = None
     for t, p in enumerate(pos):
-        if p < best - jump and "jumped back" not in " ".join(reasons):
-            reasons.append(f"jumped back from {best} to {p} at step {t}")
+        if jumped_back is None and p < best - back:
+            jumped_back = f"jumped back from symbol {best} to {p} at step {t}"
+        if skipped is None and p > best + ahead:
+            skipped = f"skipped ahead from symbol {best} to {p} at step {t}"
         if p > best:
             best, stall = p, 0
         else:
@@ -406,6 +416,7 @@ def attention_failure_reasons(alignment: Tensor, text_length: int, frames_per_st
                 longest_stall = max(longest_stall, stall)
         if first_end is None and p >= end_start:
             first_end = t
+    reasons += [x for x in (jumped_back, skipped) if x]
     if longest_stall * r > max_stall_frames:
         reasons.append(f"stalled for {longest_stall * r} frames")
     if first_end is not None and (steps - 1 - first_end) * r > max_tail_frames:
