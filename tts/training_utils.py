@@ -360,7 +360,8 @@ class Trainer:
         self.run = run
         self.cfg = cfg
         self.t = cfg["train"]
-        self.grad_clip = float(cfg["optimizer"]["grad_clip"])
+        clip = cfg["optimizer"].get("grad_clip")
+        self.grad_clip = math.inf if clip is None else float(clip)  # inf: measure the norm, clip nothing
         self.device = device
         self.dist = dist_info
         self.loss_fn = loss_fn
@@ -451,6 +452,8 @@ class Trainer:
         self.model.train()
         while self.step < steps:
             self.sampler.set_epoch(self.epoch, self.batch_in_epoch)
+            if hasattr(self.loader.dataset, "set_epoch"):  # e.g. random segment offsets per epoch
+                self.loader.dataset.set_epoch(self.epoch)
             for batch in self.loader:
                 losses, grad_norm = self.train_step(_to_device(batch, self.device))
                 self.step += 1

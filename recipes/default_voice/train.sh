@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Start, or resume after a stop / reboot, the default voice's Tacotron 2 training in the background.
+#
+#   bash recipes/default_voice/train.sh            # Tacotron 2 (runs/default_voice)
+#   MODEL=waveglow bash recipes/default_voice/train.sh   # WaveGlow (runs/default_voice_waveglow)
+#
+# The log goes to <run dir>/train.log (appended across restarts), the process id to <run dir>/train.pid.
+# Stop with: kill "$(cat runs/default_voice/train.pid)"   (the next start resumes from the latest checkpoint)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+MODEL=${MODEL:-tacotron2}
+case "$MODEL" in
+    tacotron2) MODULE=tts.train; CONFIG=recipes/default_voice/tacotron2_small.yaml; DEFAULT_RUN=runs/default_voice ;;
+    waveglow) MODULE=vocoder.train; CONFIG=recipes/default_voice/waveglow_small.yaml; DEFAULT_RUN=runs/default_voice_waveglow ;;
+    *) echo "MODEL must be tacotron2 or waveglow, got '$MODEL'" >&2; exit 2 ;;
+esac
+RUN_DIR=${RUN_DIR:-$DEFAULT_RUN}
+mkdir -p "$RUN_DIR"
+
+if [[ -f "$RUN_DIR/train.pid" ]] && kill -0 "$(cat "$RUN_DIR/train.pid")" 2>/dev/null; then
+    echo "already training: pid $(cat "$RUN_DIR/train.pid") (log: $RUN_DIR/train.log)" >&2
+    exit 1
+fi
+
+# The trainer fills the mel cache first (once; later starts find it) and then trains.
+nohup python3 -m "$MODULE" --config "$CONFIG" --run-dir "$RUN_DIR" --resume auto >> "$RUN_DIR/train.log" 2>&1 &
+echo $! > "$RUN_DIR/train.pid"
+echo "started $MODEL training: pid $! , log $RUN_DIR/train.log, checkpoints $RUN_DIR/checkpoints"

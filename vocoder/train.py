@@ -1,0 +1,306 @@
+"""Train WaveGlow on random audio segments of an LJSpeech-layout corpus or NVIDIA filelist.
+
+    python -m vocoder.train --config recipes/default_voice/waveglow_small.yaml \\
+        [--run-dir runs/default_voice_waveglow] [--resume auto|PATH] [--max-steps N]
+    torchrun --nproc_per_node 2 -m vocoder.train --config ...     # DDP (gloo on CPU, nccl on CUDA)
+
+Each step draws one `segment_length`-sample segment per clip (clips shorter than that are
+zero-padded, as NVIDIA's mel2samp), computes its mel with `tts.audio.mel_spectrogram` (the same
+definition Tacotron 2 predicts) and maximises the flow's likelihood (`WaveGlowLoss`, sigma 1.0).
+Segment offsets are drawn from (seed, epoch, clip), so a resumed run sees the same segments.
+Checkpoints, `latest`, `train_log.jsonl` and resume work as in `tts.train` (shared Trainer);
+validation also writes a synthesized sample (`plots/sample_stepN.wav`) and its mel error.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+from typing import Any, Mapping, NamedTuple, Sequence
+
+import numpy as np
+import soundfile
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from tts import training_utils as tu
+from tts.audio import AudioSettings, load_wav, mel_spectrogram
+from tts.data import BucketBatchSampler, Utterance, load_or_make_split, read_corpus
+
+DEFAULTS: dict[str, Any] = {
+    "model": {},  # WaveGlowConfig fields (defaults: NVIDIA's published 256-channel model)
+    "audio": {},  # AudioSettings fields
+    "data": {
+        "corpus": None,
+        "segment_length": 16000,  # samples per training segment (NVIDIA: 16000)
+        "batch_size": 12,
+        "val_size": 8,
+        "num_workers": 0,
+    },
+    "optimizer": {
+        "lr": 1e-4,
+        "betas": [0.9, 0.999],
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+        "grad_clip": None,  # NVIDIA does not clip; a number clips the global norm
+        "decay_start": 0,
+        "decay_half_life": 0,  # 0 = constant learning rate (NVIDIA)
+        "final_lr": 1e-4,
+    },
+    "loss": {"sigma": 1.0},
+    "train": {
+        "steps": 100000,
+        "checkpoint_every": 2000,
+        "validate_every": 2000,
+        "log_every": 10,
+        "keep_last": 5,
+        "seed": 1234,
+        "precision": "fp32",
+        "device": "auto",
+        "num_threads": None,
+        "max_bad_steps": 20,
+        "run_dir": None,
+        "sample_sigma": 0.6,  # noise scale of the validation sample
+        "sample_seconds": 4.0,  # length cap of the validation sample
+    },
+}
+
+
+# --------------------------------------------------------------------------- data
+
+
+class AudioSegments(Dataset):
+    """Random fixed-length segments of clips; the offset depends only on (seed, epoch, clip index)."""
+
+    def __init__(self, items: Sequence[Utterance], settings: AudioSettings, segment_length: int, seed: int,
+                 random_offsets: bool = True):
+        self.items = list(items)
+        self.settings = settings
+        self.segment_length = segment_length
+        self.seed = seed
+        self.random_offsets = random_offsets
+        self.epoch = 0
+        self.infos = [soundfile.info(str(u.wav)) for u in self.items]
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        info, seg = self.infos[index], self.segment_length
+        if info.samplerate == self.settings.sampling_rate:
+            n = info.frames
+            start = 0
+            if n > seg and self.random_offsets:
+                start = int(np.random.default_rng([self.seed, self.epoch, index]).integers(0, n - seg + 1))
+            data, _ = soundfile.read(str(self.items[index].wav), start=start, stop=start + seg, dtype="float32",
+                                     always_2d=True)
+            audio = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
+        else:  # another rate: resample the whole clip, then cut
+            audio = load_wav(self.items[index].wav, self.settings)
+            n = audio.numel()
+            start = 0
+            if n > seg and self.random_offsets:
+                start = int(np.random.default_rng([self.seed, self.epoch, index]).integers(0, n - seg + 1))
+            audio = audio[start:start + seg]
+        return torch.nn.functional.pad(audio, (0, seg - audio.numel()))
+
+
+class AudioMelBatch(NamedTuple):
+    mel: torch.Tensor  # [B, n_mels, segment_length // hop + 1]
+    audio: torch.Tensor  # [B, segment_length]
+
+    def to(self, device: torch.device) -> "AudioMelBatch":
+        return AudioMelBatch(self.mel.to(device), self.audio.to(device))
+
+
+class AudioMelCollate:
+    """Stack segments and compute their mels in one batched STFT."""
+
+    def __init__(self, settings: AudioSettings):
+        self.settings = settings
+
+    def __call__(self, segments: Sequence[torch.Tensor]) -> AudioMelBatch:
+        audio = torch.stack(list(segments))
+        return AudioMelBatch(mel_spectrogram(audio, self.settings), audio)
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    cfg = tu.merge_config(DEFAULTS, tu.load_yaml(path))
+    from vocoder.waveglow import WaveGlowConfig
+
+    n_group = WaveGlowConfig.from_dict(cfg["model"]).n_group
+    if cfg["data"]["segment_length"] % n_group:
+        raise ValueError(f"data.segment_length ({cfg['data']['segment_length']}) must be a multiple of n_group ({n_group})")
+    return cfg
+
+
+def build_model(cfg: Mapping[str, Any]):
+    from vocoder.waveglow import WaveGlow, WaveGlowConfig
+
+    return WaveGlow(WaveGlowConfig.from_dict(cfg["model"]), AudioSettings.from_dict(cfg["audio"]))
+
+
+def make_optimizer(model: torch.nn.Module, o: Mapping[str, Any]):
+    lr = float(o["lr"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=tuple(float(b) for b in o["betas"]),
+                                 eps=float(o["eps"]), weight_decay=float(o["weight_decay"]))
+    schedule = tu.ExponentialDecay(start=int(o["decay_start"]), half_life=float(o["decay_half_life"]),
+                                   final_factor=float(o["final_lr"]) / lr)
+    return optimizer, tu.make_scheduler(optimizer, schedule)
+
+
+def waveglow_loss(model_output, sigma: float) -> torch.Tensor:
+    """WaveGlowLoss in fp32 whatever precision the flows ran in."""
+    from vocoder.waveglow import WaveGlowLoss
+
+    z, log_s, log_det_w = model_output
+    return WaveGlowLoss(sigma)((z.float(), [s.float() for s in log_s], [d.float() for d in log_det_w]))
+
+
+@torch.no_grad()
+def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Mapping[str, Any], step: int,
+             device: torch.device, run: tu.RunDirectory) -> dict[str, Any]:
+    """Loss on fixed segments (the start of each validation clip), then a synthesized sample of the
+    first clip (`plots/sample_stepN.wav`, at sample_sigma) and the mean |log-mel difference| to it."""
+    from tts.plotting import plot_mel, side_by_side
+
+    t = cfg["train"]
+    settings = model.audio
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    with tu.autocast(t["precision"], device):
+        for batch in loader:
+            batch = batch.to(device)
+            total += float(waveglow_loss(model(batch.mel, batch.audio), cfg["loss"]["sigma"])) * batch.audio.size(0)
+            count += batch.audio.size(0)
+    audio = load_wav(val_items[0].wav, settings)[: int(t["sample_seconds"] * settings.sampling_rate)]
+    target = mel_spectrogram(audio, settings)[None].to(device)
+    vocoder = copy.deepcopy(model).prepare_for_inference()  # folding weight norm must not touch the trained model
+    sample = vocoder(target, sigma=float(t["sample_sigma"]), seed=int(t["seed"]))[0].cpu()
+    soundfile.write(str(run.plots / f"sample_step{step:07d}.wav"), sample.numpy(), settings.sampling_rate,
+                    subtype="PCM_16")
+    resynth = mel_spectrogram(sample, settings)[:, : target.size(2)]
+    side_by_side([plot_mel(target[0].cpu()), plot_mel(resynth, vmin=float(target.min()), vmax=float(target.max()))]
+                 ).save(run.plots / f"mel_step{step:07d}.png")
+    model.train(was_training)
+    return {"val_loss": total / count, "val_sample_mel_l1": float((resynth - target[0].cpu()).abs().mean())}
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m vocoder.train",
+        description="Train WaveGlow on random audio segments (mels computed on the fly with tts.audio). "
+                    "Multi-process: launch with torchrun.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  python -m vocoder.train --config recipes/default_voice/waveglow_small.yaml "
+               "--run-dir runs/default_voice_waveglow --resume auto\n"
+               "outputs: RUN_DIR/checkpoints/waveglow_stepN.pt (+ .yaml), RUN_DIR/latest, RUN_DIR/train_log.jsonl,\n"
+               "         RUN_DIR/plots/sample_stepN.wav and mel_stepN.png, RUN_DIR/val_ids.txt",
+    )
+    p.add_argument("--config", required=True, help="YAML config (sections: model, audio, data, optimizer, loss, train)")
+    p.add_argument("--run-dir", help="output folder (default: train.run_dir or runs/<config stem>)")
+    p.add_argument("--resume", default=None, help="'auto' = latest checkpoint in the run dir if any; or a checkpoint path")
+    p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps (overrides train.steps)")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (overrides train.device)")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    cfg = load_config(args.config)
+    if args.max_steps is not None:
+        cfg["train"]["steps"] = args.max_steps
+    if args.device:
+        cfg["train"]["device"] = args.device
+    t, d = cfg["train"], cfg["data"]
+    run_dir = Path(args.run_dir or t["run_dir"] or Path("runs") / Path(args.config).stem)
+    if t["num_threads"]:
+        torch.set_num_threads(int(t["num_threads"]))
+    dist_info = tu.init_distributed(tu.resolve_device(t["device"]).type)
+    try:
+        device = tu.resolve_device(t["device"], dist_info.local_rank)
+        tu.check_precision(t["precision"], device)
+        run = tu.RunDirectory(run_dir, "waveglow", t["keep_last"])
+        if dist_info.is_main:
+            run.make()
+        train(cfg, args, run, device, dist_info)
+    finally:
+        tu.cleanup_distributed(dist_info)
+    return 0
+
+
+def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, device: torch.device,
+          dist_info: tu.DistInfo) -> tu.Trainer:
+    from tqdm import tqdm
+
+    from vocoder import save_waveglow
+
+    t, d = cfg["train"], cfg["data"]
+    settings = AudioSettings.from_dict(cfg["audio"])
+    if not d["corpus"]:
+        raise ValueError("data.corpus is not set in the config")
+    items = read_corpus(d["corpus"])
+    ids = [u.id for u in items]
+    if dist_info.is_main:
+        load_or_make_split(run.root, ids, d["val_size"], t["seed"])
+    tu.barrier(dist_info)
+    val_ids = set(load_or_make_split(run.root, ids, d["val_size"], t["seed"]))
+    missing = [u for u in items if not u.wav.is_file()]
+    if missing:
+        raise ValueError(f"{len(missing)} audio files are missing, e.g. {missing[0].wav}")
+    train_items = [u for u in items if u.id not in val_ids]
+    val_items = [u for u in items if u.id in val_ids]
+    segment = int(d["segment_length"])
+    train_set = AudioSegments(train_items, settings, segment, int(t["seed"]))
+    val_set = AudioSegments(val_items, settings, segment, int(t["seed"]), random_offsets=False)
+
+    tu.seed_everything(t["seed"])  # identical initial weights on every rank
+    model = build_model(cfg).to(device)
+    optimizer, scheduler = make_optimizer(model, cfg["optimizer"])
+    # clips of equal weight: the bucketing sampler with equal lengths is a seeded, rank-partitioned shuffle
+    sampler = BucketBatchSampler([1] * len(train_set), int(d["batch_size"]), seed=int(t["seed"]), drop_last=True,
+                                 rank=dist_info.rank, world_size=dist_info.world_size)
+    collate = AudioMelCollate(settings)
+    loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=collate, num_workers=d["num_workers"],
+                        generator=torch.Generator().manual_seed(int(t["seed"])))
+    val_loader = DataLoader(val_set, batch_size=int(d["batch_size"]), collate_fn=collate)
+    sigma = float(cfg["loss"]["sigma"])
+
+    def loss_fn(train_model: torch.nn.Module, batch: AudioMelBatch, step: int) -> dict[str, torch.Tensor]:
+        return {"loss": waveglow_loss(train_model(batch.mel, batch.audio), sigma)}
+
+    def validate_fn(step: int) -> dict[str, Any]:
+        return validate(model, val_loader, val_items, cfg, step, device, run)
+
+    trainer = tu.Trainer(name="waveglow", model=model, optimizer=optimizer, scheduler=scheduler, loader=loader,
+                         sampler=sampler, run=run, cfg=cfg, device=device, dist_info=dist_info, loss_fn=loss_fn,
+                         save_fn=save_waveglow, validate_fn=validate_fn if val_items else None)
+    resume_path = tu.resolve_resume(args.resume, run)
+    if resume_path is not None:
+        trainer.resume(resume_path)
+        if dist_info.is_main:
+            tqdm.write(f"resumed from {resume_path} at step {trainer.step}")
+    else:
+        tu.seed_everything(int(t["seed"]) + 1000 * dist_info.rank)
+    if dist_info.is_main:
+        tu.dump_yaml(cfg, run.root / "config.yaml")
+        tqdm.write(f"waveglow: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; "
+                   f"{len(train_set)} train / {len(val_set)} val clips; segments of {segment} samples; "
+                   f"{t['precision']} on {device} x {dist_info.world_size}")
+    trainer.fit()
+    return trainer
+
+
+if __name__ == "__main__":
+    sys.exit(main())
