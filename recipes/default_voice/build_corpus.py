@@ -504,6 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "DATA_DIR/{austen,mobydick}_sentences.txt")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
+    if str(REPO) not in sys.path:  # run as a script from a clone: make `frontend` importable
+        sys.path.insert(0, str(REPO))
 
     if args.prepare_from is not None:
         written = prepare_sentences(args.prepare_from, args.sentences)
