@@ -1,0 +1,18 @@
+"""English text frontend for Tacotron 2: normalization, symbol ids, sentence chunking.
+
+Pure text (no torch). Public API:
+
+* `normalize(text)` - written English -> the words a reader would say (lower case, sentence
+  punctuation kept, `{ARPAbet}` blocks passed through).
+* `text_to_sequence(text, normalize=True)` / `sequence_to_text(ids)` - NVIDIA Tacotron 2's
+  148-symbol ids (no EOS appended).
+* `split_sentences(text, max_chars=180)` - sentence, then clause, then word chunking.
+* `symbols` - the 148 symbols in NVIDIA's order.
+"""
+
+from .normalize import normalize
+from .sentences import split_sentences
+from .sequence import sequence_to_text, text_to_sequence
+from .symbols import symbols
+
+__all__ = ["normalize", "text_to_sequence", "sequence_to_text", "split_sentences", "symbols"]

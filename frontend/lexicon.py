@@ -1,0 +1,166 @@
+"""Word lists the normalizer and the sentence splitter share.
+
+Everything here is an immutable table; the rules that use them live in `normalize.py` and
+`sentences.py`.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)
+MONTH_BY_NAME = MappingProxyType(
+    {
+        **{m: i + 1 for i, m in enumerate(MONTHS)},
+        **{m[:3]: i + 1 for i, m in enumerate(MONTHS)},
+        "sept": 9,
+    }
+)
+
+# Capitalised words that usually begin a sentence. After an abbreviation that can also end a
+# sentence ("etc.", "a.m.", "U.S.A.", "Baker St."), one of these means the period was a full stop.
+SENTENCE_STARTERS = frozenset(
+    """
+    The A An It He She We They I You This That These Those There Here In On At But And So Then
+    His Her Its Our Their My Your If When While After Before What Who Why How Where Yes No As For
+    To Some All Many Most One Each Every Now Today Also However Meanwhile Later Let Please Thanks
+    Thank Do Did Does Is Are Was Were Can Could Should Would Will Not Just Still Yet Although
+    Because Since Unless Once Sometimes Afterwards Finally First Next Last Another Other Such
+    """.split()
+)
+
+# Titles read before a name. Period optional where the bare form is not an English word.
+TITLES = MappingProxyType(
+    {
+        "mr": "mister", "mrs": "missus", "ms": "miz", "mx": "mix", "messrs": "messieurs",
+        "prof": "professor", "gen": "general", "capt": "captain", "cpt": "captain",
+        "lt": "lieutenant", "sgt": "sergeant", "col": "colonel", "gov": "governor",
+        "sen": "senator", "rep": "representative", "rev": "reverend", "hon": "honorable",
+        "pres": "president", "maj": "major", "adm": "admiral", "cmdr": "commander",
+        "cdr": "commander", "cpl": "corporal", "pvt": "private", "det": "detective",
+        "insp": "inspector", "supt": "superintendent", "fr": "father", "brig": "brigadier",
+        "mt": "mount", "ft": "fort", "pt": "point",
+    }
+)
+# Titles that need no period to be recognised (the bare forms are not English words).
+BARE_TITLES = frozenset({"mr", "mrs", "ms", "mx", "messrs", "prof", "mt", "dr", "st", "capt", "sgt", "lt"})
+
+# Read after a name: "John Smith Jr." / "Smith, Sr."
+POST_NOMINALS = MappingProxyType({"jr": "junior", "sr": "senior", "esq": "esquire"})
+
+# Dr. / St. are the two with a title reading and a street reading.
+TITLE_OR_PLACE = MappingProxyType({"dr": ("doctor", "drive"), "st": ("saint", "street")})
+
+# Abbreviations with a period that are read the same everywhere.
+PLAIN_ABBREVIATIONS = MappingProxyType(
+    {
+        "etc": "et cetera", "vs": "versus", "approx": "approximately", "dept": "department",
+        "ave": "avenue", "blvd": "boulevard", "rd": "road", "ln": "lane", "hwy": "highway",
+        "pkwy": "parkway", "sq": "square", "apt": "apartment", "ste": "suite", "bldg": "building",
+        "inc": "incorporated", "ltd": "limited", "co": "company", "corp": "corporation",
+        "bros": "brothers", "univ": "university", "assoc": "associate", "asst": "assistant",
+        "govt": "government", "intl": "international", "natl": "national", "misc": "miscellaneous",
+        "incl": "including", "excl": "excluding", "avg": "average", "cf": "compare",
+        "viz": "namely", "est": "established", "mfg": "manufacturing", "jan": "january",
+        "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",
+        "aug": "august", "sep": "september", "sept": "september", "oct": "october",
+        "nov": "november", "dec": "december", "mon": "monday", "tue": "tuesday",
+        "tues": "tuesday", "wed": "wednesday", "thu": "thursday", "thur": "thursday",
+        "thurs": "thursday", "fri": "friday",
+    }
+)
+# Abbreviations that read as words when written without a period too.
+BARE_PLAIN = frozenset({"vs", "approx", "etc"})
+
+# Dotted Latin abbreviations (matched with their internal periods).
+LATIN = MappingProxyType(
+    {"e.g.": "for example", "i.e.": "that is", "a.k.a.": "also known as", "et al.": "et al",
+     "n.b.": "note", "p.s.": "p s", "r.i.p.": "rest in peace", "ca.": "circa", "c.": "circa"}
+)
+
+# Abbreviations read only before a number: "No. 5", "p. 12", "Fig. 3".
+BEFORE_NUMBER = MappingProxyType(
+    {
+        "no": "number", "nos": "numbers", "nr": "number", "p": "page", "pp": "pages",
+        "pg": "page", "fig": "figure", "figs": "figures", "vol": "volume", "vols": "volumes",
+        "ch": "chapter", "chap": "chapter", "sec": "section", "art": "article", "ext": "extension",
+        "para": "paragraph", "eq": "equation", "eqn": "equation", "ref": "reference",
+        "tel": "telephone", "rm": "room", "op": "opus", "ed": "edition", "ep": "episode",
+    }
+)
+
+# Initialisms spelled letter by letter even though they look pronounceable.
+INITIALISMS = frozenset(
+    """
+    FBI CIA NSA USA US UK EU UN BBC CNN NBC CBS ABC CEO CFO CTO COO HR PR TV PC CD DVD DNA RNA
+    ATM IBM MIT NFL NBA NHL MLB IRS DMV FAQ PDF HTML CSS XML API URL USB GPS SUV BMW UFO IQ ID
+    DJ VIP AI AD BC CE BCE UCLA USAF USSR USPS UAE AOL ASAP EST PST GMT UTC IT OS IOS AM PM
+    IPA EPA ICU OMG EDT PDT CST MST BA MA MD PHD MBA DC LA NY AP
+    """.split()
+)
+
+# All-caps words read as words although short, plus fixed readings.
+ACRONYM_WORDS = MappingProxyType(
+    {
+        "OK": "okay", "NASA": "nasa", "NATO": "nato", "UNESCO": "unesco", "UNICEF": "unicef",
+        "NASDAQ": "nasdaq", "LASER": "laser", "RADAR": "radar", "SCUBA": "scuba",
+        "AIDS": "aids", "COVID": "covid", "OPEC": "opec", "FIFA": "fifa", "IKEA": "ikea",
+        "LEGO": "lego", "GIF": "gif", "PIN": "pin", "RAM": "ram", "ROM": "rom", "SIM": "sim",
+        "JPEG": "jay peg", "IEEE": "i triple e", "AAA": "triple a", "WWII": "world war two",
+        "WWI": "world war one", "SQL": "s q l", "NO": "no", "YES": "yes", "WOW": "wow",
+        "HEY": "hey", "OH": "oh", "HI": "hi", "YOU": "you", "THE": "the", "AND": "and",
+        "NOT": "not", "NOW": "now", "GO": "go", "BYE": "bye", "WHY": "why", "STOP": "stop",
+        "HELP": "help", "NEW": "new", "FREE": "free", "SALE": "sale", "WARNING": "warning",
+        "NOTE": "note", "DANGER": "danger", "CAUTION": "caution", "EXIT": "exit",
+    }
+)
+
+# Mixed-case forms with a fixed reading.
+SPECIAL_WORDS = MappingProxyType(
+    {"PhD": "p h d", "PhDs": "p h d's", "C#": "c sharp", "F#": "f sharp", "C++": "c plus plus",
+     "AT&T": "a t and t", "R&D": "r and d", "Q&A": "q and a", "B&B": "b and b",
+     "24/7": "twenty-four seven", "9/11": "nine eleven", "w/o": "without", "c/o": "care of",
+     "n/a": "n a", "N/A": "n a", "and/or": "and or", "he/she": "he or she", "s/he": "she or he",
+     "his/her": "his or her"}
+)
+
+# Previous words after which a Roman numeral is a cardinal number ("chapter IV" -> "chapter four").
+ROMAN_CARDINAL_CUES = frozenset(
+    """
+    chapter chapters part parts book books volume volumes vol act acts scene scenes section
+    sections article articles phase phases type types class level levels stage stages grade
+    episode season round title appendix psalm psalms canto war bowl apollo gemini vatican
+    council tier category mark mk series no number schedule annex
+    """.split()
+)
+# Names after which even a one-letter numeral ("Henry V", "Elizabeth I") is regnal.
+REGNAL_NAMES = frozenset(
+    """
+    henry louis edward george william elizabeth charles james richard john paul pius benedict
+    gregory leo innocent clement alexander peter frederick philip mary victoria napoleon
+    ramesses rameses constantine nicholas ivan otto ludwig francis felipe juan carlos gustav
+    gustavus christian olaf haakon harald wilhelm friedrich boniface urban sixtus stephen
+    anne david robert alfonso pedro manuel umberto amadeus cyrus darius ptolemy
+    """.split()
+)
+
+# Words after a 4-digit number that still allow a year reading ("in 1999 and 2005").
+YEAR_FOLLOWERS = frozenset(
+    """
+    and or but nor was were is are be been being had has have will would could should might may
+    when where while to through until till saw for in on at by with as that which who whom he
+    she it they we i you there this after before during since so then than the a an of from
+    onward onwards bc ad bce ce election elections census season olympics world cup
+    """.split()
+)
+# Words before a 4-digit number that make it a year whatever follows ("in 1995 prices rose").
+# "in" is a cue although "in 1500 cases" then reads "in fifteen hundred cases" (still correct speech).
+YEAR_CUES = frozenset(
+    """
+    in since from until till during year circa ca c spring summer autumn fall winter early late
+    mid class vintage model
+    """.split()
+)

@@ -1,0 +1,1006 @@
+"""English text normalization: written text -> the words a reader would say.
+
+`normalize` runs one rule per semiotic class, in an order where each rule sees the digits and
+symbols it needs before a more general rule would read them another way:
+
+    unicode -> urls/e-mails -> times -> dates -> phone numbers -> versions/IPs -> signs
+    -> ranges -> money -> measures (units, %) -> dimensions -> decades -> ordinals -> years
+    -> fractions -> decimals/cardinals -> abbreviations -> initialisms -> roman numerals
+    -> acronyms -> symbols -> lower case, final clean-up
+
+Every rule emits lower-case words, so later rules (which look for digits, symbols, upper case or
+periods) leave earlier output alone; that is also what makes `normalize` idempotent.
+ARPAbet blocks `{HH AH0 L OW1}` are cut out first and passed through unchanged.
+
+Documented reading choices (see tests/test_frontend_normalize.py for the full table):
+* Numbers: American style without "and" (101 -> "one hundred one"); decimals digit by digit
+  after "point"; digit strings longer than nine digits or with a leading zero digit by digit.
+* A 4-digit number 1100-2099 is read as a year ("nineteen ninety-five") unless a lower-case word
+  that is not a function word follows ("1500 people" -> "one thousand five hundred people");
+  after "in", "since", "from", "until", "during", "year", "circa", seasons, it is always a year.
+  1000-1099 are years only after such a cue word.
+* Money: "$3.50" -> "three dollars and fifty cents"; "$1.2 million" -> "one point two million
+  dollars"; three or more decimals -> "point".
+* Times: "10:00" -> "ten o'clock", "18:00" -> "eighteen hundred", "12:05" -> "twelve oh five",
+  "3:30 pm" -> "three thirty p m".
+* Dates: numeric dates are month/day/year unless the first number cannot be a month; day-first
+  for dotted dates (25.12.2023); every date is read "december twenty-fifth, twenty twenty-three".
+* All-caps words: known initialisms are spelled ("f b i"), known acronyms read as words
+  ("nasa"); otherwise words of four or more letters that look pronounceable, and any
+  pronounceable word next to another all-caps word (shouted text), are read as words; the rest
+  are spelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+
+from unidecode import unidecode
+
+from . import lexicon as lx
+from . import numbers as nw
+
+logger = logging.getLogger("frontend")
+
+Match = re.Match
+
+# ARPAbet passthrough: upper-case phone-shaped tokens in braces. Anything else in braces is text.
+ARPABET_BLOCK = re.compile(r"\{\s*([A-Z]{1,2}[0-2]?(?:\s+[A-Z]{1,2}[0-2]?)*)\s*\}")
+
+
+def normalize(text: str) -> str:
+    """Turn written English into the words a reader would say (see the module docstring)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    parts = ARPABET_BLOCK.split(text)
+    if len(parts) == 1:
+        return _normalize_plain(text)
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        piece = "{" + " ".join(part.split()) + "}" if i % 2 else _normalize_plain(part, first=not out)
+        if not piece:
+            continue
+        if out and not piece[0] in ",.;:!?)":
+            out.append(" ")
+        out.append(piece)
+    return "".join(out)
+
+
+def _normalize_plain(text: str, first: bool = True) -> str:
+    text = _to_ascii(text)
+    for rule in _RULES:
+        text = rule(text)
+    return _finish(text, strip_leading_punctuation=first)
+
+
+# ------------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def _sub(pattern: str, repl: Callable[[Match], str] | str, flags: int = 0) -> Callable[[str], str]:
+    compiled = re.compile(pattern, flags)
+    return lambda text: compiled.sub(repl, text)
+
+
+def _spaced(m: Match, words: str, start: int | None = None, end: int | None = None) -> str:
+    """`words` with a space on a side where the replaced text touched a letter or digit."""
+    s = m.string
+    start = m.start() if start is None else start
+    end = m.end() if end is None else end
+    left = " " if start > 0 and s[start - 1].isalnum() else ""
+    right = " " if end < len(s) and s[end].isalnum() else ""
+    return left + words + right
+
+
+_NEXT_WORD = re.compile(r"[\s\"'(]*([A-Za-z0-9][\w'-]*)")
+_PREV_WORD = re.compile(r"([A-Za-z0-9][\w'-]*)[\s\"',]*$")
+_SENTENCE_END_BEFORE = re.compile(r"(?:^|[.!?:;][\"')]*)\s*$")
+_CONTEXT = 48  # characters of context the rules look at; keeps every rule linear in the text
+
+
+def _next_word(s: str, end: int) -> str:
+    m = _NEXT_WORD.match(s, end, min(len(s), end + _CONTEXT))
+    return m.group(1) if m else ""
+
+
+def _prev_word(s: str, start: int) -> tuple[str, bool]:
+    """The word before `start` and whether that word begins a sentence."""
+    lo = max(0, start - _CONTEXT)
+    m = _PREV_WORD.search(s, lo, start)
+    if not m:
+        return "", True
+    initial = bool(_SENTENCE_END_BEFORE.search(s, max(0, m.start() - 8), m.start())) if m.start() > 0 else True
+    if m.start() == lo and lo > 0:  # word cut by the window: no reliable judgement
+        initial = False
+    return m.group(1), initial
+
+
+_AT_END = re.compile(r"[\s\"')\]]*$")
+
+
+def _ends_sentence(s: str, end: int) -> bool:
+    """After an abbreviation's period at `end`: does the sentence end there?"""
+    if _AT_END.match(s, end):
+        return True
+    nxt = _next_word(s, end)
+    return nxt in lx.SENTENCE_STARTERS and s[end : end + 1].isspace()
+
+
+def _is_name(word: str) -> bool:
+    return bool(word) and word[0].isupper() and word.isalpha() and word not in lx.SENTENCE_STARTERS
+
+
+# ------------------------------------------------------------------------------------------------
+# Unicode -> ASCII (with the symbols the rules below read kept or spelled out)
+
+_KEEP = "£€¥₹₩₽¢°²³µ×"
+_CHAR_MAP = {
+    **{c: c for c in _KEEP},
+    "μ": "µ", "−": "-", "–": "-", "‒": "-", "‐": "-", "‑": "-", "—": " - ", "―": " - ",
+    "…": "...", "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"',
+    "‟": '"', "″": '"', "«": '"', "»": '"', "÷": " divided by ", "±": " plus or minus ",
+    "∓": " minus or plus ", "≈": " approximately ", "≠": " not equal to ",
+    "≤": " less than or equal to ", "≥": " greater than or equal to ", "∞": " infinity ",
+    "√": " square root of ", "→": " to ", "⇒": " implies ", "←": " from ", "‰": " per mille ",
+    "©": " copyright ", "®": " ", "™": " ", "§": " section ", "¶": " paragraph ", "•": ", ",
+    "·": " ", "◦": ", ", "▪": ", ", "●": ", ", "†": " ", "‡": " ", "№": " number ",
+    "℃": "°C", "℉": "°F", "Ω": " ohms ", "\u00a0": " ", "¡": " ", "¿": " ",
+    **{c: "^" + str(i) for i, c in enumerate("⁰¹") if c},
+    **{c: "^" + str(i + 4) for i, c in enumerate("⁴⁵⁶⁷⁸⁹")},
+}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PARAGRAPH = re.compile(r"(?<=[A-Za-z0-9)])[ \t]*\n[ \t]*\n\s*")
+_GREEK = "GREEK SMALL LETTER ", "GREEK CAPITAL LETTER "
+
+
+def _greek_name(ch: str) -> str | None:
+    name = unicodedata.name(ch, "")
+    for prefix in _GREEK:
+        if name.startswith(prefix) and " " not in name[len(prefix) :]:
+            return name[len(prefix) :].lower()
+    return None
+
+
+def _to_ascii(text: str) -> str:
+    unreadable: list[str] = []
+
+    def run(m: Match) -> str:
+        s = m.string
+        out = []
+        for i in range(m.start(), m.end()):
+            ch = s[i]
+            mapped = _CHAR_MAP.get(ch)
+            if mapped is not None:
+                out.append(mapped)
+                continue
+            greek = _greek_name(ch)
+            if greek is not None and not (i > 0 and s[i - 1].isalpha()) and not (i + 1 < len(s) and s[i + 1].isalpha()):
+                out.append(f" {greek} ")  # a lone Greek letter is a symbol: "π" -> "pi"
+                continue
+            ascii_ = unidecode(ch)
+            if ascii_ and ascii_ != "[?]":
+                out.append(ascii_)
+            elif unicodedata.category(ch)[0] in "MC" or unicodedata.category(ch) == "Zs":
+                out.append("" if unicodedata.category(ch)[0] in "MC" else " ")
+            else:
+                unreadable.append(ch)
+                out.append(" ")
+        return "".join(out)
+
+    text = _NON_ASCII.sub(run, text)
+    if unreadable:
+        shown = "".join(dict.fromkeys(unreadable))[:40]
+        logger.warning("normalize: cannot read %d character(s) %r; replaced by spaces", len(unreadable), shown)
+    text = _CONTROL.sub(" ", text)
+    return _PARAGRAPH.sub(". ", text)
+
+
+# ------------------------------------------------------------------------------------------------
+# URLs and e-mail addresses
+
+_URL_SYMBOLS = {
+    ".": "dot", "/": "slash", ":": "colon", "-": "dash", "_": "underscore", "?": "question mark",
+    "=": "equals", "&": "and", "#": "hash", "%": "percent", "~": "tilde", "@": "at", "+": "plus",
+    ",": "comma", ";": "semicolon", "!": "exclamation mark", "*": "star", "$": "dollar",
+}
+_URL_SPELLED = frozenset("www http https ftp edu html htm php asp jpg png pdf gif svg csv js py md txt".split())
+_URL_WORDS = frozenset("me my us go to in on at it is be we do no".split())
+_URL_PIECE = re.compile(r"[A-Za-z]+|[0-9]+|.")
+_TLD = (
+    r"com|org|net|edu|gov|io|ai|co|uk|de|fr|us|info|biz|app|dev|me|tv|ly|ca|au|jp|cn|ru|nl|eu|ch|"
+    r"py|js|ts|md|txt|pdf|jpe?g|png|gif|csv|json|html?|xml|zip|exe|docx?|xlsx?|pptx?|mp3|mp4|wav|ya?ml|sh|css|svg"
+)
+_URL_CHARS = r"[^\s<>\"{}|\\^`\[\]]"
+
+
+def _say_url_word(w: str) -> str:
+    low = w.lower()
+    if low in _URL_SPELLED or (len(low) <= 2 and low not in _URL_WORDS) or not re.search("[aeiouy]", low):
+        return " ".join(low)
+    return low
+
+
+def _say_address(text: str) -> str:
+    out = []
+    for piece in _URL_PIECE.findall(text):
+        if piece.isalpha():
+            out.append(_say_url_word(piece))
+        elif piece.isdigit():
+            out.append(nw.integer(piece) if len(piece) <= 4 else nw.digits(piece))
+        elif piece in _URL_SYMBOLS:
+            out.append(_URL_SYMBOLS[piece])
+    return " ".join(out)
+
+
+_TRAILING_PUNCT = re.compile(r"[.,;:!?)'\"]+$")
+
+
+def _url(m: Match) -> str:
+    url = m.group(0)
+    tail = _TRAILING_PUNCT.search(url)
+    trail = ""
+    if tail:
+        url, trail = url[: tail.start()], tail.group(0)
+    scheme, sep, rest = url.partition("://")
+    words = (_say_address(scheme) + " colon slash slash " + _say_address(rest)) if sep else _say_address(url)
+    return _spaced(m, words, end=m.start() + len(url)) + trail
+
+
+def _email(m: Match) -> str:
+    return _spaced(m, f"{_say_address(m.group(1))} at {_say_address(m.group(2))}")
+
+
+_EMAIL = _sub(r"(?<![\w.+-])([A-Za-z0-9][\w.+-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})(?![\w-])", _email)
+_URLS = _sub(rf"(?i)\b(?:(?:https?|ftp)://|www\.){_URL_CHARS}+", _url)
+_DOMAINS = _sub(rf"(?i)(?<![\w@./-])(?:[a-z0-9][a-z0-9-]*\.)+(?:{_TLD})(?:/{_URL_CHARS}*)?(?![\w-])", _url)
+_HANDLE = _sub(r"(?<![\w@])@(?=[A-Za-z_])", "at ")
+
+# ------------------------------------------------------------------------------------------------
+# Times
+
+
+def _say_time(hour: int, minute: int, second: int | None, ampm: str | None) -> str:
+    h = nw.cardinal(hour)
+    if minute == 0 and ampm:
+        words = h
+    elif minute == 0:
+        words = f"{h} o'clock" if 0 < hour <= 12 else f"{h} hundred"
+    elif minute < 10:
+        words = f"{h} oh {nw.cardinal(minute)}"
+    else:
+        words = f"{h} {nw.cardinal(minute)}"
+    if second:
+        words += f" and {nw.cardinal(second)} second" + ("s" if second != 1 else "")
+    if ampm:
+        words += f" {ampm.lower()} m"
+    return words
+
+
+_AMPM = r"(?:([AaPp])\.?\s?[Mm](\.?)(?![A-Za-z]))"
+
+
+def _time(m: Match) -> str:
+    hour, minute = int(m.group(1)), int(m.group(2))
+    second = int(m.group(3)) if m.group(3) else None
+    if hour > 24 or (hour == 24 and minute) or (m.group(4) and not 1 <= hour <= 12):
+        return m.group(0)
+    words = _say_time(hour, minute, second, m.group(4))
+    if m.group(5) and _ends_sentence(m.string, m.end()):
+        words += "."
+    return _spaced(m, words)
+
+
+def _hour_ampm(m: Match) -> str:
+    words = _say_time(int(m.group(1)), 0, None, m.group(2))
+    if m.group(3) and _ends_sentence(m.string, m.end()):
+        words += "."
+    return _spaced(m, words)
+
+
+_TIMES = _sub(r"(?<![\w:.])(\d{1,2}):([0-5]\d)(?::([0-5]\d))?(?![\d:]|\.\d)(?:\s?" + _AMPM + ")?", _time)
+_HOURS = _sub(r"(?<![\w:.])(1[0-2]|0?[1-9])\s?" + _AMPM, _hour_ampm)
+
+# ------------------------------------------------------------------------------------------------
+# Dates
+
+
+def _month_forms() -> str:
+    forms = set()
+    for name in lx.MONTH_BY_NAME:
+        forms.update({name.capitalize(), name.upper()})
+    return "|".join(sorted(forms, key=len, reverse=True))
+
+
+_MONTH = _month_forms()
+
+
+def _say_date(month: int, day: int | None, year: str | None, sep: str = ", ") -> str:
+    words = lx.MONTHS[month - 1]
+    if day is not None:
+        words += " " + nw.ordinal(day)
+    if year:
+        words += sep + (nw.year(int(year)) if len(year) == 4 else nw.two_digit_year(year))
+    return words
+
+
+def _date_mdy_words(m: Match) -> str:
+    month = lx.MONTH_BY_NAME[m.group(1).lower()]
+    day = int(m.group(3))
+    if not 1 <= day <= 31:
+        return m.group(0)
+    sep = ", " if m.group(4) else " "
+    return _spaced(m, _say_date(month, day, m.group(5), sep))
+
+
+def _date_dmy_words(m: Match) -> str:
+    day = int(m.group(1))
+    if not 1 <= day <= 31:
+        return m.group(0)
+    words = f"the {nw.ordinal(day)} of {lx.MONTHS[lx.MONTH_BY_NAME[m.group(2).lower()] - 1]}"
+    if m.group(4):
+        words += " " + nw.year(int(m.group(4)))
+    return _spaced(m, words)
+
+
+def _date_my_words(m: Match) -> str:
+    return _spaced(m, _say_date(lx.MONTH_BY_NAME[m.group(1).lower()], None, m.group(3), " "))
+
+
+def _numeric_date(month: int, day: int, year: str, m: Match) -> str:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return m.group(0)
+    return _spaced(m, _say_date(month, day, year))
+
+
+def _date_slash(m: Match) -> str:
+    a, b = int(m.group(1)), int(m.group(2))
+    if a > 12 and b <= 12:  # day first
+        a, b = b, a
+    return _numeric_date(a, b, m.group(3), m)
+
+
+_DATES = (
+    _sub(rf"\b({_MONTH})(\.?)\s+(\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:(,)?\s+(\d{{4}})(?![\d:]))?\b", _date_mdy_words),
+    _sub(rf"(?<![\w.,])(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b(\.?)(?:,?\s+(\d{{4}})(?!\d))?", _date_dmy_words),
+    _sub(rf"\b({_MONTH})(\.?),?\s+(\d{{4}})(?![\d:])", _date_my_words),
+    _sub(r"(?<![\w/.-])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\w/]|\.\d)", _date_slash),
+    _sub(r"(?<![\w/.-])(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?![\w/-]|\.\d)",
+         lambda m: _numeric_date(int(m.group(2)), int(m.group(3)), m.group(1), m)),
+    _sub(r"(?<![\w.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\w]|\.\d)",
+         lambda m: _numeric_date(int(m.group(2)), int(m.group(1)), m.group(3), m)),
+)
+
+# ------------------------------------------------------------------------------------------------
+# Phone numbers, versions, IP addresses
+
+
+def _phone(m: Match) -> str:
+    groups = [g for g in m.groups() if g]
+    words = ", ".join(("plus " + nw.digits(g)) if g.startswith("+") else nw.digits(g) for g in groups)
+    return _spaced(m, words)
+
+
+_PHONES = (
+    _sub(r"(?<![\w+-])(\+\d{1,3})[ -](\d{1,5})[ -](\d{2,5})[ -](\d{2,5})(?:[ -](\d{2,5}))?(?![\w-])", _phone),
+    _sub(r"(?<![\w+-])(?:(\+?1)[-. ])?(?:\((\d{3})\)\s?|(\d{3})[-.])(\d{3})[-.](\d{4})(?![\w-]|\.\d)", _phone),
+    _sub(r"(?<![\w+(-])(?:(\+?1)[-. ])?\((\d{3})\)\s?(\d{3})[- ](\d{4})(?![\w-])", _phone),
+    _sub(r"(?<![\w.,-])(\d{3})-(\d{4})(?![\w-]|\.\d)", _phone),
+)
+
+
+def _version(m: Match) -> str:
+    parts = m.group(2).split(".")
+    if not m.group(1) and len(parts) == 4 and all(len(p) <= 3 and int(p) <= 255 for p in parts):
+        return _spaced(m, " dot ".join(nw.integer(p) for p in parts))  # IPv4 address
+    words = " point ".join("oh" if p == "0" else nw.integer(p) for p in parts)
+    return _spaced(m, ("version " if m.group(1) else "") + words)
+
+
+_VERSIONS = (
+    _sub(r"(?<![\w.])([vV])?(\d+(?:\.\d+){2,})(?![\w]|\.\d)", _version),
+    _sub(r"(?<![\w.])([vV])(\d+(?:\.\d+)?)(?![\w]|\.\d)", _version),
+)
+
+# ------------------------------------------------------------------------------------------------
+# Signs, ranges, money, measures
+
+
+def _minus(m: Match) -> str:
+    return " minus "
+
+
+_SIGNS = (
+    _sub(r"(?:(?<=^)|(?<=[\s(\[{=<>:;,/]))[-](?=[$£€¥₹₩₽]?\.?\d)", _minus),
+    _sub(r"~\s?(?=[$£€¥₹₩₽]?\d)", "about "),
+    _sub(r"#\s?(?=\d)", " number "),
+    _sub(r"(?<![\w.])(?:ca?)\.\s?(?=\d)", "circa "),
+)
+
+_NUM = r"(\d+\s\d+/\d+|\d+/\d+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+
+
+def say_number(s: str) -> str:
+    """Any number token: '1,234', '3.14', '.5', '3/4', '2 1/2'."""
+    if " " in s:
+        whole, frac = s.split(" ", 1)
+        num, den = (int(x) for x in frac.split("/"))
+        return nw.mixed_fraction(int(whole), num, den)
+    if "/" in s:
+        num, den = (int(x) for x in s.split("/"))
+        return nw.fraction(num, den)
+    if "." in s:
+        return nw.decimal(s)
+    return nw.integer(s)
+
+
+def _is_one(s: str) -> bool:
+    return s == "1"
+
+
+def _is_proper_fraction(s: str) -> bool:
+    if "/" not in s or " " in s:
+        return False
+    num, den = (int(x) for x in s.split("/"))
+    return 0 < num < den
+
+
+def _year_range(m: Match) -> str | None:
+    a, b = m.group(1), m.group(3)
+    if len(a) == 4 and a.isdigit() and 1000 <= int(a) <= 2099:
+        if len(b) == 2 and b.isdigit():
+            b = a[:2] + b
+        if len(b) == 4 and b.isdigit() and int(b) > int(a):
+            return f"{nw.year(int(a))} to {nw.year(int(b))}"
+    return None
+
+
+def _range(m: Match) -> str:
+    years = _year_range(m)
+    if years:
+        return _spaced(m, years)
+    return f"{m.group(1)} to {m.group(2)}{m.group(3)}"
+
+
+def _spaced_minus(m: Match) -> str:
+    return f"{m.group(1)} minus {m.group(2)}"
+
+
+_RANGES = (
+    # "10 - 5 = 5" is arithmetic; "10-20" and "10 - 20" are ranges
+    _sub(r"(?<![\w.,])(\d+(?:\.\d+)?)\s+-\s+(\d+(?:\.\d+)?)(?=\s*=)", _spaced_minus),
+    _sub(r"(?<![\w.,/:-])(\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+)\s?-\s?([$£€¥]?)(\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+)(?![\d-]|\.\d|/\d)", _range),
+)
+
+_CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "¥": ("yen", "yen", None, None),
+    "₹": ("rupee", "rupees", "paisa", "paise"),
+    "₩": ("won", "won", None, None),
+    "₽": ("ruble", "rubles", "kopek", "kopeks"),
+}
+_CURRENCY_PREFIX = {"us": "", "a": "australian ", "au": "australian ", "c": "canadian ", "ca": "canadian ",
+                    "nz": "new zealand ", "hk": "hong kong ", "s": "singapore "}
+_MAGNITUDES = {"thousand": "thousand", "k": "thousand", "million": "million", "m": "million", "mn": "million",
+               "mm": "million", "billion": "billion", "bn": "billion", "b": "billion", "trillion": "trillion",
+               "tn": "trillion", "t": "trillion"}
+
+
+def say_money(amount: str, symbol: str, magnitude: str | None = None, prefix: str = "") -> str:
+    one, many, sub_one, sub_many = _CURRENCIES[symbol]
+    if magnitude:
+        return f"{say_number(amount)} {_MAGNITUDES[magnitude.lower()]} {prefix}{many}"
+    whole, _, frac = amount.partition(".")
+    whole_n = int(whole.replace(",", "") or "0")
+    if frac and (len(frac) > 2 or sub_one is None):
+        return f"{nw.decimal(amount)} {prefix}{many}"
+    cents = int(frac.ljust(2, "0")) if frac else 0
+    main = f"{nw.integer(whole) if whole else 'zero'} {prefix}{one if whole_n == 1 else many}"
+    if not cents:
+        return main
+    sub = f"{nw.cardinal(cents)} {sub_one if cents == 1 else sub_many}"
+    return sub if whole_n == 0 else f"{main} and {sub}"
+
+
+def _money(m: Match) -> str:
+    prefix = _CURRENCY_PREFIX.get((m.group(1) or "").lower(), "")
+    return _spaced(m, say_money(m.group(3), m.group(2), m.group(4), prefix))
+
+
+def _money_after(m: Match) -> str:
+    return _spaced(m, say_money(m.group(1), m.group(2)))
+
+
+def _cents(m: Match) -> str:
+    return _spaced(m, f"{say_number(m.group(1))} cent" + ("" if _is_one(m.group(1)) else "s"))
+
+
+_MAG = r"(?:\s?(thousand|million|billion|trillion|[kKmMbBtT]|mn|bn|tn|mm)(?![A-Za-z]))"
+_MONEY = (
+    _sub(r"(?<![A-Za-z])(US|A|AU|C|CA|NZ|HK|S)?([$£€¥₹₩₽])\s?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)" + _MAG + "?", _money),
+    _sub(r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?:\.\d\d)?|\d+(?:\.\d\d)?)\s?([€£¥₹₩₽])(?!\d)", _money_after),
+    _sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s?¢", _cents),
+)
+
+# unit -> (singular, plural); case-sensitive, matched only right after a number
+_UNITS: dict[str, tuple[str, str]] = {
+    "mm": ("millimeter", "millimeters"), "cm": ("centimeter", "centimeters"), "m": ("meter", "meters"),
+    "km": ("kilometer", "kilometers"), "µm": ("micrometer", "micrometers"), "nm": ("nanometer", "nanometers"),
+    "ft": ("foot", "feet"), "yd": ("yard", "yards"), "yds": ("yard", "yards"), "mi": ("mile", "miles"),
+    "mg": ("milligram", "milligrams"), "g": ("gram", "grams"), "kg": ("kilogram", "kilograms"),
+    "µg": ("microgram", "micrograms"), "lb": ("pound", "pounds"), "lbs": ("pound", "pounds"),
+    "oz": ("ounce", "ounces"), "ml": ("milliliter", "milliliters"), "mL": ("milliliter", "milliliters"),
+    "l": ("liter", "liters"), "L": ("liter", "liters"), "cl": ("centiliter", "centiliters"),
+    "µl": ("microliter", "microliters"), "µL": ("microliter", "microliters"), "gal": ("gallon", "gallons"),
+    "mph": ("mile per hour", "miles per hour"), "km/h": ("kilometer per hour", "kilometers per hour"),
+    "kph": ("kilometer per hour", "kilometers per hour"), "kmh": ("kilometer per hour", "kilometers per hour"),
+    "m/s": ("meter per second", "meters per second"), "rpm": ("revolution per minute", "revolutions per minute"),
+    "bpm": ("beat per minute", "beats per minute"), "fps": ("frame per second", "frames per second"),
+    "ms": ("millisecond", "milliseconds"), "µs": ("microsecond", "microseconds"), "ns": ("nanosecond", "nanoseconds"),
+    "s": ("second", "seconds"), "sec": ("second", "seconds"), "secs": ("second", "seconds"),
+    "min": ("minute", "minutes"), "mins": ("minute", "minutes"), "h": ("hour", "hours"),
+    "hr": ("hour", "hours"), "hrs": ("hour", "hours"), "yr": ("year", "years"), "yrs": ("year", "years"),
+    "KB": ("kilobyte", "kilobytes"), "kB": ("kilobyte", "kilobytes"), "MB": ("megabyte", "megabytes"),
+    "GB": ("gigabyte", "gigabytes"), "TB": ("terabyte", "terabytes"), "PB": ("petabyte", "petabytes"),
+    "KiB": ("kibibyte", "kibibytes"), "MiB": ("mebibyte", "mebibytes"), "GiB": ("gibibyte", "gibibytes"),
+    "TiB": ("tebibyte", "tebibytes"), "kb": ("kilobit", "kilobits"), "Kb": ("kilobit", "kilobits"),
+    "Mb": ("megabit", "megabits"), "Gb": ("gigabit", "gigabits"),
+    "kbps": ("kilobit per second", "kilobits per second"), "Kbps": ("kilobit per second", "kilobits per second"),
+    "Mbps": ("megabit per second", "megabits per second"), "Gbps": ("gigabit per second", "gigabits per second"),
+    "Hz": ("hertz", "hertz"), "kHz": ("kilohertz", "kilohertz"), "MHz": ("megahertz", "megahertz"),
+    "GHz": ("gigahertz", "gigahertz"), "THz": ("terahertz", "terahertz"),
+    "V": ("volt", "volts"), "mV": ("millivolt", "millivolts"), "kV": ("kilovolt", "kilovolts"),
+    "W": ("watt", "watts"), "kW": ("kilowatt", "kilowatts"), "MW": ("megawatt", "megawatts"),
+    "GW": ("gigawatt", "gigawatts"), "kWh": ("kilowatt hour", "kilowatt hours"),
+    "mA": ("milliamp", "milliamps"), "mAh": ("milliamp hour", "milliamp hours"), "dB": ("decibel", "decibels"),
+    "px": ("pixel", "pixels"), "ppm": ("part per million", "parts per million"), "cal": ("calorie", "calories"),
+    "kcal": ("kilocalorie", "kilocalories"), "sq ft": ("square foot", "square feet"),
+    "sq mi": ("square mile", "square miles"), "sq km": ("square kilometer", "square kilometers"),
+    "m²": ("square meter", "square meters"), "km²": ("square kilometer", "square kilometers"),
+    "cm²": ("square centimeter", "square centimeters"), "ft²": ("square foot", "square feet"),
+    "m³": ("cubic meter", "cubic meters"), "cm³": ("cubic centimeter", "cubic centimeters"),
+    "°C": ("degree celsius", "degrees celsius"), "°F": ("degree fahrenheit", "degrees fahrenheit"),
+    "°": ("degree", "degrees"), "%": ("percent", "percent"), "in.": ("inch", "inches"),
+}
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
+
+
+def _say_measure(number: str, unit: str) -> str:
+    one, many = _UNITS[unit]
+    if _is_proper_fraction(number):
+        num, den = (int(x) for x in number.split("/"))
+        if (num, den) == (1, 2):
+            return f"half a {one}"
+        return f"{say_number(number)} of a {one}"
+    return f"{say_number(number)} {one if _is_one(number) else many}"
+
+
+def _measure(m: Match) -> str:
+    unit = m.group(2)
+    words = _say_measure(m.group(1), unit)
+    if unit == "in." and _ends_sentence(m.string, m.end()):
+        words += "."
+    return _spaced(m, words)
+
+
+def _feet_inches(m: Match) -> str:
+    return _spaced(m, f"{_say_measure(m.group(1), 'ft')} {_say_measure(m.group(2), 'in.')}")
+
+
+_MEASURES = (
+    _sub(r"°\s(?=[CF]\b)", "°"),
+    _sub(r"(?<![\w.])(\d+)'\s?(\d+(?:\.\d+)?)(?:\"|'')", _feet_inches),
+    _sub(r"(?<![\w.])(\d+)\s?ft\.?\s(\d+(?:\.\d+)?)\s?(?:in\b\.?|\")", _feet_inches),
+    _sub(rf"(?<![\w.]){_NUM}\s?({_UNIT_ALT})(?![A-Za-z0-9²³])", _measure),
+    _sub(rf"(?<![\w.]){_NUM}(in)\b(?!')", lambda m: _spaced(m, _say_measure(m.group(1), "in."))),
+)
+
+
+def _dimension(m: Match) -> str:
+    ahead = m.string[m.end() : m.end() + _CONTEXT]
+    word = "times" if "=" in ahead.split("\n", 1)[0] else "by"
+    return f"{m.group(1)} {word} "
+
+
+_DIMENSIONS = (
+    _sub(r"(?<![\w.])(?!0x[0-9a-fA-F])(\d+(?:\.\d+)?)\s?[x×]\s?(?=\d)", _dimension),
+    _sub(r"(?<![\w.])(\d+(?:\.\d+)?)[x×](?![\w])", lambda m: f"{m.group(1)} times"),
+    _sub(r"×", " times "),
+)
+
+# ------------------------------------------------------------------------------------------------
+# Decades, ordinals, years, fractions, plain numbers
+
+
+def _decade(m: Match) -> str:
+    digits = m.group(1) or m.group(2)
+    n = int(digits)
+    if n == 0:  # "the '00s"
+        return _spaced(m, "two thousands")
+    words = nw.plural(nw.year(n) if len(digits) == 4 else nw.cardinal(n))
+    if words.startswith("one "):  # "100s" -> "hundreds", "1000s" -> "thousands"
+        words = words[4:]
+    return _spaced(m, words)
+
+
+def _ordinal(m: Match) -> str:
+    return _spaced(m, nw.ordinal(int(m.group(1).replace(",", ""))))
+
+
+def _year_or_number(m: Match) -> str:
+    s = m.string
+    n = int(m.group(1))
+    if not 1000 <= n <= 2099:
+        return _spaced(m, nw.integer(m.group(1)))
+    prev, _ = _prev_word(s, m.start())
+    strong_cue = prev.lower() in lx.YEAR_CUES
+    nxt = _next_word(s, m.end())
+    if 1000 <= n < 1100 and not strong_cue and nxt.lower() not in ("ad", "bc", "bce", "ce"):
+        return _spaced(m, nw.integer(m.group(1)))
+    between = s[m.end() : m.end() + 2]
+    followed_by_word = bool(nxt) and nxt[0].islower() and nxt.isalpha() and (between[:1] == " ")
+    if followed_by_word and not strong_cue and nxt not in lx.YEAR_FOLLOWERS:
+        return _spaced(m, nw.integer(m.group(1)))
+    return _spaced(m, nw.year(n))
+
+
+def _apostrophe_year(m: Match) -> str:
+    return _spaced(m, nw.two_digit_year(m.group(1)))
+
+
+def _fraction(m: Match) -> str:
+    return _spaced(m, say_number(m.group(0)))
+
+
+def _mixed(m: Match) -> str:
+    num, den = int(m.group(2)), int(m.group(3))
+    if not 0 < num < den:
+        return f"{m.group(1)} {m.group(2)}/{m.group(3)}"
+    return _spaced(m, nw.mixed_fraction(int(m.group(1)), num, den))
+
+
+def _decimal(m: Match) -> str:
+    return _spaced(m, nw.decimal(m.group(0)))
+
+
+def _integer(m: Match) -> str:
+    return _spaced(m, nw.integer(m.group(0)))
+
+
+_DECADES = _sub(r"(?<![\w.,'])(?:'(\d0)|(\d{3}0|\d{2}0|\d0))'?s(?![\w'])", _decade)
+_NUMBERS = (
+    _sub(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th|ST|ND|RD|TH)(?![A-Za-z])", _ordinal),
+    _sub(r"(?<![\w.,$-])(\d{4})(?![\w]|[.,]\d)", _year_or_number),
+    _sub(r"(?<![\w'])'(\d{2})(?![\w'])", _apostrophe_year),
+    _sub(r"(?<![\w./])(\d+) (\d+)/(\d+)(?![\w/]|\.\d)", _mixed),
+    _sub(r"(?<![\w./])\d+/\d+(?![\w/]|\.\d)", _fraction),
+    _sub(r"(?<!\d)(?:\d{1,3}(?:,\d{3})+|\d+)?\.\d+", _decimal),
+    _sub(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+", _integer),
+)
+
+# ------------------------------------------------------------------------------------------------
+# Abbreviations
+
+
+def _before_number(m: Match) -> str:
+    return _spaced(m, lx.BEFORE_NUMBER[m.group(1).lower()] + " ", end=m.end())
+
+
+_BEFORE_NUMBER = _sub(
+    r"(?<![\w.])(" + "|".join(sorted(lx.BEFORE_NUMBER, key=len, reverse=True)) + r")\.\s?(?=#?\d)",
+    _before_number,
+    re.IGNORECASE,
+)
+
+
+def _latin(m: Match) -> str:
+    key = m.group(1).lower()
+    key = key if key.endswith(".") else key + "."
+    words = lx.LATIN.get(key)
+    if words is None:
+        return m.group(0)
+    if m.group(0).endswith(".") and _ends_sentence(m.string, m.end()):
+        words += "."
+    return _spaced(m, words)
+
+
+_LATIN_RE = _sub(r"(?<![\w.])(e\.g|i\.e|a\.k\.a|n\.b|p\.s|r\.i\.p|et al)\.?(?![\w])", _latin, re.IGNORECASE)
+
+
+def _abbreviation(m: Match) -> str:
+    """A word followed by a period: expand it if it is a known abbreviation."""
+    word = m.group(1)
+    key = word.lower()
+    s = m.string
+    nxt = _next_word(s, m.end())
+    next_is_name = _is_name(nxt) or (nxt.isupper() and nxt.isalpha() and len(nxt) > 1)
+    if key in lx.TITLE_OR_PLACE:
+        title, place = lx.TITLE_OR_PLACE[key]
+        prev, _ = _prev_word(s, m.start())
+        prev_is_place = (prev[:1].isupper() and prev not in lx.SENTENCE_STARTERS) or prev[:1].isdigit()
+        if nxt[:1].isupper() and not (prev_is_place and nxt in lx.SENTENCE_STARTERS):
+            return _spaced(m, title)  # "Dr. Who", "St. Louis"; but "Baker St. The ..."
+        if not (prev_is_place or key == "st"):
+            return _spaced(m, title + ("." if _AT_END.match(s, m.end()) else ""))
+        words = place
+    elif key in lx.TITLES:
+        if key in lx.BARE_TITLES or next_is_name:
+            return _spaced(m, lx.TITLES[key])
+        return m.group(0)
+    elif key in lx.POST_NOMINALS:
+        words = lx.POST_NOMINALS[key]
+    elif key in lx.PLAIN_ABBREVIATIONS and not (key in lx.MONTH_BY_NAME or key in _WEEKDAYS):
+        words = lx.PLAIN_ABBREVIATIONS[key]
+    elif word in ("Vs", "V", "v") and next_is_name:
+        return "versus"
+    else:
+        return m.group(0)
+    if _ends_sentence(s, m.end()):
+        words += "."
+    return _spaced(m, words)
+
+
+def _dotted_fixed(words: str) -> Callable[[Match], str]:
+    def repl(m: Match) -> str:
+        ends = m.group(0).endswith(".") and _ends_sentence(m.string, m.end())
+        return _spaced(m, words + ("." if ends else ""))
+
+    return repl
+
+
+_WEEKDAYS = frozenset({"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri"})
+
+
+def _bare_title(m: Match) -> str:
+    key = m.group(1).lower()
+    if key in lx.TITLE_OR_PLACE:
+        return lx.TITLE_OR_PLACE[key][0]
+    return lx.TITLES[key]
+
+
+def _bare_word(m: Match) -> str:
+    key = m.group(1).lower()
+    return lx.PLAIN_ABBREVIATIONS.get(key) or lx.POST_NOMINALS[key]
+
+
+def _title_alternation() -> str:
+    forms = set()
+    for key in lx.BARE_TITLES:
+        forms.update({key.capitalize(), key.upper()})
+    return "|".join(sorted(forms, key=len, reverse=True))
+
+
+_ABBREVIATIONS = (
+    _LATIN_RE,
+    _sub(r"\bPh\.D\.?(?=\W|$)", _dotted_fixed("p h d")),
+    _sub(r"(?<![\w.'])([A-Za-z]+)\.(?=$|[\s,;:!?)\"'])", _abbreviation),
+    _sub(rf"\b({_title_alternation()})\b(?!\.)(?=\s+[A-Z])", _bare_title),
+    _sub(r"\b(vs|etc|approx)\b(?![.'])", _bare_word, re.IGNORECASE),
+    _sub(r"(?<=[A-Za-z],\s)(Jr|Sr)\b(?!\.)|(?<=[A-Za-z]\s)(Jr|Sr)\b(?![.\w])",
+         lambda m: lx.POST_NOMINALS[(m.group(1) or m.group(2)).lower()]),
+)
+
+# ------------------------------------------------------------------------------------------------
+# Initialisms, Roman numerals, acronyms
+
+_VOWELS = frozenset("aeiouy")
+_ONSETS = frozenset(
+    """
+    b bl br c ch chr cl cr d dr dw f fl fr g gl gn gr gu h j k kh kl kn kr l m n p ph pl pr ps qu
+    r rh s sc sch scr sh shr sk sl sm sn sp sph spl spr squ st str sw t th thr tr ts tw v w wh wr
+    x y z zh
+    """.split()
+)
+_CODA_TRIPLES = frozenset("rld nds nts rst rts ght nch tch sts rch lds rds nks ngs rms lts mps nth".split())
+_VOWEL_RUN = re.compile(r"[aeiouy]+")
+
+
+def pronounceable(word: str) -> bool:
+    """Rough check that an all-caps token can be read as a word (NASA, SCUBA) rather than spelled."""
+    w = word.lower()
+    if len(w) < 2 or not _VOWELS.intersection(w.lstrip("y")):
+        return False
+    runs = [r for r in re.split(r"[aeiou]+|(?<=[^aeiou])y", w)]
+    onset, coda = runs[0], runs[-1]
+    if onset and onset not in _ONSETS:
+        return False
+    if len(coda) > 3 or (len(coda) == 3 and coda not in _CODA_TRIPLES):
+        return False
+    if any(len(r) > 3 for r in runs[1:-1]):
+        return False
+    return all(len(v) <= 2 for v in _VOWEL_RUN.findall(w.replace("y", "a")))
+
+
+def _spell(word: str) -> str:
+    return " ".join(word.lower())
+
+
+def _dotted(m: Match) -> str:
+    letters = m.group(1).replace(".", "")
+    words = _spell(letters)
+    if m.group(0).endswith(".") and _ends_sentence(m.string, m.end()):
+        words += "."
+    return _spaced(m, words)
+
+
+_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+
+
+def roman_value(numeral: str) -> int | None:
+    if not numeral or not _ROMAN.fullmatch(numeral):
+        return None
+    total = 0
+    for a, b in zip(numeral, numeral[1:] + " "):
+        v = _ROMAN_VALUES[a]
+        total += -v if b != " " and _ROMAN_VALUES[b] > v else v
+    return total
+
+
+_PRONOUN_FOLLOWERS = frozenset(
+    """
+    am was have had think know will would can could do did don't didn't want said say see saw
+    went got love like need mean guess hope feel believe should must just also really never
+    """.split()
+)
+
+
+def _roman(m: Match) -> str:
+    """Roman numerals after a cue word are numbers, after a name regnal ordinals; else untouched."""
+    numeral, suffix = m.group(1), m.group(2) or ""
+    value = roman_value(numeral)
+    if value is None:
+        return m.group(0)
+    prev, _ = _prev_word(m.string, m.start())
+    if prev.lower() in lx.ROMAN_CARDINAL_CUES:
+        return _spaced(m, nw.cardinal(value) + suffix)
+    if not (prev.isalpha() and prev[:1].isupper()) or prev in lx.SENTENCE_STARTERS or set(numeral) - set("IVX"):
+        return m.group(0)
+    regnal_name = prev.lower() in lx.REGNAL_NAMES
+    if prev.isupper() and len(prev) > 1 and not regnal_name:
+        return m.group(0)  # shouted text: "DO IT" / "PART I" handled above
+    if len(numeral) == 1 and not regnal_name:
+        return m.group(0)  # "Vitamin C", "Malcolm X", "plan B"
+    if numeral == "I" and _next_word(m.string, m.end()).lower() in _PRONOUN_FOLLOWERS:
+        return m.group(0)  # "Henry I think" is the pronoun
+    return _spaced(m, "the " + nw.ordinal(value) + suffix)
+
+
+def _initial(m: Match) -> str:
+    nxt = _next_word(m.string, m.end())
+    if nxt in lx.SENTENCE_STARTERS:
+        return m.group(0)
+    return m.group(1)
+
+
+def _shouted(s: str, start: int, end: int) -> bool:
+    prev, _ = _prev_word(s, start)
+    nxt = _next_word(s, end)
+    return any(w.isupper() and w.isalpha() and len(w) > 1 for w in (prev, nxt))
+
+
+def _acronym(m: Match) -> str:
+    word, suffix = m.group(1), m.group(2) or ""
+    if word in lx.ACRONYM_WORDS:
+        words = lx.ACRONYM_WORDS[word]
+        spelled = " " in words and len(words) == 2 * len(word) - 1
+    elif word in lx.INITIALISMS and not (_shouted(m.string, m.start(), m.end()) and word in ("IT", "US", "AM")):
+        words, spelled = _spell(word), True
+    elif pronounceable(word) and (len(word) >= 4 or _shouted(m.string, m.start(), m.end())):
+        words, spelled = word.lower(), False
+    else:
+        words, spelled = _spell(word), True
+    if suffix == "s":
+        suffix = "'s" if spelled else "s"
+    return _spaced(m, words + suffix.lower())
+
+
+_LETTERS = (
+    _sub(r"(?<![\w.])((?:[A-Za-z]\.)+[A-Za-z])\.?(?![\w])", _dotted),
+    _sub(r"(?<![\w'-])([IVXLCDM]+)('s)?(?![\w-])", _roman),
+    _sub(r"(?<![\w.])([A-Z])\.(?=\s+[A-Z])", _initial),
+    _sub(r"(?<![\w'])([A-Z]{2,})('[sS]|s)?(?![\w'])", _acronym),
+)
+
+# ------------------------------------------------------------------------------------------------
+# Symbols and final clean-up
+
+_SPECIALS = re.compile("|".join(
+    rf"(?<![\w]){re.escape(k)}(?![\w])" if k[0].isalnum() and k[-1].isalnum() else rf"(?<![\w]){re.escape(k)}"
+    for k in sorted(lx.SPECIAL_WORDS, key=len, reverse=True)
+))
+def _specials(text: str) -> str:
+    return _SPECIALS.sub(lambda m: _spaced(m, lx.SPECIAL_WORDS[m.group(0)]), text)
+
+
+_SYMBOL_WORDS = {
+    "&": " and ", "+": " plus ", "==": " equals ", "=": " equals ", "<=": " less than or equal to ",
+    ">=": " greater than or equal to ", "!=": " not equal to ", "<>": " not equal to ", "->": " to ",
+    "=>": " implies ", "<": " less than ", ">": " greater than ", "^": " to the power of ",
+    "@": " at ", "%": " percent ", "/": " slash ", "\\": " ", "|": " ", "_": " ", '"': " ",
+    "`": " ", "~": " ", "[": " (", "]": ") ", "{": " (", "}": ") ", "$": " dollars ", "£": " pounds ",
+    "€": " euros ", "¥": " yen ", "¢": " cents ", "₹": " rupees ", "₩": " won ", "₽": " rubles ",
+    "°": " degrees ", "²": " squared ", "³": " cubed ", "µ": " mu ", "×": " times ",
+}
+_SYMBOLS = re.compile("|".join(re.escape(k) for k in sorted(_SYMBOL_WORDS, key=len, reverse=True)))
+
+
+def _symbol(m: Match) -> str:
+    return _SYMBOL_WORDS[m.group(0)]
+
+
+def _star(m: Match) -> str:
+    return " times "
+
+
+_SYMBOL_RULES = (
+    _sub(r"(?<=[A-Za-z0-9])\s*\*\s*(?=[A-Za-z0-9])", _star),
+    _sub(r"\*", " "),
+    _sub(r"(?<![\w#])#(?=[A-Za-z])", " hashtag "),
+    _sub(r"#", " hash "),
+    _sub(r"-{2,}", " - "),
+    lambda t: _SYMBOLS.sub(_symbol, t),
+)
+
+_WHITESPACE = re.compile(r"\s+")
+_UNSPEAKABLE = re.compile(r"[^a-z \-!'(),.:;?]")
+_CLEANUP = (
+    (re.compile(r"\s+"), " "),
+    (re.compile(r"\.{2,}"), "..."),
+    (re.compile(r"([!?])[!?]+"), r"\1"),
+    (re.compile(r"([,;:])[\s,;:]*(?=[,;:.!?])"), ""),
+    (re.compile(r"\s+(?=[,.;:!?)])"), ""),
+    (re.compile(r"\(\s+"), "("),
+    (re.compile(r"\(\s*\)"), " "),
+    (re.compile(r"([,;:!?)])(?=[a-z(])"), r"\1 "),
+    (re.compile(r"(?<=[a-z])\((?=[a-z])"), " ("),
+    (re.compile(r"(?:^|(?<=\s))'+(?=\s|$)"), " "),
+    (re.compile(r"\s-+$"), ""),
+    (re.compile(r"\s+"), " "),
+)
+_LEADING_PUNCTUATION = re.compile(r"^[\s,.;:!?)\-]+")
+
+
+def _finish(text: str, strip_leading_punctuation: bool = True) -> str:
+    text = _WHITESPACE.sub(" ", text.lower())
+    bad = _UNSPEAKABLE.findall(text)
+    if bad:
+        shown = "".join(dict.fromkeys(bad))[:40]
+        logger.warning("normalize: no reading for %r; replaced by spaces", shown)
+        text = _UNSPEAKABLE.sub(" ", text)
+    for _ in range(3):  # the rules interact; three passes reach the fixed point in practice
+        before = text
+        for pattern, repl in _CLEANUP:
+            text = pattern.sub(repl, text)
+        if strip_leading_punctuation:
+            text = _LEADING_PUNCTUATION.sub("", text)
+        text = text.strip()
+        if text == before:
+            break
+    return text
+
+
+_RULES: tuple[Callable[[str], str], ...] = (
+    _EMAIL, _URLS, _DOMAINS, _HANDLE,
+    _specials,
+    _TIMES, _HOURS,
+    *_DATES,
+    *_PHONES,
+    *_VERSIONS,
+    _BEFORE_NUMBER,
+    *_SIGNS,
+    *_RANGES,
+    *_MONEY,
+    *_DIMENSIONS,
+    _DECADES,
+    *_MEASURES,
+    *_NUMBERS,
+    *_ABBREVIATIONS,
+    *_LETTERS,
+    *_SYMBOL_RULES,
+)

@@ -1,0 +1,99 @@
+"""Text <-> symbol ids for NVIDIA's Tacotron 2 (148 symbols, no EOS).
+
+`{...}` blocks are ARPAbet: each whitespace-separated token is looked up as `@TOKEN`
+(case-sensitive). Unlike NVIDIA's code, an unknown token is an error instead of being dropped,
+and a character outside the table becomes a space (logged) instead of vanishing and merging
+the words around it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+from .normalize import normalize as _normalize
+from .symbols import LETTERS, SPACE_ID, SYMBOL_TO_ID, symbols
+
+logger = logging.getLogger("frontend")
+
+_BRACES = re.compile(r"\{([^{}]*)\}")
+_SPEAKABLE_IDS = frozenset(SYMBOL_TO_ID[c] for c in LETTERS) | frozenset(range(64, len(symbols)))
+
+
+def _arpabet_ids(content: str) -> list[int]:
+    tokens = content.split()
+    if not tokens:
+        raise ValueError("empty ARPAbet block '{}'")
+    ids = []
+    for token in tokens:
+        i = SYMBOL_TO_ID.get("@" + token)
+        if i is None:
+            raise ValueError(
+                f"unknown ARPAbet symbol {token!r} in '{{{content}}}'; ARPAbet blocks hold upper-case "
+                "CMUdict phones with optional stress digits, e.g. '{HH AH0 L OW1}'"
+            )
+        ids.append(i)
+    return ids
+
+
+def _char_ids(text: str) -> list[int]:
+    ids = []
+    unknown = []
+    for ch in text:
+        i = SYMBOL_TO_ID.get(ch)
+        if i is None or ch == "_":  # "_" is the pad symbol, never text
+            unknown.append(ch)
+            i = SPACE_ID
+        ids.append(i)
+    if unknown:
+        logger.warning("text_to_sequence: %r not in the symbol table; encoded as spaces", "".join(dict.fromkeys(unknown)))
+    return ids
+
+
+def text_to_sequence(text: str, normalize: bool = True) -> list[int]:
+    """Encode text as symbol ids; `normalize=False` encodes the characters as they are.
+
+    Raises ValueError for empty text, text with nothing speakable (no letter or phone), and
+    malformed or unknown ARPAbet blocks.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("text is empty")
+    for m in _BRACES.finditer(text):  # fail on bad ARPAbet before normalization could reword it
+        _arpabet_ids(m.group(1))
+    original = text
+    if normalize:
+        text = _normalize(text)
+    ids: list[int] = []
+    pos = 0
+    for m in _BRACES.finditer(text):
+        ids += _char_ids(text[pos : m.start()])
+        ids += _arpabet_ids(m.group(1))
+        pos = m.end()
+    ids += _char_ids(text[pos:])
+    if not _SPEAKABLE_IDS.intersection(ids):
+        raise ValueError(f"nothing speakable in {original!r} (no letters or ARPAbet phones)")
+    return ids
+
+
+def sequence_to_text(ids: Iterable[int]) -> str:
+    """Decode ids; runs of ARPAbet symbols become one `{...}` block."""
+    out: list[str] = []
+    phones: list[str] = []
+    for raw in ids:
+        i = int(raw)
+        if not 0 <= i < len(symbols):
+            raise ValueError(f"symbol id {i} out of range 0..{len(symbols) - 1}")
+        s = symbols[i]
+        if s.startswith("@"):
+            phones.append(s[1:])
+            continue
+        if phones:
+            out.append("{" + " ".join(phones) + "}")
+            phones = []
+        out.append(s)
+    if phones:
+        out.append("{" + " ".join(phones) + "}")
+    return "".join(out)
