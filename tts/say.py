@@ -1,0 +1,263 @@
+"""Command line: text in, audio file out.
+
+    python -m tts.say "Hello there." -o hello.wav
+    echo "Read from stdin." | tts-say - -o stdin.flac --pace 1.2 --seed 7
+    tts-say --file chapter.txt -o chapter.ogg --vocoder griffin-lim
+    tts-say "To standard output." -o - | aplay
+
+Exit status: 0 success, 2 bad arguments or input (empty or unreadable text, missing checkpoint,
+output folder missing or not writable, unknown audio format; all checked before any synthesis),
+1 failure while loading the models or synthesising. Errors are one `error: ...` line on stderr;
+`--verbose` adds the traceback.
+
+Cheap checks run before torch is imported, so a mistyped command fails in well under a second.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+#: options that are SynthesisConfig fields of the same name (unset = keep the voice's default)
+_KNOBS = ("sigma", "denoise", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
+          "max_chunk_chars", "max_retries", "vocoder")
+
+
+class UsageError(Exception):
+    """Bad arguments or input: exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tts-say",
+        description="Speak English text with Tacotron 2 and a vocoder (WaveGlow or Griffin-Lim).",
+        epilog="Exit status: 0 ok, 2 bad arguments or input, 1 failure while loading or synthesising.",
+    )
+    parser.add_argument("text", nargs="?", help='text to speak; "-" reads standard input')
+    parser.add_argument("-f", "--file", metavar="PATH", help='read the text from a UTF-8 file ("-" = standard input)')
+    parser.add_argument("-o", "--output", metavar="PATH",
+                        help='audio file to write: .wav, .flac or .ogg ("-" = WAV on standard output)')
+
+    models = parser.add_argument_group("voice and models")
+    models.add_argument("--voice", metavar="DIR",
+                        help="voice folder or name under checkpoints/ (default: checkpoints/default or $TTS_VOICE_DIR)")
+    models.add_argument("--tacotron2", metavar="PATH",
+                        help="Tacotron 2 checkpoint (NVIDIA or project format) instead of a voice folder")
+    models.add_argument("--waveglow", metavar="PATH", help="WaveGlow checkpoint to use with --tacotron2")
+    models.add_argument("--vocoder", metavar="NAME", help="vocoder by name (see --list-vocoders); default: the voice's")
+    models.add_argument("--device", help='torch device, e.g. "cpu" or "cuda" (default: cuda when available)')
+    models.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], help="model precision (default float32)")
+
+    knobs = parser.add_argument_group("synthesis (defaults come from the voice)")
+    knobs.add_argument("--sigma", type=float, metavar="S", help="WaveGlow noise scale, >= 0 (e.g. 0.6)")
+    knobs.add_argument("--denoise", type=float, metavar="D", help="denoiser strength in [0, 0.5]; 0 = off (e.g. 0.01)")
+    knobs.add_argument("--pace", type=float, metavar="P", help="speaking rate in [0.25, 4]: 1.2 = 20%% faster, same pitch")
+    knobs.add_argument("--seed", type=int, metavar="N", help="make the output reproducible")
+    knobs.add_argument("--max-decoder-steps", type=int, metavar="N", help="decoder step limit per chunk (e.g. 1000)")
+    knobs.add_argument("--gate-threshold", type=float, metavar="G", help="stop probability threshold in [0, 1]")
+    knobs.add_argument("--prenet-dropout", type=float, metavar="P", help="prenet dropout at inference (0 = deterministic)")
+    knobs.add_argument("--pause-scale", type=float, metavar="X", help="multiply the pauses between sentences")
+    knobs.add_argument("--max-chunk-chars", type=int, metavar="N", help="longest chunk of text per decoder run")
+    knobs.add_argument("--max-retries", type=int, metavar="N", help="re-synthesis rounds for chunks that fail")
+
+    info = parser.add_argument_group("information")
+    info.add_argument("--list-vocoders", action="store_true", help="list the vocoders and exit")
+    info.add_argument("--list-voices", action="store_true", help="list the voice folders under checkpoints/ and exit")
+    info.add_argument("-q", "--quiet", action="store_true", help="no progress bar, summary or warnings")
+    info.add_argument("-v", "--verbose", action="store_true", help="per-chunk details and tracebacks on errors")
+    return parser
+
+
+# ----------------------------------------------------------------------------------------------------
+# Input checks (no torch)
+# ----------------------------------------------------------------------------------------------------
+def read_text(args: argparse.Namespace) -> str:
+    if args.text is not None and args.file is not None:
+        raise UsageError("give the text either as an argument or with --file, not both")
+    source = args.file if args.file is not None else args.text
+    if source is None:
+        raise UsageError('no text: give it as an argument, with --file PATH, or "-" to read standard input')
+    if args.file is None and source != "-":
+        text = source
+    elif source == "-":
+        data = sys.stdin.buffer.read()
+        text = _decode(data, "standard input")
+    else:
+        path = Path(source)
+        if path.is_dir():
+            raise UsageError(f"cannot read {path}: it is a folder")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        text = _decode(data, str(path))
+    if not text.strip():
+        raise UsageError("the text is empty")
+    return text
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{where} is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from None
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    if args.output is None:
+        raise UsageError("no output file: add -o PATH (.wav, .flac, .ogg) or -o - for standard output")
+    if args.voice is not None and args.tacotron2 is not None:
+        raise UsageError("use either --voice or --tacotron2, not both")
+    if args.waveglow is not None and args.tacotron2 is None:
+        raise UsageError("--waveglow goes with --tacotron2 (a voice folder brings its own vocoders)")
+    for option in ("tacotron2", "waveglow"):
+        path = getattr(args, option)
+        if path is not None and not Path(path).is_file():
+            raise UsageError(f"--{option}: checkpoint not found: {path}")
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name) for name in _KNOBS if getattr(args, name) is not None}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------------------------------------
+def list_vocoders() -> None:
+    from vocoder import VOCODERS
+
+    for name in VOCODERS.names():
+        entry = VOCODERS.get(name)
+        needs = "needs weights" if entry.needs_weights else "no weights"
+        print(f"{name:<14} {needs:<14} {entry.description}")
+
+
+def list_voices() -> None:
+    from tts.voice import CHECKPOINTS_DIR, VoiceError, find_voices, load_voice_config
+
+    voices = find_voices()
+    if not voices:
+        print(f"no voices in {CHECKPOINTS_DIR}", file=sys.stderr)
+    for name, path in voices.items():
+        try:
+            voice = load_voice_config(path)
+            print(f"{name:<14} {voice.default_vocoder:<12} {voice.description}")
+        except VoiceError as exc:
+            print(f"{name:<14} (broken: {exc})")
+
+
+def load_pipeline(args: argparse.Namespace):
+    from tts.pipeline import Pipeline
+    from tts.voice import VoiceError, load_voice_config, resolve_voice_dir
+
+    if args.tacotron2 is not None:
+        return Pipeline.from_checkpoints(args.tacotron2, args.waveglow, vocoder=args.vocoder,
+                                         device=args.device, dtype=args.dtype)
+    try:  # a missing or incomplete voice folder is the user's input, checked before loading weights
+        voice_dir = resolve_voice_dir(args.voice)
+        load_voice_config(voice_dir)
+    except VoiceError as exc:
+        raise UsageError(str(exc)) from None
+    return Pipeline.from_pretrained(voice_dir, device=args.device, dtype=args.dtype)
+
+
+def synthesize(args: argparse.Namespace, text: str) -> int:
+    import warnings
+
+    from tts.pipeline import SynthesisConfig, check_output_path, plan_text
+
+    if not args.verbose:  # the pipeline records these in Speech.warnings, printed below
+        warnings.filterwarnings("ignore", message=r"Tacotron2\.infer", category=RuntimeWarning)
+    knobs = overrides(args)
+    try:
+        SynthesisConfig().replace(**knobs)  # ranges are the same whatever the voice's defaults
+        if args.vocoder is not None:
+            from vocoder import VOCODERS
+
+            VOCODERS.get(args.vocoder)  # a typo fails before the models load
+        if args.output != "-":
+            check_output_path(args.output)
+        plan_text(text, knobs.get("max_chunk_chars", SynthesisConfig.max_chunk_chars))  # anything to say?
+        if args.device is not None:
+            import torch
+
+            torch.device(args.device)
+    except (ValueError, OSError, RuntimeError) as exc:
+        raise UsageError(str(exc)) from None
+
+    pipe = load_pipeline(args)
+    n_chunks = pipe.count_chunks(text, **knobs)
+    progress = _progress_bar(n_chunks, disable=args.quiet or n_chunks < 2)
+    try:
+        speech = pipe.speak(text, progress=progress.update_to, **knobs)
+    except ValueError as exc:  # e.g. a vocoder this voice has no weights for
+        raise UsageError(str(exc)) from None
+    finally:
+        progress.close()
+
+    if args.output == "-":
+        sys.stdout.buffer.write(speech.to_bytes("wav"))
+        sys.stdout.buffer.flush()
+    else:
+        speech.save(args.output)
+    if args.verbose:
+        for chunk in speech.chunks:
+            print(f"chunk {chunk.index + 1}: {chunk.duration:.2f} s, {chunk.mel.shape[1]} frames, "
+                  f"{chunk.retries} retries: {chunk.text!r}", file=sys.stderr)
+    if not args.quiet:
+        for warning in speech.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        where = "standard output" if args.output == "-" else args.output
+        print(f"wrote {where}: {speech.duration:.2f} s of audio, {len(speech.chunks)} chunk(s), "
+              f"synthesised in {speech.timing.synthesis_seconds:.2f} s "
+              f"({speech.real_time_factor:.2f}x real time, {pipe.default_vocoder if args.vocoder is None else args.vocoder})",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def _progress_bar(total: int, disable: bool):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="chunk", desc="speaking", file=sys.stderr, disable=disable, leave=False)
+
+    def update_to(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    bar.update_to = update_to  # type: ignore[attr-defined]
+    return bar
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.list_vocoders:
+            list_vocoders()
+            return EXIT_OK
+        if args.list_voices:
+            list_voices()
+            return EXIT_OK
+        check_paths(args)
+        text = read_text(args)
+        return synthesize(args, text)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE, args.verbose)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130, args.verbose)
+    except Exception as exc:  # anything else is a runtime failure: one line unless --verbose
+        return _fail(f"{exc.__class__.__name__}: {exc}" if not str(exc) else str(exc), EXIT_FAILURE, args.verbose)
+
+
+def _fail(message: str, code: int, verbose: bool) -> int:
+    if verbose:
+        traceback.print_exc()
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
