@@ -294,3 +294,25 @@ def model_audio():
     from tts.audio import DEFAULT_AUDIO
 
     return DEFAULT_AUDIO
+
+
+REFERENCE = "/work/shared/reference"
+
+
+@pytest.mark.skipif(not os.path.exists(f"{REFERENCE}/waveglow_full_keys_dle_layout.json"), reason="reference key lists not available")
+def test_full_size_dle_key_list_converts_to_nvidia_fused_keys():
+    """The real 938-key DLE layout (shapes only, meta tensors) converts to the 686-key fused layout."""
+    import json
+
+    from vocoder.checkpoint import infer_config, to_fused_layout
+
+    with open(f"{REFERENCE}/waveglow_full_keys_dle_layout.json") as f:
+        dle = json.load(f)
+    with open(f"{REFERENCE}/waveglow_full_keys.json") as f:
+        fused = json.load(f)
+    state = {"module." + k: torch.empty(shape, device="meta") for k, shape in dle.items()}
+    from tts.serialization import strip_prefixes
+
+    converted = to_fused_layout(strip_prefixes(state))
+    assert {k: list(v.shape) for k, v in converted.items()} == fused
+    assert infer_config(converted) == WaveGlowConfig()
