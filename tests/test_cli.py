@@ -1,0 +1,173 @@
+"""tts-say: real subprocesses for the entry point (exit codes, stderr lines, stdin, --file, --list-vocoders),
+and in-process `main()` calls for the many error paths that need the models' modules imported."""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile
+
+from tts.say import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", **extra)
+    env.pop("TTS_VOICE_DIR", None)
+    return env
+
+
+def _start(args: list[str], stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "tts.say", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=_env(), cwd=cwd or REPO)
+    proc.stdin.write(stdin or b"")
+    proc.stdin.close()
+    return proc
+
+
+def _finish(proc: subprocess.Popen) -> tuple[int, bytes, str]:
+    stdout = proc.stdout.read()
+    stderr = proc.stderr.read().decode()
+    return proc.wait(timeout=300), stdout, stderr
+
+
+@pytest.fixture(scope="module")
+def runs(tiny_voice_dir, tmp_path_factory):
+    """The subprocesses that import torch run side by side (each costs a few seconds of imports)."""
+    out = tmp_path_factory.mktemp("cli")
+    (out / "text.txt").write_text("Read from a file. It has two sentences.\n", encoding="utf-8")
+    voice = str(tiny_voice_dir)
+    commands = {
+        "stdin": (["-", "-o", str(out / "stdin.wav"), "--voice", voice, "--seed", "1", "--pace", "1.25"],
+                  "Spoken from standard input, with a comma. And a second sentence!".encode()),
+        "file": (["--file", str(out / "text.txt"), "-o", str(out / "file.flac"), "--voice", voice, "--quiet",
+                  "--vocoder", "waveglow", "--sigma", "0.5", "--denoise", "0.02", "--max-decoder-steps", "12"], None),
+        "list": (["--list-vocoders"], None),
+    }
+    procs = {name: _start(args, stdin) for name, (args, stdin) in commands.items()}
+    return out, {name: _finish(proc) for name, proc in procs.items()}
+
+
+def test_text_from_stdin_to_wav(runs):
+    out, results = runs
+    code, _, stderr = results["stdin"]
+    assert code == 0, stderr
+    data, rate = soundfile.read(out / "stdin.wav")
+    assert rate == 22050
+    # two chunks of 24 frames at pace 1.25 (-> 19 frames each) and one 0.35 s pause / 1.25
+    assert len(data) == 2 * 19 * 256 + round(0.35 / 1.25 * 22050)
+    summary = stderr.strip().splitlines()[-1]
+    assert summary.startswith(f"wrote {out / 'stdin.wav'}: {len(data) / 22050:.2f} s of audio, 2 chunk(s)")
+    assert "x real time" in summary
+    assert "warning: chunk 1" in stderr  # the random voice never stops: said, not hidden
+    assert "Traceback" not in stderr
+
+
+def test_text_from_file_quietly_to_flac(runs):
+    out, results = runs
+    code, stdout, stderr = results["file"]
+    assert code == 0, stderr
+    assert stderr == "" and stdout == b""
+    info = soundfile.info(out / "file.flac")
+    assert info.format == "FLAC" and info.samplerate == 22050
+    assert info.frames == 2 * 12 * 256 + round(0.35 * 22050)
+
+
+def test_list_vocoders(runs):
+    code, stdout, stderr = runs[1]["list"]
+    assert code == 0, stderr
+    names = [line.split()[0] for line in stdout.decode().splitlines()]
+    assert names == ["griffin-lim", "waveglow"]
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (["   ", "-o", "x.wav"], None, "error: the text is empty"),
+    (["-", "-o", "x.wav"], b"\n\n", "error: the text is empty"),
+    (["-", "-o", "x.wav"], b"\xff\xfe bad", "error: standard input is not UTF-8 text"),
+    (["--file", "no/such/file.txt", "-o", "x.wav"], None, "error: cannot read no/such/file.txt: No such file or directory"),
+    (["hello", "-o", "x.wav", "--tacotron2", "no/such.pt"], None, "error: --tacotron2: checkpoint not found: no/such.pt"),
+    (["hello", "--file", "t.txt", "-o", "x.wav"], None, "error: give the text either as an argument or with --file"),
+    (["hello"], None, "error: no output file: add -o PATH"),
+    (["hello", "-o", "x.wav", "--pace", "fast"], None, "error: argument --pace: invalid float value: 'fast'"),
+])
+def test_bad_input_is_one_error_line(tmp_path, args, stdin, message):
+    code, _, stderr = _finish(_start(args, stdin, cwd=tmp_path))
+    assert code == 2
+    assert message in stderr.strip().splitlines()[-1]
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "x.wav").exists()
+
+
+# ----------------------------------------------------------------------------------------------------
+# in-process: the same main(), without paying for a new interpreter per case
+# ----------------------------------------------------------------------------------------------------
+def _run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["-o", "{tmp}/x.mp3"], "error: unknown audio format '.mp3': use one of .wav, .flac, .ogg"),
+    (["-o", "{tmp}/x.wav", "--pace", "9"], "error: pace must be in [0.25, 4.0], got 9.0"),
+    (["-o", "{tmp}/x.wav", "--denoise", "0.7"], "error: denoise must be in [0.0, 0.5], got 0.7"),
+    (["-o", "{tmp}/x.wav", "--vocoder", "wavenet"], "error: unknown vocoder 'wavenet'; available: griffin-lim, waveglow"),
+    (["-o", "{tmp}/x.wav", "--voice", "{tmp}/nowhere"], "error: voice folder not found: {tmp}/nowhere"),
+    (["-o", "{tmp}"], "error: output path is a folder, not a file: {tmp}"),
+    (["-o", "{tmp}/missing/x.wav"], "error: output folder does not exist: {tmp}/missing"),
+])
+def test_bad_options_exit_2(capsys, tmp_path, tiny_voice_dir, extra, message):
+    args = ["Some text.", "--voice", str(tiny_voice_dir)] + [a.format(tmp=tmp_path) for a in extra]
+    code, _, err = _run(capsys, *args)
+    assert code == 2
+    assert err == message.format(tmp=tmp_path) + "\n"
+
+
+def test_vocoder_without_weights_is_a_usage_error(capsys, tmp_path, tiny_voice_dir_r2):
+    code, _, err = _run(capsys, "Hi.", "-o", str(tmp_path / "x.wav"), "--voice", str(tiny_voice_dir_r2),
+                        "--vocoder", "waveglow")
+    assert code == 2
+    assert err.startswith("error: the waveglow vocoder needs weights this voice does not have")
+
+
+def test_missing_default_voice(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("TTS_VOICE_DIR", str(tmp_path / "none"))
+    code, _, err = _run(capsys, "Hi.", "-o", str(tmp_path / "x.wav"))
+    assert code == 2
+    assert err.startswith("error: the default voice is missing")
+
+
+def test_corrupt_checkpoint_is_a_runtime_failure(capsys, tmp_path, tiny_voice_dir):
+    import shutil
+
+    voice = tmp_path / "corrupt"
+    shutil.copytree(tiny_voice_dir, voice)
+    (voice / "tacotron2.pt").write_bytes(b"not a checkpoint at all")
+    code, _, err = _run(capsys, "Hi.", "-o", str(tmp_path / "x.wav"), "--voice", str(voice))
+    assert code == 1
+    assert err.startswith("error: ") and "tacotron2.pt" in err and err.count("\n") == 1
+    code, _, err = _run(capsys, "Hi.", "-o", str(tmp_path / "x.wav"), "--voice", str(voice), "--verbose")
+    assert code == 1 and "Traceback" in err
+
+
+def test_wav_to_stdout(capsysbinary, monkeypatch, tiny_voice_dir):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("Piped text.".encode())))
+    code = main(["-", "-o", "-", "--voice", str(tiny_voice_dir), "--quiet", "--seed", "2"])
+    captured = capsysbinary.readouterr()
+    assert code == 0, captured.err
+    data, rate = soundfile.read(io.BytesIO(captured.out))
+    assert rate == 22050 and len(data) == 24 * 256
+
+
+def test_checkpoint_files_instead_of_a_voice(capsys, tmp_path, tiny_voice_dir):
+    out = tmp_path / "direct.ogg"
+    code, _, err = _run(capsys, "Direct checkpoints.", "-o", str(out), "--tacotron2", str(tiny_voice_dir / "tacotron2.pt"),
+                        "--waveglow", str(tiny_voice_dir / "waveglow.pt"), "--max-decoder-steps", "8", "--device", "cpu")
+    assert code == 0, err
+    assert soundfile.info(out).format == "OGG"
+    assert "waveglow" in err.strip().splitlines()[-1]  # a WaveGlow file makes it the default vocoder
