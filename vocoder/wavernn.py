@@ -1,0 +1,899 @@
+"""WaveRNN (Kalchbrenner et al., "Efficient Neural Audio Synthesis", ICML 2018) as a mel vocoder.
+
+The network is the paper's: one GRU-like recurrent layer whose state is split in a coarse and a
+fine half, and a **dual softmax** over 16-bit audio (8 coarse bits, then 8 fine bits):
+
+    x_t = [c_{t-1}, f_{t-1}, c_t]                                  (each scaled to [-1, 1])
+    u_t = σ(R_u h_{t-1} + I*_u x_t),  r_t = σ(R_r h_{t-1} + I*_r x_t)
+    e_t = tanh(r_t ∘ (R_e h_{t-1}) + I*_e x_t)
+    h_t = u_t ∘ h_{t-1} + (1 - u_t) ∘ e_t,     y_c, y_f = split(h_t)
+    P(c_t) = softmax(O_2 relu(O_1 y_c)),       P(f_t) = softmax(O_4 relu(O_3 y_f))
+
+`I*` is masked so that the current coarse value c_t reaches only the fine half of the state. The
+cell is exactly PyTorch's GRU (reset gate applied to `R_e h + b`), so teacher-forced training
+runs `nn.GRU` with the masked input matrix, and generation runs a hand-written step that computes
+`R h_{t-1}` once for both halves, samples c_t from the coarse half, then finishes the fine half.
+
+Why the dual softmax rather than a 9–10-bit µ-law softmax or a mixture of logistics: it is the
+paper's output layer, it is the reason for the split state and the masked `I*`, and it models
+16-bit linear PCM without µ-law's quantisation noise floor, with two 256-way softmaxes that cost
+less than one 1024-way one. Its known drawback (fatchord's and others' experience) is slower,
+noisier early training than a µ-law softmax; the project trains on GPUs, so fidelity wins.
+
+Conditioning (the paper conditions on linguistic features; this is a mel vocoder): the project's
+log-mel [B, 80, T] (22050 Hz, hop 256, `tts.audio`) is normalised to roughly [-1, 1], a residual
+conv stack on frames computes `aux_dims` features, and mel + features are upsampled ×256 by
+nearest-neighbour stretching in stages (4·8·8) each followed by a learned smoothing FIR shared by
+all channels (fatchord's scheme), shifted by half a hop so that sample n hears frame round(n/256)
+(the STFT frames are centred). The upsampled vector enters the GRU's input matrix at every sample.
+
+Generation (`synthesize`):
+* folded batches: a long utterance is cut into segments of `target + 2 * overlap` samples that
+  overlap by `overlap` and are generated in parallel as one batch; in each overlap the later
+  segment's first half is a warm-up that is discarded, the second half is crossfaded with a
+  raised cosine whose two weights sum to one (so folding and unfolding a signal is the identity).
+* subscale (a model trained with `subscale_factor` S > 1): see `SubscaleContext` and
+  `subscale_schedule`. Every segment is split into S interleaved sub-tensors (sub-tensor b holds
+  samples b, b+S, b+2S, ...). Sub-tensor b is autoregressive along itself and also conditioned on
+  the earlier sub-tensors b' < b in a window of `subscale_past` past and `subscale_horizon` (F)
+  future positions, through a masked linear layer. Sub-tensor b starts F steps after b - 1, so
+  all S sub-tensors advance together: L/S + (S-1)·F steps for L samples. `subscale=False` on such
+  a model runs the same dependency structure one sub-tensor at a time (slow; a correctness check).
+* sampling uses pre-drawn uniforms per sample position and the inverse CDF, so a `seed` gives the
+  same audio, and the subscale schedule can be checked against sequential order exactly.
+* the step loop is TorchScript (pre-split, row-reordered weights; GRU matmul on a CSR matrix when
+  the pruned recurrent matrix is sparse enough to win); `jit=False` runs the same code eagerly.
+
+Sparse WaveRNN: with `prune_target` > 0 the recurrent matrices (each of R_u, R_r, R_e) are pruned
+by block magnitude (blocks of `prune_block` = rows × cols, mean |w|) following Zhu & Gupta's
+gradual schedule s_t = s_f (1 - (1 - (t - t0) / S)^3), updated every `prune_every` steps. The
+mask multiplies the weights in every forward pass, and pruned weights are zeroed when the mask is
+updated; the step counter and mask are buffers, so checkpoints resume the schedule.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tts.audio import DEFAULT_AUDIO, AudioSettings
+from tts.serialization import (
+    CheckpointError,
+    expect_project_model,
+    is_project_checkpoint,
+    make_project_checkpoint,
+    read_checkpoint,
+    save_project_checkpoint,
+)
+from vocoder.base import Vocoder
+
+N_CLASSES = 256  # 8 bits per softmax
+_SPARSE_DENSITY = 0.35  # below this density the CSR matmul beats the dense one on CPU (measured)
+
+
+@dataclass
+class WaveRNNConfig:
+    """Hyper-parameters. Defaults are the paper's WaveRNN-896 with a fatchord-style mel upsampler."""
+
+    n_mel_channels: int = 80
+    hop_length: int = 256
+    rnn_dims: int = 896  # GRU state; split in a coarse and a fine half
+    fc_dims: int = 448  # width of O_1 / O_3
+    # conditioning network
+    res_channels: int = 128
+    res_blocks: int = 10
+    res_kernel_size: int = 5
+    aux_dims: int = 64  # features from the residual stack, added to the upsampled mel
+    upsample_scales: tuple[int, ...] = (4, 8, 8)
+    # Sparse WaveRNN: block magnitude pruning of the recurrent matrices (0 = dense)
+    prune_target: float = 0.0
+    prune_block: tuple[int, int] = (16, 1)  # (rows, cols) of one block of a [out, in] matrix
+    prune_start: int = 1000  # t0
+    prune_steps: int = 200_000  # S: steps over which sparsity rises to prune_target
+    prune_every: int = 500  # mask update period
+    # Subscale WaveRNN (0 or 1 = off)
+    subscale_factor: int = 0
+    subscale_horizon: int = 16  # F: future positions of earlier sub-tensors a sample may see
+    subscale_past: int = 16  # past positions of earlier sub-tensors it sees
+    subscale_context_dims: int = 128
+
+    def __post_init__(self) -> None:
+        self.upsample_scales = tuple(int(s) for s in self.upsample_scales)
+        self.prune_block = tuple(int(b) for b in self.prune_block)
+        if math.prod(self.upsample_scales) != self.hop_length:
+            raise ValueError(f"upsample_scales {self.upsample_scales} must multiply to hop_length {self.hop_length}")
+        if self.rnn_dims <= 0 or self.rnn_dims % 2:
+            raise ValueError(f"rnn_dims must be a positive even number (coarse and fine halves), got {self.rnn_dims}")
+        if not 0.0 <= self.prune_target < 1.0:
+            raise ValueError(f"prune_target must be in [0, 1), got {self.prune_target}")
+        if len(self.prune_block) != 2 or min(self.prune_block) < 1:
+            raise ValueError(f"prune_block must be (rows, cols) >= 1, got {self.prune_block}")
+        if self.prune_target > 0:
+            rows, cols = self.prune_block
+            if self.rnn_dims % rows or self.rnn_dims % cols:
+                raise ValueError(f"prune_block {self.prune_block} must divide the {self.rnn_dims}x{self.rnn_dims} gate matrices")
+            if self.prune_steps < 1 or self.prune_every < 1 or self.prune_start < 0:
+                raise ValueError("prune_steps and prune_every must be >= 1 and prune_start >= 0")
+        if self.subscale_factor < 0:
+            raise ValueError(f"subscale_factor must be >= 0, got {self.subscale_factor}")
+        if self.subscale:
+            if self.hop_length % self.subscale_factor:
+                raise ValueError(f"subscale_factor {self.subscale_factor} must divide hop_length {self.hop_length}")
+            if self.subscale_horizon < 1 or self.subscale_past < 0:
+                raise ValueError("subscale_horizon must be >= 1 and subscale_past >= 0")
+
+    @property
+    def subscale(self) -> bool:
+        return self.subscale_factor > 1
+
+    def to_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["upsample_scales"] = list(self.upsample_scales)
+        values["prune_block"] = list(self.prune_block)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "WaveRNNConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown WaveRNN config keys: {sorted(unknown)}")
+        return cls(**dict(values))
+
+
+# ----------------------------------------------------------------------------------------------
+# 16-bit dual-softmax representation
+
+
+def split_16bit(audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Float audio in [-1, 1] -> (coarse, fine) long tensors in [0, 255]: the high and low bytes of
+    the offset-binary 16-bit sample round(x * 32768) + 32768."""
+    s = torch.round(audio.clamp(-1.0, 1.0) * 32768.0).clamp(-32768, 32767).long() + 32768
+    return torch.div(s, 256, rounding_mode="floor"), s % 256
+
+
+def combine_16bit(coarse: torch.Tensor, fine: torch.Tensor) -> torch.Tensor:
+    """Inverse of `split_16bit`: float32 audio in [-1, 1)."""
+    return (coarse * 256 + fine - 32768).float() / 32768.0
+
+
+def scale_byte(v: torch.Tensor) -> torch.Tensor:
+    """A byte value 0..255 as the network's [-1, 1] input."""
+    return v.float() / 127.5 - 1.0
+
+
+# ----------------------------------------------------------------------------------------------
+# Sparse WaveRNN: Zhu & Gupta gradual block pruning
+
+
+def prune_schedule(step: int, target: float, start: int, steps: int) -> float:
+    """Sparsity at `step`: s_f (1 - (1 - (t - t0) / S)^3), 0 before t0, s_f after t0 + S."""
+    if step < start or target <= 0:
+        return 0.0
+    progress = min(1.0, (step - start) / steps)
+    return target * (1.0 - (1.0 - progress) ** 3)
+
+
+def block_prune_mask(weight: torch.Tensor, sparsity: float, block: tuple[int, int]) -> torch.Tensor:
+    """0/1 mask of `weight` [out, in] zeroing the floor(sparsity * n_blocks) blocks of smallest mean |w|."""
+    rows, cols = block
+    out_dim, in_dim = weight.shape
+    if out_dim % rows or in_dim % cols:
+        raise ValueError(f"block {block} does not tile a {out_dim}x{in_dim} matrix")
+    # [out/rows, rows, in/cols, cols] -> one magnitude per block
+    magnitude = weight.detach().abs().reshape(out_dim // rows, rows, in_dim // cols, cols).mean(dim=(1, 3))
+    n_pruned = int(math.floor(sparsity * magnitude.numel() + 1e-9))
+    keep = torch.ones(magnitude.numel(), dtype=weight.dtype, device=weight.device)
+    if n_pruned > 0:
+        # stable sort: ties (e.g. already-pruned zero blocks) resolve the same way every time
+        order = torch.sort(magnitude.flatten().float(), stable=True).indices
+        keep[order[:n_pruned]] = 0
+    keep = keep.reshape(magnitude.shape)
+    return keep.repeat_interleave(rows, dim=0).repeat_interleave(cols, dim=1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Folding a long sequence into overlapping segments, and crossfading them back
+
+
+def fold_segments(x: torch.Tensor, target: int, overlap: int) -> torch.Tensor:
+    """[B, N, ...] -> [B * n, target + 2 * overlap, ...]: segment k starts at k * (target + overlap).
+
+    The end is padded by repeating the last step so that N fits n segments exactly
+    (n * (target + overlap) + overlap >= N); `unfold_segments(..., length=N)` drops the padding.
+    """
+    if target < 1 or overlap < 0:
+        raise ValueError(f"need target >= 1 and overlap >= 0, got target={target}, overlap={overlap}")
+    batch, length = x.shape[:2]
+    stride = target + overlap
+    n = max(1, math.ceil((length - overlap) / stride))
+    total = n * stride + overlap
+    if total > length:
+        pad = x[:, -1:].expand(batch, total - length, *x.shape[2:])
+        x = torch.cat([x, pad], dim=1)
+    segments = [x[:, k * stride : k * stride + target + 2 * overlap] for k in range(n)]
+    return torch.stack(segments, dim=1).reshape(batch * n, target + 2 * overlap, *x.shape[2:])
+
+
+def crossfade_windows(overlap: int, dtype=torch.float32, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(fade_in, fade_out) over one overlap: fade_in is 0 for the later segment's warm-up half, then a
+    raised cosine; fade_out = 1 - fade_in, so the two always sum to one."""
+    warmup = overlap // 2
+    ramp = overlap - warmup
+    position = torch.arange(1, ramp + 1, dtype=torch.float64, device=device) / (ramp + 1)
+    rise = 0.5 - 0.5 * torch.cos(math.pi * position)
+    fade_in = torch.cat([torch.zeros(warmup, dtype=torch.float64, device=device), rise])
+    return fade_in.to(dtype), (1.0 - fade_in).to(dtype)
+
+
+def unfold_segments(y: torch.Tensor, batch: int, overlap: int, length: int) -> torch.Tensor:
+    """Inverse of `fold_segments` for [B * n, target + 2 * overlap] -> [B, length], crossfading overlaps."""
+    n = y.shape[0] // batch
+    seg_len = y.shape[1]
+    target = seg_len - 2 * overlap
+    stride = target + overlap
+    y = y.reshape(batch, n, seg_len)
+    fade_in, fade_out = crossfade_windows(overlap, y.dtype, y.device)
+    out = y.new_zeros(batch, n * stride + overlap)
+    for k in range(n):
+        seg = y[:, k]
+        if overlap:
+            seg = seg.clone()
+            if k > 0:
+                seg[:, :overlap] *= fade_in
+            if k < n - 1:
+                seg[:, -overlap:] *= fade_out
+        out[:, k * stride : k * stride + seg_len] += seg
+    if length > out.shape[1]:
+        raise ValueError(f"cannot unfold to {length} samples from {n} segments of {seg_len}")
+    return out[:, :length]
+
+
+# ----------------------------------------------------------------------------------------------
+# Subscale ordering
+
+
+def subscale_split(x: torch.Tensor, factor: int) -> torch.Tensor:
+    """[B, N, ...] -> [B, S, N / S, ...] with sub-tensor b = samples b, b + S, b + 2S, ..."""
+    batch, length = x.shape[:2]
+    if length % factor:
+        raise ValueError(f"length {length} is not a multiple of the subscale factor {factor}")
+    return x.reshape(batch, length // factor, factor, *x.shape[2:]).transpose(1, 2)
+
+
+def subscale_merge(x: torch.Tensor) -> torch.Tensor:
+    """Inverse of `subscale_split`: [B, S, L, ...] -> [B, S * L, ...]."""
+    batch, factor, length = x.shape[:3]
+    return x.transpose(1, 2).reshape(batch, factor * length, *x.shape[3:])
+
+
+def subscale_schedule(factor: int, length: int, stagger: int) -> torch.Tensor:
+    """Generation step of every sample of a [S, L] subscale layout: step(b, i) = i + b * stagger.
+
+    Sample (b, i) may use (b, < i) and (b' < b, <= i + F - 1); with stagger >= F all of them come
+    from earlier steps, so the S sub-tensors advance in lockstep for L + (S - 1) * stagger steps.
+    """
+    return torch.arange(length)[None, :] + stagger * torch.arange(factor)[:, None]
+
+
+# ----------------------------------------------------------------------------------------------
+# Conditioning network
+
+
+def normalize_mel(mel: torch.Tensor, audio: AudioSettings) -> torch.Tensor:
+    """Log-mel -> about [-1, 1]: digital silence (ln 1e-5) maps to -1, ln(1) = 0 to +1."""
+    half = -audio.silence_level / 2.0
+    return (mel + half) / half
+
+
+class _ResBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = nn.Conv1d(channels, channels, 3, padding=1, padding_mode="replicate")
+        self.conv2 = nn.Conv1d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(torch.relu(self.conv1(x)))
+
+
+class MelResNet(nn.Module):
+    """Residual conv stack on mel frames: [B, n_mels, T] -> [B, aux_dims, T]."""
+
+    def __init__(self, n_mels: int, channels: int, out_dims: int, n_blocks: int, kernel_size: int):
+        super().__init__()
+        self.conv_in = nn.Conv1d(n_mels, channels, kernel_size, padding=kernel_size // 2, padding_mode="replicate")
+        self.blocks = nn.ModuleList(_ResBlock(channels) for _ in range(n_blocks))
+        self.conv_out = nn.Conv1d(channels, out_dims, 1)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.conv_in(mel))
+        for block in self.blocks:
+            h = block(h)
+        return self.conv_out(h)
+
+
+class Upsampler(nn.Module):
+    """Frames [B, D, T] -> samples [B, D, T * hop]: per stage, nearest stretch ×s then a learned
+    (2s+1)-tap smoothing filter shared by all channels (initialised to a box average); finally a
+    half-hop shift so that sample n is centred on frame round(n / hop), like the STFT frames."""
+
+    def __init__(self, scales: tuple[int, ...]):
+        super().__init__()
+        self.scales = tuple(scales)
+        self.hop = math.prod(self.scales)
+        self.smoothers = nn.ModuleList()
+        for s in self.scales:
+            conv = nn.Conv1d(1, 1, 2 * s + 1, bias=False)
+            nn.init.constant_(conv.weight, 1.0 / (2 * s + 1))
+            self.smoothers.append(conv)
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        batch, dims, frames = feats.shape
+        x = torch.cat([feats, feats[..., -1:]], dim=-1)  # one extra frame for the half-hop shift
+        x = x.reshape(batch * dims, 1, frames + 1)
+        for s, conv in zip(self.scales, self.smoothers):
+            x = x.repeat_interleave(s, dim=-1)
+            x = conv(F.pad(x, (s, s), mode="replicate"))
+        x = x.reshape(batch, dims, (frames + 1) * self.hop)
+        half = self.hop // 2
+        return x[..., half : half + frames * self.hop]
+
+
+class SubscaleContext(nn.Module):
+    """Context from earlier sub-tensors for the Subscale WaveRNN.
+
+    For sample (b, i) it reads the window of positions i - P .. i + F - 1 of every sub-tensor b' < b
+    (rows b' >= b are masked out), applies one linear map W [C, S, P + F] plus a learned vector per
+    sub-tensor b, and a ReLU: ctx(b, i) = relu(e_b + sum_{b' < b} W_b' · window_b'(i)).
+    Positions outside the segment read as 0.
+    """
+
+    def __init__(self, factor: int, past: int, horizon: int, dims: int):
+        super().__init__()
+        self.factor, self.past, self.horizon = factor, past, horizon
+        width = past + horizon
+        self.weight = nn.Parameter(torch.randn(dims, factor, width) / math.sqrt(factor * width))
+        self.row_bias = nn.Parameter(torch.zeros(factor, dims))
+
+    @property
+    def width(self) -> int:
+        return self.past + self.horizon
+
+    def forward(self, values: torch.Tensor) -> torch.Tensor:
+        """values [B, S, L] (audio in [-1, 1], teacher forcing) -> context [B, S, L, C]."""
+        length = values.shape[-1]
+        padded = F.pad(values, (self.past, self.horizon))
+        windows = padded.unfold(-1, self.width, 1)[:, :, :length]  # [B, S(b'), L, P + F]
+        per_row = torch.einsum("bslw,csw->bslc", windows, self.weight)  # contribution of each b'
+        # exclusive cumulative sum over b': sub-tensor b sees only b' < b
+        seen = torch.cumsum(per_row, dim=1) - per_row
+        return torch.relu(seen + self.row_bias[None, :, None, :])
+
+
+# ----------------------------------------------------------------------------------------------
+# Generation loops (TorchScript-compatible; all tensors are [features, rows] "column" layout)
+
+
+def _sample_byte(logits: torch.Tensor, uniform: torch.Tensor, inv_temperature: float) -> torch.Tensor:
+    """Inverse-CDF sample per column of logits [256, rows] with uniforms [rows] -> long [rows]."""
+    cdf = torch.softmax(logits * inv_temperature, dim=0).cumsum(dim=0)
+    return (cdf < uniform.unsqueeze(0)).sum(dim=0).clamp(max=255)
+
+
+def _project(i_cond: torch.Tensor, b_ih: torch.Tensor, piece: torch.Tensor) -> torch.Tensor:
+    """Input projection of conditioning [rows, k, D] for k steps, as one GEMM: -> [k, 3H, rows]."""
+    rows, steps, dims = piece.shape
+    flat = piece.permute(2, 1, 0).reshape(dims, steps * rows)
+    return (torch.mm(i_cond, flat) + b_ih).view(-1, steps, rows).transpose(0, 1).contiguous()
+
+
+def _sample_plain(
+    cond: torch.Tensor,  # [rows, L, D]
+    i_cond: torch.Tensor,  # [3H, D]
+    b_ih: torch.Tensor,  # [3H, 1]
+    w_prev: torch.Tensor,  # [3H, 2] columns for c_{t-1}, f_{t-1}
+    w_coarse: torch.Tensor,  # [3H/2, 1] column for c_t (fine half only)
+    r: torch.Tensor,  # [3H, H] dense or sparse CSR
+    b_hh: torch.Tensor,  # [3H, 1]
+    o1: torch.Tensor, b1: torch.Tensor, o2: torch.Tensor, b2: torch.Tensor,
+    o3: torch.Tensor, b3: torch.Tensor, o4: torch.Tensor, b4: torch.Tensor,
+    noise: torch.Tensor,  # [L, 2, rows]
+    inv_temperature: float,
+    chunk: int,
+) -> torch.Tensor:
+    rows = cond.shape[0]
+    length = cond.shape[1]
+    hidden = r.shape[1]
+    half = hidden // 2
+    h = torch.zeros(hidden, rows, dtype=cond.dtype, device=cond.device)
+    prev = torch.zeros(2, rows, dtype=cond.dtype, device=cond.device)  # scaled c_{t-1}, f_{t-1}
+    out = torch.zeros(length, 2, rows, dtype=torch.long, device=cond.device)
+    proj = torch.zeros(0, 3 * hidden, rows, dtype=cond.dtype, device=cond.device)
+    for t in range(length):
+        k = t % chunk
+        if k == 0:
+            # input projection of the conditioning for the next `chunk` steps: [chunk, 3H, rows]
+            proj = _project(i_cond, b_ih, cond[:, t : t + chunk])
+        gh = torch.addmm(b_hh, r, h)  # R h_{t-1} for both halves at once
+        gx = torch.addmm(proj[k], w_prev, prev)
+        # coarse half: rows [r_c, u_c, e_c] = 0 .. 3H/2
+        ru = torch.sigmoid(gx[: 2 * half] + gh[: 2 * half])
+        e = torch.tanh(torch.addcmul(gx[2 * half : 3 * half], ru[:half], gh[2 * half : 3 * half]))
+        h_coarse = torch.lerp(e, h[:half], ru[half:])
+        a = torch.relu(torch.addmm(b1, o1, h_coarse))
+        coarse = _sample_byte(torch.addmm(b2, o2, a), noise[t, 0], inv_temperature)
+        c_now = coarse.to(cond.dtype).unsqueeze(0) / 127.5 - 1.0
+        # fine half: rows [r_f, u_f, e_f] = 3H/2 .. 3H, plus the current coarse value
+        gx_fine = torch.addmm(gx[3 * half :], w_coarse, c_now)
+        ru = torch.sigmoid(gx_fine[: 2 * half] + gh[3 * half : 5 * half])
+        e = torch.tanh(torch.addcmul(gx_fine[2 * half :], ru[:half], gh[5 * half :]))
+        h_fine = torch.lerp(e, h[half:], ru[half:])
+        a = torch.relu(torch.addmm(b3, o3, h_fine))
+        fine = _sample_byte(torch.addmm(b4, o4, a), noise[t, 1], inv_temperature)
+        h = torch.cat([h_coarse, h_fine], dim=0)
+        prev = torch.cat([c_now, fine.to(cond.dtype).unsqueeze(0) / 127.5 - 1.0], dim=0)
+        out[t, 0] = coarse
+        out[t, 1] = fine
+    return out
+
+
+def _sample_subscale(
+    cond: torch.Tensor,  # [R, S, L, D]
+    i_cond: torch.Tensor, b_ih: torch.Tensor, w_prev: torch.Tensor, w_coarse: torch.Tensor,
+    i_ctx: torch.Tensor,  # [3H, C]
+    ctx_weight: torch.Tensor,  # [C, S * (P + F)]
+    ctx_bias: torch.Tensor,  # [C, R * S] (row bias of each sub-tensor, tiled over segments)
+    r: torch.Tensor, b_hh: torch.Tensor,
+    o1: torch.Tensor, b1: torch.Tensor, o2: torch.Tensor, b2: torch.Tensor,
+    o3: torch.Tensor, b3: torch.Tensor, o4: torch.Tensor, b4: torch.Tensor,
+    noise: torch.Tensor,  # [R * S * L, 2]
+    inv_temperature: float,
+    chunk: int,
+    stagger: int,
+    past: int,
+    horizon: int,
+) -> torch.Tensor:
+    segs = cond.shape[0]
+    factor = cond.shape[1]
+    length = cond.shape[2]
+    dims = cond.shape[3]
+    rows = segs * factor
+    hidden = r.shape[1]
+    half = hidden // 2
+    width = past + horizon
+    device = cond.device
+    h = torch.zeros(hidden, rows, dtype=cond.dtype, device=device)
+    prev = torch.zeros(2, rows, dtype=cond.dtype, device=device)
+    # generated samples in [-1, 1] with `past` zeros before and `horizon` zeros after each sub-tensor
+    values = torch.zeros(rows, past + length + horizon, dtype=cond.dtype, device=device)
+    out = torch.zeros(rows * length, 2, dtype=torch.long, device=device)
+    start = torch.arange(factor, device=device) * stagger  # [S]
+    offsets = torch.arange(width, device=device)
+    lower = torch.tril(torch.ones(factor, factor, dtype=cond.dtype, device=device), diagonal=-1)  # b' < b
+    row_base = torch.arange(rows, device=device) * length
+    value_base = torch.arange(rows, device=device) * (past + length + horizon) + past
+    steps = length + (factor - 1) * stagger
+    proj = torch.zeros(0, 3 * hidden, rows, dtype=cond.dtype, device=device)
+    for t in range(steps):
+        k = t % chunk
+        if k == 0:
+            # conditioning of each sub-tensor at its own position, for the next `chunk` steps
+            pos = (t + torch.arange(chunk, device=device)[None, :] - start[:, None]).clamp(0, length - 1)  # [S, chunk]
+            index = pos[None, :, :, None].expand(segs, factor, chunk, dims)
+            proj = _project(i_cond, b_ih, cond.gather(2, index).reshape(rows, chunk, dims))
+        position = t - start  # [S]
+        active_s = (position >= 0) & (position < length)
+        position = position.clamp(0, length - 1)
+        active = active_s.repeat(segs)  # [rows]
+        pos_rows = position.repeat(segs)
+        # context window of every sub-tensor b over the rows b' < b: [R, S(b'), S(b) * W]
+        columns = (position[:, None] + offsets[None, :]).flatten()
+        window = values.view(segs, factor, -1).index_select(2, columns).view(segs, factor, factor, width)
+        window = window.transpose(1, 2) * lower[None, :, :, None]  # [R, S(b), S(b'), W]
+        ctx = torch.relu(torch.addmm(ctx_bias, ctx_weight, window.reshape(rows, factor * width).t()))
+        gh = torch.addmm(b_hh, r, h)
+        gx = torch.addmm(torch.addmm(proj[k], w_prev, prev), i_ctx, ctx)
+        ru = torch.sigmoid(gx[: 2 * half] + gh[: 2 * half])
+        e = torch.tanh(torch.addcmul(gx[2 * half : 3 * half], ru[:half], gh[2 * half : 3 * half]))
+        h_coarse = torch.lerp(e, h[:half], ru[half:])
+        a = torch.relu(torch.addmm(b1, o1, h_coarse))
+        flat = row_base + pos_rows
+        uniform = noise.index_select(0, flat)  # [rows, 2]
+        coarse = _sample_byte(torch.addmm(b2, o2, a), uniform[:, 0], inv_temperature)
+        c_now = coarse.to(cond.dtype).unsqueeze(0) / 127.5 - 1.0
+        gx_fine = torch.addmm(gx[3 * half :], w_coarse, c_now)
+        ru = torch.sigmoid(gx_fine[: 2 * half] + gh[3 * half : 5 * half])
+        e = torch.tanh(torch.addcmul(gx_fine[2 * half :], ru[:half], gh[5 * half :]))
+        h_fine = torch.lerp(e, h[half:], ru[half:])
+        a = torch.relu(torch.addmm(b3, o3, h_fine))
+        fine = _sample_byte(torch.addmm(b4, o4, a), uniform[:, 1], inv_temperature)
+        # only the active sub-tensors advance
+        h = torch.where(active[None, :], torch.cat([h_coarse, h_fine], dim=0), h)
+        f_now = fine.to(cond.dtype).unsqueeze(0) / 127.5 - 1.0
+        prev = torch.where(active[None, :], torch.cat([c_now, f_now], dim=0), prev)
+        live = active.nonzero().squeeze(1)
+        out.index_copy_(0, flat.index_select(0, live), torch.stack([coarse, fine], dim=1).index_select(0, live))
+        sample = (coarse * 256 + fine - 32768).to(cond.dtype) / 32768.0
+        values.view(-1).index_copy_(0, (value_base + pos_rows).index_select(0, live), sample.index_select(0, live))
+    return out.view(segs, factor, length, 2)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(name: str):
+    """The TorchScript version of a generation loop (compiled once per process), or None if
+    TorchScript is unavailable, in which case the eager function runs."""
+    fn = {"plain": _sample_plain, "subscale": _sample_subscale}[name]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.jit.script(fn)
+    except Exception:  # pragma: no cover - depends on the torch build
+        return None
+
+
+class _StepWeights(NamedTuple):
+    i_cond: torch.Tensor
+    b_ih: torch.Tensor
+    w_prev: torch.Tensor
+    w_coarse: torch.Tensor
+    i_ctx: torch.Tensor
+    r: torch.Tensor
+    b_hh: torch.Tensor
+    o1: torch.Tensor
+    b1: torch.Tensor
+    o2: torch.Tensor
+    b2: torch.Tensor
+    o3: torch.Tensor
+    b3: torch.Tensor
+    o4: torch.Tensor
+    b4: torch.Tensor
+
+
+# ----------------------------------------------------------------------------------------------
+# The model
+
+
+class WaveRNN(Vocoder):
+    """WaveRNN vocoder: mel [B, 80, T] -> audio [B, T * 256] (see the module docstring)."""
+
+    name = "wavernn"
+    needs_weights = True
+    #: kwargs that make `synthesize` deterministic (used by the Denoiser for its bias spectrum)
+    deterministic_kwargs = {"seed": 0}
+
+    def __init__(self, config: WaveRNNConfig | None = None, audio: AudioSettings = DEFAULT_AUDIO):
+        super().__init__(audio)
+        config = config or WaveRNNConfig()
+        if config.n_mel_channels != audio.n_mel_channels or config.hop_length != audio.hop_length:
+            raise ValueError(
+                f"WaveRNN config (n_mel_channels={config.n_mel_channels}, hop_length={config.hop_length}) does not match "
+                f"the audio settings (n_mel_channels={audio.n_mel_channels}, hop_length={audio.hop_length})"
+            )
+        self.config = config
+        hidden, half = config.rnn_dims, config.rnn_dims // 2
+        self.cond_dims = config.n_mel_channels + config.aux_dims
+        self.mel_net = MelResNet(config.n_mel_channels, config.res_channels, config.aux_dims, config.res_blocks, config.res_kernel_size)
+        self.upsampler = Upsampler(config.upsample_scales)
+        self.context = (
+            SubscaleContext(config.subscale_factor, config.subscale_past, config.subscale_horizon, config.subscale_context_dims)
+            if config.subscale
+            else None
+        )
+        ctx_dims = config.subscale_context_dims if config.subscale else 0
+        # GRU input x_t = [c_{t-1}, f_{t-1}, c_t, conditioning, subscale context]
+        self.gru = nn.GRU(3 + self.cond_dims + ctx_dims, hidden, batch_first=True)
+        self.O1 = nn.Linear(half, config.fc_dims)
+        self.O2 = nn.Linear(config.fc_dims, N_CLASSES)
+        self.O3 = nn.Linear(half, config.fc_dims)
+        self.O4 = nn.Linear(config.fc_dims, N_CLASSES)
+        # I*: c_t (input column 2) reaches only the fine half of each gate (PyTorch rows: [r; z; n] x [coarse; fine])
+        input_mask = torch.ones(3 * hidden, self.gru.input_size)
+        for gate in range(3):
+            input_mask[gate * hidden : gate * hidden + half, 2] = 0.0
+        self.register_buffer("input_mask", input_mask, persistent=False)
+        self.register_buffer("prune_mask", torch.ones(3 * hidden, hidden))
+        self.register_buffer("train_step", torch.zeros((), dtype=torch.long))
+
+    # -- conditioning ----------------------------------------------------------------------
+
+    def conditioning(self, mel: torch.Tensor) -> torch.Tensor:
+        """mel [B, n_mels, T] -> per-sample conditioning [B, T * hop, n_mels + aux_dims]."""
+        m = normalize_mel(mel, self.audio)
+        feats = torch.cat([m, self.mel_net(m)], dim=1)
+        return self.upsampler(feats).transpose(1, 2)
+
+    def _gru_weights(self) -> dict[str, torch.Tensor]:
+        return {
+            "weight_ih_l0": self.gru.weight_ih_l0 * self.input_mask,
+            "weight_hh_l0": self.gru.weight_hh_l0 * self.prune_mask,
+        }
+
+    # -- training ------------------------------------------------------------------------------
+
+    def _check_pair(self, mel: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
+        return _match_mel_to_audio(mel, audio, self.audio)
+
+    def teacher_forced_logits(self, mel: torch.Tensor, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Teacher-forced pass: (coarse_logits, fine_logits) [B, N, 256] and (coarse, fine) targets [B, N].
+
+        Subscale models return them in the original sample order as well.
+        """
+        mel = self._check_pair(mel, audio)
+        coarse, fine = split_16bit(audio)
+        cond = self.conditioning(mel)  # [B, N, D]
+        batch, length = audio.shape
+        if self.context is None:
+            seq_c, seq_f, seq_cond, extra = coarse, fine, cond, None
+        else:
+            factor = self.config.subscale_factor
+            seq_c = subscale_split(coarse, factor).reshape(batch * factor, -1)
+            seq_f = subscale_split(fine, factor).reshape(batch * factor, -1)
+            seq_cond = subscale_split(cond, factor).reshape(batch * factor, length // factor, -1)
+            values = subscale_split(combine_16bit(coarse, fine).to(cond.dtype), factor)  # [B, S, L]
+            extra = self.context(values).reshape(batch * factor, length // factor, -1)
+        c_now = scale_byte(seq_c).to(cond.dtype)
+        f_now = scale_byte(seq_f).to(cond.dtype)
+        c_prev = F.pad(c_now[:, :-1], (1, 0))  # the sequence starts from 0 = mid-scale, like generation
+        f_prev = F.pad(f_now[:, :-1], (1, 0))
+        parts = [c_prev[..., None], f_prev[..., None], c_now[..., None], seq_cond]
+        if extra is not None:
+            parts.append(extra)
+        x = torch.cat(parts, dim=-1)
+        h, _ = torch.func.functional_call(self.gru, self._gru_weights(), (x,))
+        half = self.config.rnn_dims // 2
+        logits_c = self.O2(torch.relu(self.O1(h[..., :half])))
+        logits_f = self.O4(torch.relu(self.O3(h[..., half:])))
+        if self.context is not None:
+            factor = self.config.subscale_factor
+            unsplit = lambda t: subscale_merge(t.reshape(batch, factor, length // factor, N_CLASSES))  # noqa: E731
+            logits_c, logits_f = unsplit(logits_c), unsplit(logits_f)
+        return logits_c, logits_f, coarse, fine
+
+    def forward(self, mel: torch.Tensor, audio: torch.Tensor | None = None, **kwargs):
+        """Without `audio`: inference (`Vocoder.forward`: float32 audio clipped to [-1, 1]).
+        With `audio`: one training pass, returning `loss_terms` (the trainer calls the module, so
+        DistributedDataParallel sees the pass); in training mode with grad enabled this also
+        advances the pruning schedule (`train_step` counts these calls)."""
+        if audio is None:
+            # the base forward's in-place clamp_ must run inside inference mode too
+            with torch.inference_mode():
+                return super().forward(mel, **kwargs)
+        stepping = self.training and torch.is_grad_enabled()
+        if stepping and self.config.prune_target > 0:
+            self.update_pruning(int(self.train_step))
+        terms = self.loss_terms(mel, audio)
+        if stepping:
+            self.train_step += 1
+        return terms
+
+    def loss_terms(self, mel: torch.Tensor, audio: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Cross-entropies in nats per sample: {"loss", "coarse_nll", "fine_nll"}."""
+        logits_c, logits_f, coarse, fine = self.teacher_forced_logits(mel, audio)
+        coarse_nll = F.cross_entropy(logits_c.reshape(-1, N_CLASSES).float(), coarse.reshape(-1))
+        fine_nll = F.cross_entropy(logits_f.reshape(-1, N_CLASSES).float(), fine.reshape(-1))
+        return {"loss": coarse_nll + fine_nll, "coarse_nll": coarse_nll, "fine_nll": fine_nll}
+
+    def training_loss(self, mel: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
+        """Scalar NLL (nats per 16-bit sample = coarse + fine cross-entropy) for one batch.
+
+        mel [B, n_mels, T] and audio [B, T * hop] in [-1, 1] (a mel with T + 1 frames, as
+        `tts.audio.mel_spectrogram` gives for T * hop samples, is accepted: its last frame is
+        dropped). Same as `self(mel, audio)["loss"]`, pruning schedule included.
+        """
+        return self(mel, audio)["loss"]
+
+    def prepare_for_inference(self) -> "WaveRNN":
+        """Eval mode (the step loop reads the masked weights itself; nothing to fold)."""
+        return self.eval()
+
+    # -- pruning -------------------------------------------------------------------------------
+
+    def sparsity_at(self, step: int) -> float:
+        c = self.config
+        return prune_schedule(step, c.prune_target, c.prune_start, c.prune_steps)
+
+    @torch.no_grad()
+    def update_pruning(self, step: int, force: bool = False) -> float:
+        """Recompute the block masks of R_u, R_r, R_e for `step` (every `prune_every` steps from t0,
+        or now with `force`) and zero the pruned weights. Returns the scheduled sparsity."""
+        c = self.config
+        sparsity = self.sparsity_at(step)
+        due = step >= c.prune_start and (step - c.prune_start) % c.prune_every == 0
+        if c.prune_target <= 0 or not (due or force):
+            return sparsity
+        hidden = c.rnn_dims
+        weight = self.gru.weight_hh_l0 * self.prune_mask  # pruned blocks have magnitude 0: stay pruned
+        for gate in range(3):
+            rows = slice(gate * hidden, (gate + 1) * hidden)
+            self.prune_mask[rows] = block_prune_mask(weight[rows], sparsity, c.prune_block)
+        self.gru.weight_hh_l0.mul_(self.prune_mask)
+        return sparsity
+
+    @property
+    def sparsity(self) -> float:
+        """Fraction of the recurrent weights currently masked."""
+        return 1.0 - float(self.prune_mask.float().mean())
+
+    # -- generation ----------------------------------------------------------------------------
+
+    def _step_weights(self, sparse: bool) -> _StepWeights:
+        """Effective weights, rows reordered to [r_c, u_c, e_c, r_f, u_f, e_f] for the step loop."""
+        hidden, half = self.config.rnn_dims, self.config.rnn_dims // 2
+        gates = [torch.arange(g * hidden, g * hidden + half) for g in range(3)]
+        gates += [torch.arange(g * hidden + half, (g + 1) * hidden) for g in range(3)]
+        order = torch.cat(gates).to(self.prune_mask.device)
+        weights = self._gru_weights()
+        w_ih = weights["weight_ih_l0"][order]
+        r = weights["weight_hh_l0"][order].contiguous()
+        if sparse:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
+                r = r.to_sparse_csr()
+        d = self.cond_dims
+        col = lambda v: v[:, None].contiguous()  # noqa: E731
+        return _StepWeights(
+            i_cond=w_ih[:, 3 : 3 + d].contiguous(),
+            b_ih=col(self.gru.bias_ih_l0[order]),
+            w_prev=w_ih[:, 0:2].contiguous(),
+            w_coarse=w_ih[3 * half :, 2:3].contiguous(),
+            i_ctx=w_ih[:, 3 + d :].contiguous(),
+            r=r,
+            b_hh=col(self.gru.bias_hh_l0[order]),
+            o1=self.O1.weight.contiguous(), b1=col(self.O1.bias),
+            o2=self.O2.weight.contiguous(), b2=col(self.O2.bias),
+            o3=self.O3.weight.contiguous(), b3=col(self.O3.bias),
+            o4=self.O4.weight.contiguous(), b4=col(self.O4.bias),
+        )
+
+    def _use_sparse(self, dtype: torch.dtype, device: torch.device) -> bool:
+        density = float(self.prune_mask.float().mean())
+        return device.type == "cpu" and dtype in (torch.float32, torch.float64) and density <= _SPARSE_DENSITY
+
+    def synthesize(
+        self,
+        mel: torch.Tensor,
+        batched: bool = True,
+        target: int = 11000,
+        overlap: int = 550,
+        subscale: bool | None = None,
+        temperature: float = 1.0,
+        seed: int | None = None,
+        jit: bool = True,
+        sparse: bool | None = None,
+        chunk: int = 256,
+    ) -> torch.Tensor:
+        """mel [B, n_mels, T] -> audio [B, T * hop] (float, unclipped; `forward` clips).
+
+        batched: fold each utterance into segments of `target + 2 * overlap` samples generated as
+            one batch (crossfaded back); False generates every utterance as one sequence.
+        subscale: None = the model's own scheme (parallel sub-tensors if trained with
+            subscale_factor > 1); True requires such a model; False on such a model generates the
+            sub-tensors one after another (same distribution, S times slower).
+        temperature: divides the logits (> 0). seed: reproducible sampling.
+        jit: run the TorchScript loop. sparse: CSR recurrent matmul (None = when the pruned matrix
+            is sparse enough to be faster). chunk: steps per conditioning-projection block.
+        """
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        if subscale and not self.config.subscale:
+            raise ValueError("subscale=True needs a WaveRNN trained with subscale_factor > 1 (this one has "
+                             f"subscale_factor={self.config.subscale_factor})")
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk}")
+        param = self.O1.weight
+        mel = mel.to(device=param.device, dtype=param.dtype)
+        batch, _, frames = mel.shape
+        length = frames * self.audio.hop_length
+        if frames == 0:
+            return mel.new_zeros(batch, 0)
+        cond = self.conditioning(mel)  # [B, N, D]
+        factor = self.config.subscale_factor if self.config.subscale else 1
+        if batched:
+            target, overlap = _round_up(target, factor), _round_up(overlap, factor)
+            segments = fold_segments(cond, target, overlap)
+        else:
+            pad = _round_up(length, factor) - length
+            segments = torch.cat([cond, cond[:, -1:].expand(batch, pad, -1)], dim=1) if pad else cond
+        rows, seg_len = segments.shape[:2]
+        generator = torch.Generator(device="cpu")
+        generator.manual_seed(torch.seed() if seed is None else seed)
+        noise = torch.rand(rows, seg_len, 2, generator=generator, dtype=torch.float64).to(device=param.device, dtype=param.dtype)
+        use_sparse = self._use_sparse(param.dtype, param.device) if sparse is None else sparse
+        w = self._step_weights(use_sparse)
+        inv_temperature = 1.0 / temperature
+        if not self.config.subscale:
+            loop = (_compiled("plain") if jit else None) or _sample_plain
+            out = loop(
+                segments.contiguous(), w.i_cond, w.b_ih, w.w_prev, w.w_coarse, w.r, w.b_hh,
+                w.o1, w.b1, w.o2, w.b2, w.o3, w.b3, w.o4, w.b4,
+                noise.permute(1, 2, 0).contiguous(), inv_temperature, chunk,
+            )  # [L, 2, rows]
+            samples = combine_16bit(out[:, 0], out[:, 1]).t()  # [rows, L]
+        else:
+            sub_len = seg_len // factor
+            stagger = self.config.subscale_horizon if subscale is None or subscale else sub_len
+            ctx = self.context
+            assert ctx is not None
+            loop = (_compiled("subscale") if jit else None) or _sample_subscale
+            out = loop(
+                subscale_split(segments, factor).contiguous(), w.i_cond, w.b_ih, w.w_prev, w.w_coarse, w.i_ctx,
+                ctx.weight.reshape(ctx.weight.shape[0], -1).contiguous(),
+                ctx.row_bias.t().repeat(1, rows).contiguous(),
+                w.r, w.b_hh, w.o1, w.b1, w.o2, w.b2, w.o3, w.b3, w.o4, w.b4,
+                subscale_split(noise, factor).reshape(-1, 2).contiguous(),
+                inv_temperature, chunk, stagger, ctx.past, ctx.horizon,
+            )  # [rows, S, L / S, 2]
+            samples = subscale_merge(combine_16bit(out[..., 0], out[..., 1]))  # [rows, L]
+        samples = samples.to(param.dtype)
+        if batched:
+            return unfold_segments(samples, batch, overlap, length)
+        return samples[:, :length]
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def _match_mel_to_audio(mel: torch.Tensor, audio: torch.Tensor, settings: AudioSettings) -> torch.Tensor:
+    """Check a training pair: mel [B, n_mels, T] (or T + 1 frames, the last one dropped) with audio [B, T * hop]."""
+    if audio.dim() != 2 or mel.dim() != 3 or mel.shape[0] != audio.shape[0] or mel.shape[1] != settings.n_mel_channels:
+        raise ValueError(
+            f"expected mel [B, {settings.n_mel_channels}, T] and audio [B, T * {settings.hop_length}], "
+            f"got {tuple(mel.shape)} and {tuple(audio.shape)}"
+        )
+    frames, hop = mel.shape[2], settings.hop_length
+    if audio.shape[1] == frames * hop:
+        return mel
+    if audio.shape[1] == (frames - 1) * hop:
+        return mel[..., :-1]
+    raise ValueError(f"audio of {audio.shape[1]} samples does not match a mel of {frames} frames (hop {hop}): "
+                     f"expected {frames * hop} samples")
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def save_wavernn(model: WaveRNN, path: str | Path, extra: Mapping[str, Any] | None = None) -> Path:
+    """Write `model` in the project's checkpoint format (model name "wavernn")."""
+    ckpt = make_project_checkpoint("wavernn", model.config.to_dict(), model.state_dict(), model.audio, extra)
+    return save_project_checkpoint(path, ckpt)
+
+
+def load_wavernn(
+    path: str | Path,
+    map_location: Any = "cpu",
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+) -> WaveRNN:
+    """Read a project "wavernn" checkpoint; returns the model in eval mode on `device` / `dtype`."""
+    ckpt = read_checkpoint(path, map_location=map_location)
+    if not is_project_checkpoint(ckpt):
+        raise CheckpointError(f"{path}: not a project checkpoint (expected a 'tts-project' dict with a WaveRNN)")
+    expect_project_model(ckpt, "wavernn", path)
+    try:
+        config = WaveRNNConfig.from_dict(ckpt.get("config") or {})
+        audio = AudioSettings.from_dict(ckpt.get("audio"))
+        model = WaveRNN(config, audio)
+        model.load_state_dict(ckpt["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: invalid WaveRNN checkpoint ({exc.__class__.__name__}: {str(exc)[:300]})") from exc
+    model.eval()
+    if device is not None or dtype is not None:
+        model.to(device=device, dtype=dtype)
+    return model
+
+
+def load_wavernn_vocoder(path: str | Path | None, *, device=None, dtype=None, **kwargs) -> WaveRNN:
+    """Registry loader: `VOCODERS.load("wavernn", path, device=..., dtype=...)`."""
+    if path is None:
+        raise ValueError("the wavernn vocoder needs a checkpoint file")
+    return load_wavernn(path, device=device, dtype=dtype, **kwargs)
