@@ -48,7 +48,7 @@ logger = logging.getLogger("frontend")
 Match = re.Match
 
 # ARPAbet passthrough: upper-case phone-shaped tokens in braces. Anything else in braces is text.
-ARPABET_BLOCK = re.compile(r"\{\s*([A-Z]{1,2}[0-2]?(?:\s+[A-Z]{1,2}[0-2]?)*)\s*\}")
+ARPABET_BLOCK = re.compile(r"\{\s*([A-Z]{1,2}[0-2]?(?:\s+[A-Z]{1,2}[0-2]?)*)\s*\}", re.ASCII)
 
 
 def normalize(text: str) -> str:
@@ -71,6 +71,8 @@ def normalize(text: str) -> str:
 
 def _normalize_plain(text: str, first: bool = True) -> str:
     text = _to_ascii(text)
+    if first:  # leading punctuation is dropped at the end anyway; drop it before rules see it
+        text = _LEADING_JUNK.sub("", text)
     for rule in _RULES:
         text = rule(text)
     return _finish(text, strip_leading_punctuation=first)
@@ -81,7 +83,8 @@ def _normalize_plain(text: str, first: bool = True) -> str:
 
 
 def _sub(pattern: str, repl: Callable[[Match], str] | str, flags: int = 0) -> Callable[[str], str]:
-    compiled = re.compile(pattern, flags)
+    # ASCII: the kept symbols (² µ £ ...) are not word characters for \w, \b, \d
+    compiled = re.compile(pattern, flags | re.ASCII)
     return lambda text: compiled.sub(repl, text)
 
 
@@ -95,9 +98,9 @@ def _spaced(m: Match, words: str, start: int | None = None, end: int | None = No
     return left + words + right
 
 
-_NEXT_WORD = re.compile(r"[\s\"'(]*([A-Za-z0-9][\w'-]*)")
-_PREV_WORD = re.compile(r"([A-Za-z0-9][\w'-]*)[\s\"',]*$")
-_SENTENCE_END_BEFORE = re.compile(r"(?:^|[.!?:;][\"')]*)\s*$")
+_NEXT_WORD = re.compile(r"[\s\"'(]*([A-Za-z0-9][\w'-]*)", re.ASCII)
+_PREV_WORD = re.compile(r"([A-Za-z0-9][\w'-]*)[\s\"',]*$", re.ASCII)
+_SENTENCE_END_BEFORE = re.compile(r"(?:^|[.!?:;][\"')]*)\s*$", re.ASCII)
 _CONTEXT = 48  # characters of context the rules look at; keeps every rule linear in the text
 
 
@@ -118,7 +121,7 @@ def _prev_word(s: str, start: int) -> tuple[str, bool]:
     return m.group(1), initial
 
 
-_AT_END = re.compile(r"[\s\"')\]]*$")
+_AT_END = re.compile(r"[\s\"')\]]*$", re.ASCII)
 
 
 def _ends_sentence(s: str, end: int) -> bool:
@@ -151,9 +154,11 @@ _CHAR_MAP = {
     **{c: "^" + str(i) for i, c in enumerate("⁰¹") if c},
     **{c: "^" + str(i + 4) for i, c in enumerate("⁴⁵⁶⁷⁸⁹")},
 }
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_PARAGRAPH = re.compile(r"(?<=[A-Za-z0-9)])[ \t]*\n[ \t]*\n\s*")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+", re.ASCII)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", re.ASCII)
+_PARAGRAPH = re.compile(r"(?<=[A-Za-z0-9)])[ \t]*\n[ \t]*\n\s*", re.ASCII)
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+(?=[,;:!?]|\.(?!\d))", re.ASCII)
+_WEAK_BEFORE_STRONG = re.compile(r"[,;:]+(?=[.!?])", re.ASCII)  # "word,." -> "word."
 _GREEK = "GREEK SMALL LETTER ", "GREEK CAPITAL LETTER "
 
 
@@ -196,7 +201,10 @@ def _to_ascii(text: str) -> str:
         shown = "".join(dict.fromkeys(unreadable))[:40]
         logger.warning("normalize: cannot read %d character(s) %r; replaced by spaces", len(unreadable), shown)
     text = _CONTROL.sub(" ", text)
-    return _PARAGRAPH.sub(". ", text)
+    text = _PARAGRAPH.sub(". ", text)
+    # "Mr ." reads as "Mr.": the final clean-up would glue them, so glue them before the rules
+    text = _SPACE_BEFORE_PUNCTUATION.sub("", text)
+    return _WEAK_BEFORE_STRONG.sub("", text)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -209,7 +217,7 @@ _URL_SYMBOLS = {
 }
 _URL_SPELLED = frozenset("www http https ftp edu html htm php asp jpg png pdf gif svg csv js py md txt".split())
 _URL_WORDS = frozenset("me my us go to in on at it is be we do no".split())
-_URL_PIECE = re.compile(r"[A-Za-z]+|[0-9]+|.")
+_URL_PIECE = re.compile(r"[A-Za-z]+|[0-9]+|.", re.ASCII)
 _TLD = (
     r"com|org|net|edu|gov|io|ai|co|uk|de|fr|us|info|biz|app|dev|me|tv|ly|ca|au|jp|cn|ru|nl|eu|ch|"
     r"py|js|ts|md|txt|pdf|jpe?g|png|gif|csv|json|html?|xml|zip|exe|docx?|xlsx?|pptx?|mp3|mp4|wav|ya?ml|sh|css|svg"
@@ -227,16 +235,18 @@ def _say_url_word(w: str) -> str:
 def _say_address(text: str) -> str:
     out = []
     for piece in _URL_PIECE.findall(text):
-        if piece.isalpha():
+        if piece.isascii() and piece.isalpha():
             out.append(_say_url_word(piece))
-        elif piece.isdigit():
+        elif piece.isascii() and piece.isdigit():
             out.append(nw.integer(piece) if len(piece) <= 4 else nw.digits(piece))
         elif piece in _URL_SYMBOLS:
             out.append(_URL_SYMBOLS[piece])
+        else:
+            out.append(piece)  # a kept symbol such as "²": the symbol rules read it later
     return " ".join(out)
 
 
-_TRAILING_PUNCT = re.compile(r"[.,;:!?)'\"]+$")
+_TRAILING_PUNCT = re.compile(r"[.,;:!?)'\"]+$", re.ASCII)
 
 
 def _url(m: Match) -> str:
@@ -255,7 +265,7 @@ def _email(m: Match) -> str:
 
 
 _EMAIL = _sub(r"(?<![\w.+-])([A-Za-z0-9][\w.+-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})(?![\w-])", _email)
-_URLS = _sub(rf"(?i)\b(?:(?:https?|ftp)://|www\.){_URL_CHARS}+", _url)
+_URLS = _sub(rf"(?i)\b(?:(?:https?|ftp)://|www\.)(?=[a-z0-9]){_URL_CHARS}+", _url)
 _DOMAINS = _sub(rf"(?i)(?<![\w@./-])(?:[a-z0-9][a-z0-9-]*\.)+(?:{_TLD})(?:/{_URL_CHARS}*)?(?![\w-])", _url)
 _HANDLE = _sub(r"(?<![\w@])@(?=[A-Za-z_])", "at ")
 
@@ -420,7 +430,7 @@ _SIGNS = (
     _sub(r"(?<![\w.])(?:ca?)\.\s?(?=\d)", "circa "),
 )
 
-_NUM = r"(\d+\s\d+/\d+|\d+/\d+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+_NUM = r"(\d+ \d+/\d+|\d+/\d+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 
 
 def say_number(s: str) -> str:
@@ -778,7 +788,7 @@ def _title_alternation() -> str:
 _ABBREVIATIONS = (
     _LATIN_RE,
     _sub(r"\bPh\.D\.?(?=\W|$)", _dotted_fixed("p h d")),
-    _sub(r"(?<![\w.'])([A-Za-z]+)\.(?=$|[\s,;:!?)\"'])", _abbreviation),
+    _sub(r"(?<!\w)([A-Za-z]+)\.(?!\d)", _abbreviation),
     _sub(rf"\b({_title_alternation()})\b(?!\.)(?=\s+[A-Z])", _bare_title),
     _sub(r"\b(vs|etc|approx)\b(?![.'])", _bare_word, re.IGNORECASE),
     _sub(r"(?<=[A-Za-z],\s)(Jr|Sr)\b(?!\.)|(?<=[A-Za-z]\s)(Jr|Sr)\b(?![.\w])",
@@ -797,7 +807,7 @@ _ONSETS = frozenset(
     """.split()
 )
 _CODA_TRIPLES = frozenset("rld nds nts rst rts ght nch tch sts rch lds rds nks ngs rms lts mps nth".split())
-_VOWEL_RUN = re.compile(r"[aeiouy]+")
+_VOWEL_RUN = re.compile(r"[aeiouy]+", re.ASCII)
 
 
 def pronounceable(word: str) -> bool:
@@ -828,7 +838,7 @@ def _dotted(m: Match) -> str:
     return _spaced(m, words)
 
 
-_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})", re.ASCII)
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 
 
@@ -913,7 +923,13 @@ _LETTERS = (
 _SPECIALS = re.compile("|".join(
     rf"(?<![\w]){re.escape(k)}(?![\w])" if k[0].isalnum() and k[-1].isalnum() else rf"(?<![\w]){re.escape(k)}"
     for k in sorted(lx.SPECIAL_WORDS, key=len, reverse=True)
-))
+), re.ASCII)
+_MISSING_SPACE = _sub(r"(?<=[a-z])\.(?=[A-Z][a-z])", ". ")  # "end.Next" (after URLs are read)
+
+
+_UNDERSCORE = _sub(r"_+", " ")  # outside addresses "_" only separates words; "\w" rules must not see it
+
+
 def _specials(text: str) -> str:
     return _SPECIALS.sub(lambda m: _spaced(m, lx.SPECIAL_WORDS[m.group(0)]), text)
 
@@ -945,25 +961,28 @@ _SYMBOL_RULES = (
     _sub(r"#", " hash "),
     _sub(r"-{2,}", " - "),
     lambda t: _SYMBOLS.sub(_symbol, t),
+    _sub(r"(?<=[A-Za-z])\.(?=[A-Za-z])", " dot "),  # "file.txt" -> "file dot txt"
 )
 
-_WHITESPACE = re.compile(r"\s+")
-_UNSPEAKABLE = re.compile(r"[^a-z \-!'(),.:;?]")
+_WHITESPACE = re.compile(r"\s+", re.ASCII)
+_UNSPEAKABLE = re.compile(r"[^a-z \-!'(),.:;?]", re.ASCII)
 _CLEANUP = (
-    (re.compile(r"\s+"), " "),
-    (re.compile(r"\.{2,}"), "..."),
-    (re.compile(r"([!?])[!?]+"), r"\1"),
-    (re.compile(r"([,;:])[\s,;:]*(?=[,;:.!?])"), ""),
-    (re.compile(r"\s+(?=[,.;:!?)])"), ""),
-    (re.compile(r"\(\s+"), "("),
-    (re.compile(r"\(\s*\)"), " "),
-    (re.compile(r"([,;:!?)])(?=[a-z(])"), r"\1 "),
-    (re.compile(r"(?<=[a-z])\((?=[a-z])"), " ("),
-    (re.compile(r"(?:^|(?<=\s))'+(?=\s|$)"), " "),
-    (re.compile(r"\s-+$"), ""),
-    (re.compile(r"\s+"), " "),
+    (re.compile(r"\s+", re.ASCII), " "),
+    (re.compile(r"\.{2,}", re.ASCII), "..."),
+    (re.compile(r"([!?])[!?]+", re.ASCII), r"\1"),
+    (re.compile(r"([,;:])[\s,;:]*(?=[,;:.!?])", re.ASCII), ""),
+    (re.compile(r"\s+(?=[,.;:!?)])", re.ASCII), ""),
+    (re.compile(r"\(\s+", re.ASCII), "("),
+    (re.compile(r"\(\s*\)", re.ASCII), " "),
+    (re.compile(r"([,;:!?).])(?=[a-z(])", re.ASCII), r"\1 "),
+    (re.compile(r"(?<=[a-z])\((?=[a-z])", re.ASCII), " ("),
+    (re.compile(r"(?:^|(?<=\s))'+(?=\s|$)", re.ASCII), " "),
+    (re.compile(r"(?<=\s)-(?:\s+-)+(?=\s)", re.ASCII), "-"),
+    (re.compile(r"(?:^|\s)[\s-]*-$", re.ASCII), ""),
+    (re.compile(r"\s+", re.ASCII), " "),
 )
-_LEADING_PUNCTUATION = re.compile(r"^[\s,.;:!?)\-]+")
+_LEADING_JUNK = re.compile(r"^(?:[\s,;:!?)]|\.(?![.\d])|-(?![-$£€¥.\d]))+", re.ASCII)
+_LEADING_PUNCTUATION = re.compile(r"^[\s,.;:!?)\-]+", re.ASCII)
 
 
 def _finish(text: str, strip_leading_punctuation: bool = True) -> str:
@@ -973,7 +992,7 @@ def _finish(text: str, strip_leading_punctuation: bool = True) -> str:
         shown = "".join(dict.fromkeys(bad))[:40]
         logger.warning("normalize: no reading for %r; replaced by spaces", shown)
         text = _UNSPEAKABLE.sub(" ", text)
-    for _ in range(3):  # the rules interact; three passes reach the fixed point in practice
+    for _ in range(5):  # the clean-up rules interact; repeat until nothing changes
         before = text
         for pattern, repl in _CLEANUP:
             text = pattern.sub(repl, text)
@@ -988,6 +1007,8 @@ def _finish(text: str, strip_leading_punctuation: bool = True) -> str:
 _RULES: tuple[Callable[[str], str], ...] = (
     _EMAIL, _URLS, _DOMAINS, _HANDLE,
     _specials,
+    _MISSING_SPACE,
+    _UNDERSCORE,
     _TIMES, _HOURS,
     *_DATES,
     *_PHONES,

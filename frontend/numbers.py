@@ -39,7 +39,7 @@ def ordinal(n: int) -> str:
 
 def digits(s: str, zero: str = "zero") -> str:
     """'5551234' -> 'five five five one two three four' (non-digits are ignored)."""
-    return " ".join(zero if c == "0" else DIGIT_WORDS[int(c)] for c in s if c.isdigit())
+    return " ".join(zero if c == "0" else DIGIT_WORDS[int(c)] for c in s if c in "0123456789")
 
 
 def plural(words: str) -> str:
