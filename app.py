@@ -51,7 +51,7 @@ class VoiceLibrary:
 
     @classmethod
     def from_dirs(cls, voice_dirs: Mapping[str, Path], device: str | None = None) -> "VoiceLibrary":
-        return cls(factories={name: (lambda d=d: Pipeline.from_pretrained(d, device=device))
+        return cls(factories={name: (lambda d=d: Pipeline.from_pretrained(d, device=device).warm_up())
                               for name, d in voice_dirs.items()})
 
     @property
@@ -107,7 +107,8 @@ def summary(speech: Speech, vocoder: str, chunks_in_alignment: int) -> str:
     if chunks_in_alignment < len(speech.chunks):
         lines.append(f"Alignment: the first {chunks_in_alignment} of {len(speech.chunks)} chunks.")
     lines.append(f"Spoken text: _{speech.normalized[:500]}{'…' if len(speech.normalized) > 500 else ''}_")
-    lines += [f"⚠️ {w}" for w in speech.warnings]
+    if speech.warnings:
+        lines.append("**Warnings**\n\n" + "\n".join(f"- {w}" for w in speech.warnings))
     return "\n\n".join(lines)
 
 
@@ -201,7 +202,9 @@ def build_demo(
                                      info="-1 = different every time; any other number repeats the same take.")
                 button = gr.Button("Speak", variant="primary", elem_id="tts-speak")
             with gr.Column(scale=2):
-                audio = gr.Audio(label="Speech", type="numpy", interactive=False, elem_id="tts-audio")
+                # the browser's own player: a plain <audio> element (seekable, accessible, testable)
+                audio = gr.Audio(label="Speech", type="numpy", interactive=False, elem_id="tts-audio",
+                                 waveform_options=gr.WaveformOptions(show_recording_waveform=False))
                 info = gr.Markdown(elem_id="tts-summary")
                 mel = gr.Image(label="Mel spectrogram", type="pil", interactive=False, format="png")
                 alignment = gr.Image(label="Attention alignment (decoder steps → text)", type="pil",

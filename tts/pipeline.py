@@ -536,6 +536,12 @@ class Pipeline:
         """The config a call would use: `config` (default: the voice's) with `overrides` applied."""
         return (config or self.config).replace(**overrides)
 
+    def warm_up(self) -> "Pipeline":
+        """Synthesise two decoder steps once, so that the first real request does not pay one-off costs
+        (mel filter bank, Griffin-Lim's set-up, the denoiser's bias spectrum). Returns self."""
+        self.speak("warm up.", max_decoder_steps=2, max_retries=0, seed=0)
+        return self
+
     # -- synthesis -----------------------------------------------------------------------------------
     def speak(
         self,
