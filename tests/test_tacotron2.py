@@ -181,7 +181,9 @@ def test_only_the_item_that_never_stops_is_flagged():
     probs = [gate_probs_alone(model, text[b], n, 20) for b, n in enumerate(lengths.tolist())]
     if probs[0].max() < probs[1].max():  # item 0 must be the one whose gate goes higher
         text, lengths, probs = text.flip(0), lengths.flip(0), probs[::-1]
-    th = float(probs[1].max())  # item 1 never exceeds this, item 0 does
+    above = probs[0][probs[0] > probs[1].max()]
+    assert above.numel(), "test setup: item 0's gate never exceeds item 1's"
+    th = (float(probs[1].max()) + float(above.min())) / 2  # item 1 never exceeds this, item 0 does
     with pytest.warns(RuntimeWarning, match=r"item\(s\) \[1\]"):
         out = model.infer(text, lengths, prenet_dropout=0.0, gate_threshold=th, max_decoder_steps=20)
     assert out.reached_max_steps.tolist() == [False, True]

@@ -576,26 +576,152 @@ class Tacotron2(nn.Module):
         state = dec.initial_state(memory)
         frame_in = memory.new_zeros(B, n_mel * r)  # go frame
         frames, gates, alignments = [], [], []
-        stop_frame = torch.full((B,), -1, dtype=torch.long)
-        n_steps = torch.zeros(B, dtype=torch.long)
+        stops = _StopTracker(B, r, gate_threshold)
         for step in range(max_steps):
             out, gate, state = dec.decode(dec.prenet(frame_in, prenet_dropout), state, memory, processed_memory, invalid)
             frames.append(out)
             gates.append(gate)
             alignments.append(state.attention_weights)
-            running = stop_frame < 0
-            n_steps += running.long()
-            stopping = torch.sigmoid(gate) > gate_threshold  # [B, r]
-            newly = running & stopping.any(dim=1).cpu()
-            if bool(newly.any()):
-                first = stopping.float().argmax(dim=1).cpu()  # first stop frame within the group
-                stop_frame = torch.where(newly, step * r + first + 1, stop_frame)
-                if bool((stop_frame >= 0).all()):
-                    break
+            if stops.update(step, gate):
+                break
             frame_in = out
-        B_, S = B, len(frames)
-        mel = torch.stack(frames, 1).reshape(B_, S * r, n_mel).transpose(1, 2)
-        return mel, torch.stack(gates, 1).reshape(B_, S * r), torch.stack(alignments, 1), n_steps, stop_frame
+        S = len(frames)
+        mel = torch.stack(frames, 1).reshape(B, S * r, n_mel).transpose(1, 2)  # [B, S, n_mel*r] -> [B, n_mel, S*r]
+        return mel, torch.stack(gates, 1).reshape(B, S * r), torch.stack(alignments, 1), stops.n_steps, stops.stop_frame
 
-    def _decode_loop_fast(self, memory, invalid, gate_threshold, max_steps, prenet_dropout, dtype):
-        return self._decode_loop_plain(memory, invalid, gate_threshold, max_steps, prenet_dropout, dtype)
+    def _fast_weights(self, dtype: torch.dtype) -> "_FastWeights":
+        """Fused decoder weights, cached per dtype until any decoder parameter changes."""
+        key = (dtype, tuple((p.data_ptr(), p._version) for p in self.decoder.parameters()))
+        cache = self.__dict__.setdefault("_fast_cache", {})
+        if cache.get(dtype, (None,))[0] != key:
+            cache[dtype] = (key, _FastWeights(self.decoder, dtype))
+        return cache[dtype][1]
+
+    def _decode_loop_fast(self, memory: Tensor, invalid: Tensor | None, gate_threshold: float, max_steps: int,
+                          prenet_dropout: float, dtype: torch.dtype | None):
+        """The same recurrence as `_decode_loop_plain` with the per-step overhead cut down: each LSTMCell
+        is one GEMV on [input, hidden] with [W_ih | W_hh] (optionally bfloat16 weights; cell state and
+        non-linearities stay fp32), the location conv and dense layer are pre-multiplied into one
+        [A, 2K] matrix applied to an unfolded window of [previous, cumulative] weights kept in a
+        padded buffer, projection and gate are one GEMV, and buffers are reused. Random numbers are
+        drawn exactly as in the plain loop."""
+        c = self.config
+        w = self._fast_weights(dtype or torch.float32)
+        B, T_in, C = memory.shape
+        r, n_mel = c.n_frames_per_step, c.n_mel_channels
+        H_att, H_dec, n_out, P = c.attention_rnn_dim, c.decoder_rnn_dim, n_mel * r, c.prenet_dim
+        K = c.attention_location_kernel_size
+        pad = K // 2
+        processed = memory @ w.memory  # [B, T_in, A]
+        location = w.location.expand(B, -1, -1)  # [B, 2K, A]
+
+        # previous and cumulative attention weights, zero-padded for the location convolution
+        weights_pad = memory.new_zeros(B, 2, T_in + 2 * pad)
+        previous, cumulative = weights_pad[:, 0, pad:pad + T_in], weights_pad[:, 1, pad:pad + T_in]
+        # GEMV inputs [x, context, h] written in place by cat(out=...), in the weights' dtype
+        att_in = memory.new_zeros(B, P + C + H_att, dtype=w.dtype)
+        dec_in = memory.new_zeros(B, H_att + C + H_dec, dtype=w.dtype)
+        out_in = memory.new_zeros(B, H_dec + C)
+        att_h, att_c = memory.new_zeros(B, H_att), memory.new_zeros(B, H_att)
+        dec_h, dec_c = memory.new_zeros(B, H_dec), memory.new_zeros(B, H_dec)
+        context, frame = memory.new_zeros(B, C), memory.new_zeros(B, n_out)
+        frames, gates, alignments = [], [], []
+        stops = _StopTracker(B, r, gate_threshold)
+        cat, mm, addmm, bmm, baddbmm, dropout = torch.cat, torch.mm, torch.addmm, torch.bmm, torch.baddbmm, F.dropout
+        p_drop, training = prenet_dropout, prenet_dropout > 0
+        to_float = w.dtype != torch.float32
+        for step in range(max_steps):
+            x = frame
+            for W in w.prenet:
+                x = dropout(mm(x, W).relu_(), p_drop, training)
+            # attention LSTMCell
+            cat((x, context, att_h), 1, out=att_in)
+            g = addmm(w.att_bias, att_in, w.att_rnn)
+            att_h, att_c = _lstm_pointwise(g.float() if to_float else g, att_c, H_att)
+            # location-sensitive attention; windows [B, T_in, 2, K] -> [B, T_in, 2K]
+            windows = weights_pad.unfold(2, K, 1).transpose(1, 2).reshape(B, T_in, 2 * K)
+            energies = baddbmm(processed, windows, location)  # [B, T_in, A]
+            energies += mm(att_h, w.query).unsqueeze(1)
+            energies = (energies.tanh_() @ w.v).squeeze(2)  # [B, T_in]
+            if invalid is not None:
+                energies.masked_fill_(invalid, -float("inf"))
+            weights = torch.softmax(energies, 1)
+            previous.copy_(weights)
+            cumulative.add_(weights)
+            context = bmm(weights.unsqueeze(1), memory).squeeze(1)
+            # decoder LSTMCell
+            cat((att_h, context, dec_h), 1, out=dec_in)
+            g = addmm(w.dec_bias, dec_in, w.dec_rnn)
+            dec_h, dec_c = _lstm_pointwise(g.float() if to_float else g, dec_c, H_dec)
+            # r frames and r gate logits from one GEMV
+            cat((dec_h, context), 1, out=out_in)
+            out = addmm(w.out_bias, out_in, w.out)
+            frame, gate = out[:, :n_out], out[:, n_out:]
+            frames.append(frame)
+            gates.append(gate)
+            alignments.append(weights)
+            if stops.update(step, gate):
+                break
+        S = len(frames)
+        mel = torch.stack(frames, 1).reshape(B, S * r, n_mel).transpose(1, 2)
+        return mel, torch.stack(gates, 1).reshape(B, S * r), torch.stack(alignments, 1), stops.n_steps, stops.stop_frame
+
+
+def _lstm_pointwise(gates: Tensor, cell: Tensor, H: int) -> tuple[Tensor, Tensor]:
+    """nn.LSTMCell's non-linear part; gates [B, 4H] in the order input, forget, cell, output."""
+    s = torch.sigmoid(gates)
+    cell = torch.addcmul(s[:, H:2 * H] * cell, s[:, :H], torch.tanh(gates[:, 2 * H:3 * H]))
+    return s[:, 3 * H:] * torch.tanh(cell), cell
+
+
+class _StopTracker:
+    """Per-item stop bookkeeping of the batched loops (NVIDIA's rule applied to each item)."""
+
+    def __init__(self, B: int, r: int, gate_threshold: float):
+        self.r, self.threshold = r, gate_threshold
+        self.stop_frame = torch.full((B,), -1, dtype=torch.long)  # frames incl. the stop frame; -1 = running
+        self.n_steps = torch.zeros(B, dtype=torch.long)  # steps emitted while running
+        self.single = B == 1 and r == 1
+
+    def update(self, step: int, gate: Tensor) -> bool:
+        """Record step `step`'s gate logits [B, r]; True when every item has stopped."""
+        if self.single:  # the common case: one scalar check, no tensor bookkeeping
+            self.n_steps[0] = step + 1
+            if float(torch.sigmoid(gate)) > self.threshold:
+                self.stop_frame[0] = step + 1
+                return True
+            return False
+        running = self.stop_frame < 0
+        self.n_steps += running.long()
+        stopping = (torch.sigmoid(gate) > self.threshold).cpu()  # [B, r]
+        newly = running & stopping.any(dim=1)
+        if bool(newly.any()):
+            first = stopping.float().argmax(dim=1)  # first stopping frame within the group
+            self.stop_frame = torch.where(newly, step * self.r + first + 1, self.stop_frame)
+        return bool((self.stop_frame >= 0).all())
+
+
+class _FastWeights:
+    """Decoder weights laid out for `_decode_loop_fast` (transposed views of fused copies)."""
+
+    def __init__(self, dec: Decoder, dtype: torch.dtype):
+        self.dtype = dtype
+        a, d, att = dec.attention_rnn, dec.decoder_rnn, dec.attention_layer
+        with torch.no_grad():
+            self.prenet = [layer.linear_layer.weight.detach().t() for layer in dec.prenet.layers]
+            # [W_ih | W_hh] as [4H, in + H], used transposed; bias b_ih + b_hh
+            self.att_rnn = torch.cat((a.weight_ih, a.weight_hh), 1).to(dtype).t()
+            self.att_bias = (a.bias_ih + a.bias_hh).to(dtype)
+            self.dec_rnn = torch.cat((d.weight_ih, d.weight_hh), 1).to(dtype).t()
+            self.dec_bias = (d.bias_ih + d.bias_hh).to(dtype)
+            # location_dense(location_conv(w)) = one [2K, A] matrix on K-windows of the 2 channels:
+            # dense [A, F] @ conv [F, 2, K] -> [A, 2, K] -> [2K, A]
+            conv = att.location_layer.location_conv.conv.weight
+            dense = att.location_layer.location_dense.linear_layer.weight
+            self.location = torch.einsum("af,fck->ack", dense, conv).reshape(dense.size(0), -1).t().contiguous()
+            self.query = att.query_layer.linear_layer.weight.detach().t()
+            self.memory = att.memory_layer.linear_layer.weight.detach().t()
+            self.v = att.v.linear_layer.weight.detach().t()  # [A, 1]
+            proj, gate = dec.linear_projection.linear_layer, dec.gate_layer.linear_layer
+            self.out = torch.cat((proj.weight, gate.weight), 0).t()  # [D + C, n_mel*r + r]
+            self.out_bias = torch.cat((proj.bias, gate.bias), 0)
