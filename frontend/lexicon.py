@@ -122,7 +122,7 @@ ACRONYM_WORDS = MappingProxyType(
 SPECIAL_WORDS = MappingProxyType(
     {"PhD": "p h d", "PhDs": "p h d's", "C#": "c sharp", "F#": "f sharp", "C++": "c plus plus",
      "AT&T": "a t and t", "R&D": "r and d", "Q&A": "q and a", "B&B": "b and b",
-     "24/7": "twenty-four seven", "9/11": "nine eleven", "w/o": "without", "c/o": "care of",
+     "24/7": "twenty-four seven", "911": "nine one one", "9/11": "nine eleven", "w/o": "without", "c/o": "care of",
      "n/a": "n a", "N/A": "n a", "and/or": "and or", "he/she": "he or she", "s/he": "she or he",
      "his/her": "his or her"}
 )

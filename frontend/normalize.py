@@ -100,7 +100,6 @@ def _spaced(m: Match, words: str, start: int | None = None, end: int | None = No
 
 _NEXT_WORD = re.compile(r"[\s\"'(]*([A-Za-z0-9][\w'-]*)", re.ASCII)
 _PREV_WORD = re.compile(r"([A-Za-z0-9][\w'-]*)[\s\"',]*$", re.ASCII)
-_SENTENCE_END_BEFORE = re.compile(r"(?:^|[.!?:;][\"')]*)\s*$", re.ASCII)
 _CONTEXT = 48  # characters of context the rules look at; keeps every rule linear in the text
 
 
@@ -109,16 +108,9 @@ def _next_word(s: str, end: int) -> str:
     return m.group(1) if m else ""
 
 
-def _prev_word(s: str, start: int) -> tuple[str, bool]:
-    """The word before `start` and whether that word begins a sentence."""
-    lo = max(0, start - _CONTEXT)
-    m = _PREV_WORD.search(s, lo, start)
-    if not m:
-        return "", True
-    initial = bool(_SENTENCE_END_BEFORE.search(s, max(0, m.start() - 8), m.start())) if m.start() > 0 else True
-    if m.start() == lo and lo > 0:  # word cut by the window: no reliable judgement
-        initial = False
-    return m.group(1), initial
+def _prev_word(s: str, start: int) -> str:
+    m = _PREV_WORD.search(s, max(0, start - _CONTEXT), start)
+    return m.group(1) if m else ""
 
 
 _AT_END = re.compile(r"[\s\"')\]]*$", re.ASCII)
@@ -151,8 +143,7 @@ _CHAR_MAP = {
     "©": " copyright ", "®": " ", "™": " ", "§": " section ", "¶": " paragraph ", "•": ", ",
     "·": " ", "◦": ", ", "▪": ", ", "●": ", ", "†": " ", "‡": " ", "№": " number ",
     "℃": "°C", "℉": "°F", "Ω": " ohms ", "\u00a0": " ", "¡": " ", "¿": " ",
-    **{c: "^" + str(i) for i, c in enumerate("⁰¹") if c},
-    **{c: "^" + str(i + 4) for i, c in enumerate("⁴⁵⁶⁷⁸⁹")},
+    **{c: f"^{d}" for c, d in zip("⁰¹⁴⁵⁶⁷⁸⁹", "01456789")},  # ² and ³ are kept: "m²", "x³"
 }
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", re.ASCII)
@@ -296,7 +287,7 @@ _AMPM = r"(?:([AaPp])\.?\s?[Mm](\.?)(?![A-Za-z]))"
 def _time(m: Match) -> str:
     hour, minute = int(m.group(1)), int(m.group(2))
     second = int(m.group(3)) if m.group(3) else None
-    if hour > 24 or (hour == 24 and minute) or (m.group(4) and not 1 <= hour <= 12):
+    if hour > 24 or (hour == 24 and minute):
         return m.group(0)
     words = _say_time(hour, minute, second, m.group(4))
     if m.group(5) and _ends_sentence(m.string, m.end()):
@@ -311,8 +302,13 @@ def _hour_ampm(m: Match) -> str:
     return _spaced(m, words)
 
 
+def _ratio(m: Match) -> str:
+    return f"{m.group(1)} to {m.group(2)}"
+
+
 _TIMES = _sub(r"(?<![\w:.])(\d{1,2}):([0-5]\d)(?::([0-5]\d))?(?![\d:]|\.\d)(?:\s?" + _AMPM + ")?", _time)
 _HOURS = _sub(r"(?<![\w:.])(1[0-2]|0?[1-9])\s?" + _AMPM, _hour_ampm)
+_RATIOS = _sub(r"(?<![\w:.])(\d+):(\d+)(?![\w:]|\.\d)", _ratio)  # what is left of "d:d" after times: "16:9"
 
 # ------------------------------------------------------------------------------------------------
 # Dates
@@ -419,12 +415,8 @@ _VERSIONS = (
 # Signs, ranges, money, measures
 
 
-def _minus(m: Match) -> str:
-    return " minus "
-
-
 _SIGNS = (
-    _sub(r"(?:(?<=^)|(?<=[\s(\[{=<>:;,/]))[-](?=[$£€¥₹₩₽]?\.?\d)", _minus),
+    _sub(r"(?:(?<=^)|(?<=[\s(\[{=<>:;,/]))[-](?=[$£€¥₹₩₽]?\.?\d)", " minus "),
     _sub(r"~\s?(?=[$£€¥₹₩₽]?\d)", "about "),
     _sub(r"#\s?(?=\d)", " number "),
     _sub(r"(?<![\w.])(?:ca?)\.\s?(?=\d)", "circa "),
@@ -445,10 +437,6 @@ def say_number(s: str) -> str:
     if "." in s:
         return nw.decimal(s)
     return nw.integer(s)
-
-
-def _is_one(s: str) -> bool:
-    return s == "1"
 
 
 def _is_proper_fraction(s: str) -> bool:
@@ -472,6 +460,9 @@ def _range(m: Match) -> str:
     years = _year_range(m)
     if years:
         return _spaced(m, years)
+    if m.group(1) == m.group(3) and not m.group(2) and "-" in m.group(0):  # "50-50"
+        words = say_number(m.group(1))
+        return _spaced(m, f"{words}-{words}")
     return f"{m.group(1)} to {m.group(2)}{m.group(3)}"
 
 
@@ -527,7 +518,7 @@ def _money_after(m: Match) -> str:
 
 
 def _cents(m: Match) -> str:
-    return _spaced(m, f"{say_number(m.group(1))} cent" + ("" if _is_one(m.group(1)) else "s"))
+    return _spaced(m, f"{say_number(m.group(1))} cent" + ("" if m.group(1) == "1" else "s"))
 
 
 _MAG = r"(?:\s?(thousand|million|billion|trillion|[kKmMbBtT]|mn|bn|tn|mm)(?![A-Za-z]))"
@@ -569,7 +560,8 @@ _UNITS: dict[str, tuple[str, str]] = {
     "GW": ("gigawatt", "gigawatts"), "kWh": ("kilowatt hour", "kilowatt hours"),
     "mA": ("milliamp", "milliamps"), "mAh": ("milliamp hour", "milliamp hours"), "dB": ("decibel", "decibels"),
     "px": ("pixel", "pixels"), "ppm": ("part per million", "parts per million"), "cal": ("calorie", "calories"),
-    "kcal": ("kilocalorie", "kilocalories"), "sq ft": ("square foot", "square feet"),
+    "kcal": ("kilocalorie", "kilocalories"), "tsp": ("teaspoon", "teaspoons"),
+    "tbsp": ("tablespoon", "tablespoons"), "sq ft": ("square foot", "square feet"),
     "sq mi": ("square mile", "square miles"), "sq km": ("square kilometer", "square kilometers"),
     "m²": ("square meter", "square meters"), "km²": ("square kilometer", "square kilometers"),
     "cm²": ("square centimeter", "square centimeters"), "ft²": ("square foot", "square feet"),
@@ -587,7 +579,7 @@ def _say_measure(number: str, unit: str) -> str:
         if (num, den) == (1, 2):
             return f"half a {one}"
         return f"{say_number(number)} of a {one}"
-    return f"{say_number(number)} {one if _is_one(number) else many}"
+    return f"{say_number(number)} {one if number == '1' else many}"
 
 
 def _measure(m: Match) -> str:
@@ -647,7 +639,7 @@ def _year_or_number(m: Match) -> str:
     n = int(m.group(1))
     if not 1000 <= n <= 2099:
         return _spaced(m, nw.integer(m.group(1)))
-    prev, _ = _prev_word(s, m.start())
+    prev = _prev_word(s, m.start())
     strong_cue = prev.lower() in lx.YEAR_CUES
     nxt = _next_word(s, m.end())
     if 1000 <= n < 1100 and not strong_cue and nxt.lower() not in ("ad", "bc", "bce", "ce"):
@@ -731,7 +723,7 @@ def _abbreviation(m: Match) -> str:
     next_is_name = _is_name(nxt) or (nxt.isupper() and nxt.isalpha() and len(nxt) > 1)
     if key in lx.TITLE_OR_PLACE:
         title, place = lx.TITLE_OR_PLACE[key]
-        prev, _ = _prev_word(s, m.start())
+        prev = _prev_word(s, m.start())
         prev_is_place = (prev[:1].isupper() and prev not in lx.SENTENCE_STARTERS) or prev[:1].isdigit()
         if nxt[:1].isupper() and not (prev_is_place and nxt in lx.SENTENCE_STARTERS):
             return _spaced(m, title)  # "Dr. Who", "St. Louis"; but "Baker St. The ..."
@@ -866,7 +858,7 @@ def _roman(m: Match) -> str:
     value = roman_value(numeral)
     if value is None:
         return m.group(0)
-    prev, _ = _prev_word(m.string, m.start())
+    prev = _prev_word(m.string, m.start())
     if prev.lower() in lx.ROMAN_CARDINAL_CUES:
         return _spaced(m, nw.cardinal(value) + suffix)
     if not (prev.isalpha() and prev[:1].isupper()) or prev in lx.SENTENCE_STARTERS or set(numeral) - set("IVX"):
@@ -889,7 +881,7 @@ def _initial(m: Match) -> str:
 
 
 def _shouted(s: str, start: int, end: int) -> bool:
-    prev, _ = _prev_word(s, start)
+    prev = _prev_word(s, start)
     nxt = _next_word(s, end)
     return any(w.isupper() and w.isalpha() and len(w) > 1 for w in (prev, nxt))
 
@@ -950,12 +942,8 @@ def _symbol(m: Match) -> str:
     return _SYMBOL_WORDS[m.group(0)]
 
 
-def _star(m: Match) -> str:
-    return " times "
-
-
 _SYMBOL_RULES = (
-    _sub(r"(?<=[A-Za-z0-9])\s*\*\s*(?=[A-Za-z0-9])", _star),
+    _sub(r"(?<=[A-Za-z0-9])\s*\*\s*(?=[A-Za-z0-9])", " times "),
     _sub(r"\*", " "),
     _sub(r"(?<![\w#])#(?=[A-Za-z])", " hashtag "),
     _sub(r"#", " hash "),
@@ -1009,7 +997,7 @@ _RULES: tuple[Callable[[str], str], ...] = (
     _specials,
     _MISSING_SPACE,
     _UNDERSCORE,
-    _TIMES, _HOURS,
+    _TIMES, _HOURS, _RATIOS,
     *_DATES,
     *_PHONES,
     *_VERSIONS,

@@ -109,6 +109,9 @@ CASES = {
         ("18:30", "eighteen thirty"),
         ("18:00", "eighteen hundred"),
         ("10:30:15", "ten thirty and fifteen seconds"),
+        ("the 16:9 ratio", "the sixteen to nine ratio"),
+        ("John 3:16", "john three sixteen"),
+        ("at noon, 12pm", "at noon, twelve p m"),
         ("I left at 10 a.m. Then I slept.", "i left at ten a m. then i slept."),
     ],
     "dates": [
@@ -131,6 +134,8 @@ CASES = {
         ("2010-11", "twenty ten to twenty eleven"),
         ("5-10 kg", "five to ten kilograms"),
         ("10 - 5 = 5", "ten minus five equals five"),
+        ("a 50-50 chance", "a fifty-fifty chance"),
+        ("They won 2-1.", "they won two to one."),
     ],
     "fractions": [
         ("1/2", "one half"),
@@ -183,6 +188,11 @@ CASES = {
         ("24h", "twenty-four hours"),
         ("12 V", "twelve volts"),
         ("5 m\u00b2", "five square meters"),
+        ("1/2 tsp salt", "half a teaspoon salt"),
+        ("2 tbsp", "two tablespoons"),
+        ("The file is 2.5MB.", "the file is two point five megabytes."),
+        ("299,792,458 m/s", "two hundred ninety-nine million seven hundred ninety-two thousand four hundred "
+                            "fifty-eight meters per second"),
     ],
     "math": [
         ("1+1=2", "one plus one equals two"),
@@ -241,6 +251,12 @@ CASES = {
         ("Fig. 3", "figure three"),
         ("Acme Inc. is big", "acme incorporated is big"),
         ("I said no. Then I left.", "i said no. then i left."),
+        ("Dr. Who", "doctor who"),
+        ("Thank you, Dr.", "thank you, doctor."),
+        ("Walk down Baker St. The house is there.", "walk down baker street. the house is there."),
+        ("St. John's Wood", "saint john's wood"),
+        ("Dr. Martin Luther King Jr. spoke.", "doctor martin luther king junior spoke."),
+        ("Mr. and Mrs. Smith arrived at 8 p.m. They left.", "mister and missus smith arrived at eight p m. they left."),
     ],
     "initialisms": [
         ("FBI", "f b i"),
@@ -267,6 +283,10 @@ CASES = {
         ("C++", "c plus plus"),
         ("C#", "c sharp"),
         ("OK", "okay"),
+        ("He bought 3 TVs.", "he bought three t v's."),
+        ("WWII ended in 1945.", "world war two ended in nineteen forty-five."),
+        ("The U.K. and the E.U. agreed.", "the u k and the e u agreed."),
+        ("gate B12", "gate b twelve"),
     ],
     "roman": [
         ("Louis XIV", "louis the fourteenth"),
@@ -285,6 +305,8 @@ CASES = {
         ("I am here. I think so.", "i am here. i think so."),
         ("Then I went", "then i went"),
         ("Henry I think", "henry i think"),
+        ("Pope John Paul II visited.", "pope john paul the second visited."),
+        ("WORLD WAR II", "world war two"),
     ],
     "urls": [
         ("https://example.com/a", "h t t p s colon slash slash example dot com slash a"),
@@ -294,6 +316,8 @@ CASES = {
         ("john.doe@gmail.com", "john dot doe at gmail dot com"),
         ("@user", "at user"),
         ("README.md", "readme dot m d"),
+        ("email support@example.com.", "email support at example dot com."),
+        ("the file.txt is here", "the file dot t x t is here"),
     ],
     "unicode": [
         ("caf\u00e9", "cafe"),
@@ -315,6 +339,9 @@ CASES = {
         ("2.0.1", "two point oh point one"),
         ("v2.0.1", "version two point oh point one"),
         ("192.168.0.1", "one hundred ninety-two dot one hundred sixty-eight dot zero dot one"),
+        ("Call 911 now!", "call nine one one now!"),
+        ("1-800-555-0199", "one, eight zero zero, five five five, zero one nine nine"),
+        ("see section 3.2.1", "see section three point two point one"),
     ],
     "punctuation": [
         ("24/7", "twenty-four seven"),
