@@ -171,3 +171,12 @@ def test_checkpoint_files_instead_of_a_voice(capsys, tmp_path, tiny_voice_dir):
     assert code == 0, err
     assert soundfile.info(out).format == "OGG"
     assert "waveglow" in err.strip().splitlines()[-1]  # a WaveGlow file makes it the default vocoder
+
+
+def test_list_voices(capsys, monkeypatch, tiny_voice_dir, tiny_voice_dir_r2):
+    import tts.voice
+
+    monkeypatch.setattr(tts.voice, "find_voices", lambda: {"tiny": tiny_voice_dir, "tiny-r2": tiny_voice_dir_r2})
+    code, out, _ = _run(capsys, "--list-voices")
+    assert code == 0
+    assert [line.split()[:2] for line in out.splitlines()] == [["tiny", "griffin-lim"], ["tiny-r2", "griffin-lim"]]
