@@ -133,7 +133,7 @@ ROMAN_CARDINAL_CUES = frozenset(
     chapter chapters part parts book books volume volumes vol act acts scene scenes section
     sections article articles phase phases type types class level levels stage stages grade
     episode season round title appendix psalm psalms canto war bowl apollo gemini vatican
-    council tier category mark mk series no number schedule annex
+    council tier category mark mk series number schedule annex
     """.split()
 )
 # Names after which even a one-letter numeral ("Henry V", "Elizabeth I") is regnal.

@@ -89,6 +89,9 @@ CASES = {
         ("50¢", "fifty cents"),
         ("-$5", "minus five dollars"),
         ("$10-$20", "ten dollars to twenty dollars"),
+        ("USD 100", "one hundred dollars"),
+        ("50 EUR", "fifty euros"),
+        ("$5/hour", "five dollars per hour"),
     ],
     "percent": [
         ("50%", "fifty percent"),
@@ -125,6 +128,8 @@ CASES = {
         ("25/12/2023", "december twenty-fifth, twenty twenty-three"),
         ("2024-03-05", "march fifth, twenty twenty-four"),
         ("25.12.2023", "december twenty-fifth, twenty twenty-three"),
+        ("Sat., Jan. 6", "saturday, january sixth"),
+        ("He was born on 4 July 1776.", "he was born on the fourth of july seventeen seventy-six."),
     ],
     "ranges": [
         ("10-20", "ten to twenty"),
@@ -307,6 +312,10 @@ CASES = {
         ("Henry I think", "henry i think"),
         ("Pope John Paul II visited.", "pope john paul the second visited."),
         ("WORLD WAR II", "world war two"),
+        ("Vol. II", "volume two"),
+        ("No. IV", "number four"),
+        ("No. I think not.", "no. i think not."),
+        ("Act I, Scene II", "act one, scene two"),
     ],
     "urls": [
         ("https://example.com/a", "h t t p s colon slash slash example dot com slash a"),
