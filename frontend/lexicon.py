@@ -6,6 +6,7 @@ Everything here is an immutable table; the rules that use them live in `normaliz
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 
 MONTHS = (
@@ -163,4 +164,67 @@ YEAR_CUES = frozenset(
     in since from until till during year circa ca c spring summer autumn fall winter early late
     mid class vintage model
     """.split()
+)
+
+# unit -> (singular, plural); case-sensitive, matched only right after a number
+UNITS: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "mm": ("millimeter", "millimeters"), "cm": ("centimeter", "centimeters"), "m": ("meter", "meters"),
+    "km": ("kilometer", "kilometers"), "µm": ("micrometer", "micrometers"), "nm": ("nanometer", "nanometers"),
+    "ft": ("foot", "feet"), "yd": ("yard", "yards"), "yds": ("yard", "yards"), "mi": ("mile", "miles"),
+    "mg": ("milligram", "milligrams"), "g": ("gram", "grams"), "kg": ("kilogram", "kilograms"),
+    "µg": ("microgram", "micrograms"), "lb": ("pound", "pounds"), "lbs": ("pound", "pounds"),
+    "oz": ("ounce", "ounces"), "ml": ("milliliter", "milliliters"), "mL": ("milliliter", "milliliters"),
+    "l": ("liter", "liters"), "L": ("liter", "liters"), "cl": ("centiliter", "centiliters"),
+    "µl": ("microliter", "microliters"), "µL": ("microliter", "microliters"), "gal": ("gallon", "gallons"),
+    "mph": ("mile per hour", "miles per hour"), "km/h": ("kilometer per hour", "kilometers per hour"),
+    "kph": ("kilometer per hour", "kilometers per hour"), "kmh": ("kilometer per hour", "kilometers per hour"),
+    "m/s": ("meter per second", "meters per second"), "rpm": ("revolution per minute", "revolutions per minute"),
+    "bpm": ("beat per minute", "beats per minute"), "fps": ("frame per second", "frames per second"),
+    "ms": ("millisecond", "milliseconds"), "µs": ("microsecond", "microseconds"), "ns": ("nanosecond", "nanoseconds"),
+    "s": ("second", "seconds"), "sec": ("second", "seconds"), "secs": ("second", "seconds"),
+    "min": ("minute", "minutes"), "mins": ("minute", "minutes"), "h": ("hour", "hours"),
+    "hr": ("hour", "hours"), "hrs": ("hour", "hours"), "yr": ("year", "years"), "yrs": ("year", "years"),
+    "KB": ("kilobyte", "kilobytes"), "kB": ("kilobyte", "kilobytes"), "MB": ("megabyte", "megabytes"),
+    "GB": ("gigabyte", "gigabytes"), "TB": ("terabyte", "terabytes"), "PB": ("petabyte", "petabytes"),
+    "KiB": ("kibibyte", "kibibytes"), "MiB": ("mebibyte", "mebibytes"), "GiB": ("gibibyte", "gibibytes"),
+    "TiB": ("tebibyte", "tebibytes"), "kb": ("kilobit", "kilobits"), "Kb": ("kilobit", "kilobits"),
+    "Mb": ("megabit", "megabits"), "Gb": ("gigabit", "gigabits"),
+    "kbps": ("kilobit per second", "kilobits per second"), "Kbps": ("kilobit per second", "kilobits per second"),
+    "Mbps": ("megabit per second", "megabits per second"), "Gbps": ("gigabit per second", "gigabits per second"),
+    "Hz": ("hertz", "hertz"), "kHz": ("kilohertz", "kilohertz"), "MHz": ("megahertz", "megahertz"),
+    "GHz": ("gigahertz", "gigahertz"), "THz": ("terahertz", "terahertz"),
+    "V": ("volt", "volts"), "mV": ("millivolt", "millivolts"), "kV": ("kilovolt", "kilovolts"),
+    "W": ("watt", "watts"), "kW": ("kilowatt", "kilowatts"), "MW": ("megawatt", "megawatts"),
+    "GW": ("gigawatt", "gigawatts"), "kWh": ("kilowatt hour", "kilowatt hours"),
+    "mA": ("milliamp", "milliamps"), "mAh": ("milliamp hour", "milliamp hours"), "dB": ("decibel", "decibels"),
+    "px": ("pixel", "pixels"), "ppm": ("part per million", "parts per million"), "cal": ("calorie", "calories"),
+    "kcal": ("kilocalorie", "kilocalories"), "tsp": ("teaspoon", "teaspoons"),
+    "tbsp": ("tablespoon", "tablespoons"), "sq ft": ("square foot", "square feet"),
+    "sq mi": ("square mile", "square miles"), "sq km": ("square kilometer", "square kilometers"),
+    "m²": ("square meter", "square meters"), "km²": ("square kilometer", "square kilometers"),
+    "cm²": ("square centimeter", "square centimeters"), "ft²": ("square foot", "square feet"),
+    "m³": ("cubic meter", "cubic meters"), "cm³": ("cubic centimeter", "cubic centimeters"),
+    "°C": ("degree celsius", "degrees celsius"), "°F": ("degree fahrenheit", "degrees fahrenheit"),
+    "°": ("degree", "degrees"), "%": ("percent", "percent"), "in.": ("inch", "inches"),
+})
+
+CURRENCIES = MappingProxyType({  # symbol -> (one, many, sub-unit one, sub-unit many)
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "¥": ("yen", "yen", None, None),
+    "₹": ("rupee", "rupees", "paisa", "paise"),
+    "₩": ("won", "won", None, None),
+    "₽": ("ruble", "rubles", "kopek", "kopeks"),
+})
+# "US$5", "A$5", "HK$5": the letters before "$" name whose dollar it is
+CURRENCY_PREFIX = MappingProxyType(
+    {"us": "", "a": "australian ", "au": "australian ", "c": "canadian ", "ca": "canadian ",
+     "nz": "new zealand ", "hk": "hong kong ", "s": "singapore "}
+)
+# "$5m", "$3bn", "$1.2 million"
+MAGNITUDES = MappingProxyType(
+    {"thousand": "thousand", "k": "thousand", "million": "million", "m": "million", "mn": "million",
+     "mm": "million", "billion": "billion", "bn": "billion", "b": "billion", "trillion": "trillion",
+     "tn": "trillion", "t": "trillion"}
 )

@@ -3,10 +3,11 @@
 `normalize` runs one rule per semiotic class, in an order where each rule sees the digits and
 symbols it needs before a more general rule would read them another way:
 
-    unicode -> urls/e-mails -> times -> dates -> phone numbers -> versions/IPs -> signs
-    -> ranges -> money -> measures (units, %) -> dimensions -> decades -> ordinals -> years
-    -> fractions -> decimals/cardinals -> abbreviations -> initialisms -> roman numerals
-    -> acronyms -> symbols -> lower case, final clean-up
+    unicode -> urls/e-mails -> special words (C++, 24/7) -> times, ratios -> dates
+    -> phone numbers -> versions/IPs -> "No. 5"-style abbreviations -> signs -> ranges -> money
+    -> dimensions -> decades -> measures (units, %) -> ordinals -> years -> fractions
+    -> decimals/cardinals -> abbreviations -> initialisms -> roman numerals -> acronyms
+    -> symbols -> lower case, final clean-up
 
 Every rule emits lower-case words, so later rules (which look for digits, symbols, upper case or
 periods) leave earlier output alone; that is also what makes `normalize` idempotent.
@@ -480,26 +481,12 @@ _RANGES = (
     _sub(r"(?<![\w.,/:-])(\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+)\s?-\s?([$£€¥]?)(\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+)(?![\d-]|\.\d|/\d)", _range),
 )
 
-_CURRENCIES = {
-    "$": ("dollar", "dollars", "cent", "cents"),
-    "£": ("pound", "pounds", "penny", "pence"),
-    "€": ("euro", "euros", "cent", "cents"),
-    "¥": ("yen", "yen", None, None),
-    "₹": ("rupee", "rupees", "paisa", "paise"),
-    "₩": ("won", "won", None, None),
-    "₽": ("ruble", "rubles", "kopek", "kopeks"),
-}
-_CURRENCY_PREFIX = {"us": "", "a": "australian ", "au": "australian ", "c": "canadian ", "ca": "canadian ",
-                    "nz": "new zealand ", "hk": "hong kong ", "s": "singapore "}
-_MAGNITUDES = {"thousand": "thousand", "k": "thousand", "million": "million", "m": "million", "mn": "million",
-               "mm": "million", "billion": "billion", "bn": "billion", "b": "billion", "trillion": "trillion",
-               "tn": "trillion", "t": "trillion"}
-
 
 def say_money(amount: str, symbol: str, magnitude: str | None = None, prefix: str = "") -> str:
-    one, many, sub_one, sub_many = _CURRENCIES[symbol]
+    """'3.50', '$' -> 'three dollars and fifty cents'; with a magnitude, '1.2', 'million' -> '... million dollars'."""
+    one, many, sub_one, sub_many = lx.CURRENCIES[symbol]
     if magnitude:
-        return f"{say_number(amount)} {_MAGNITUDES[magnitude.lower()]} {prefix}{many}"
+        return f"{say_number(amount)} {lx.MAGNITUDES[magnitude.lower()]} {prefix}{many}"
     whole, _, frac = amount.partition(".")
     whole_n = int(whole.replace(",", "") or "0")
     if frac and (len(frac) > 2 or sub_one is None):
@@ -513,7 +500,7 @@ def say_money(amount: str, symbol: str, magnitude: str | None = None, prefix: st
 
 
 def _money(m: Match) -> str:
-    prefix = _CURRENCY_PREFIX.get((m.group(1) or "").lower(), "")
+    prefix = lx.CURRENCY_PREFIX.get((m.group(1) or "").lower(), "")
     return _spaced(m, say_money(m.group(3), m.group(2), m.group(4), prefix))
 
 
@@ -538,52 +525,11 @@ _MONEY = (
     _sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s?¢", _cents),
 )
 
-# unit -> (singular, plural); case-sensitive, matched only right after a number
-_UNITS: dict[str, tuple[str, str]] = {
-    "mm": ("millimeter", "millimeters"), "cm": ("centimeter", "centimeters"), "m": ("meter", "meters"),
-    "km": ("kilometer", "kilometers"), "µm": ("micrometer", "micrometers"), "nm": ("nanometer", "nanometers"),
-    "ft": ("foot", "feet"), "yd": ("yard", "yards"), "yds": ("yard", "yards"), "mi": ("mile", "miles"),
-    "mg": ("milligram", "milligrams"), "g": ("gram", "grams"), "kg": ("kilogram", "kilograms"),
-    "µg": ("microgram", "micrograms"), "lb": ("pound", "pounds"), "lbs": ("pound", "pounds"),
-    "oz": ("ounce", "ounces"), "ml": ("milliliter", "milliliters"), "mL": ("milliliter", "milliliters"),
-    "l": ("liter", "liters"), "L": ("liter", "liters"), "cl": ("centiliter", "centiliters"),
-    "µl": ("microliter", "microliters"), "µL": ("microliter", "microliters"), "gal": ("gallon", "gallons"),
-    "mph": ("mile per hour", "miles per hour"), "km/h": ("kilometer per hour", "kilometers per hour"),
-    "kph": ("kilometer per hour", "kilometers per hour"), "kmh": ("kilometer per hour", "kilometers per hour"),
-    "m/s": ("meter per second", "meters per second"), "rpm": ("revolution per minute", "revolutions per minute"),
-    "bpm": ("beat per minute", "beats per minute"), "fps": ("frame per second", "frames per second"),
-    "ms": ("millisecond", "milliseconds"), "µs": ("microsecond", "microseconds"), "ns": ("nanosecond", "nanoseconds"),
-    "s": ("second", "seconds"), "sec": ("second", "seconds"), "secs": ("second", "seconds"),
-    "min": ("minute", "minutes"), "mins": ("minute", "minutes"), "h": ("hour", "hours"),
-    "hr": ("hour", "hours"), "hrs": ("hour", "hours"), "yr": ("year", "years"), "yrs": ("year", "years"),
-    "KB": ("kilobyte", "kilobytes"), "kB": ("kilobyte", "kilobytes"), "MB": ("megabyte", "megabytes"),
-    "GB": ("gigabyte", "gigabytes"), "TB": ("terabyte", "terabytes"), "PB": ("petabyte", "petabytes"),
-    "KiB": ("kibibyte", "kibibytes"), "MiB": ("mebibyte", "mebibytes"), "GiB": ("gibibyte", "gibibytes"),
-    "TiB": ("tebibyte", "tebibytes"), "kb": ("kilobit", "kilobits"), "Kb": ("kilobit", "kilobits"),
-    "Mb": ("megabit", "megabits"), "Gb": ("gigabit", "gigabits"),
-    "kbps": ("kilobit per second", "kilobits per second"), "Kbps": ("kilobit per second", "kilobits per second"),
-    "Mbps": ("megabit per second", "megabits per second"), "Gbps": ("gigabit per second", "gigabits per second"),
-    "Hz": ("hertz", "hertz"), "kHz": ("kilohertz", "kilohertz"), "MHz": ("megahertz", "megahertz"),
-    "GHz": ("gigahertz", "gigahertz"), "THz": ("terahertz", "terahertz"),
-    "V": ("volt", "volts"), "mV": ("millivolt", "millivolts"), "kV": ("kilovolt", "kilovolts"),
-    "W": ("watt", "watts"), "kW": ("kilowatt", "kilowatts"), "MW": ("megawatt", "megawatts"),
-    "GW": ("gigawatt", "gigawatts"), "kWh": ("kilowatt hour", "kilowatt hours"),
-    "mA": ("milliamp", "milliamps"), "mAh": ("milliamp hour", "milliamp hours"), "dB": ("decibel", "decibels"),
-    "px": ("pixel", "pixels"), "ppm": ("part per million", "parts per million"), "cal": ("calorie", "calories"),
-    "kcal": ("kilocalorie", "kilocalories"), "tsp": ("teaspoon", "teaspoons"),
-    "tbsp": ("tablespoon", "tablespoons"), "sq ft": ("square foot", "square feet"),
-    "sq mi": ("square mile", "square miles"), "sq km": ("square kilometer", "square kilometers"),
-    "m²": ("square meter", "square meters"), "km²": ("square kilometer", "square kilometers"),
-    "cm²": ("square centimeter", "square centimeters"), "ft²": ("square foot", "square feet"),
-    "m³": ("cubic meter", "cubic meters"), "cm³": ("cubic centimeter", "cubic centimeters"),
-    "°C": ("degree celsius", "degrees celsius"), "°F": ("degree fahrenheit", "degrees fahrenheit"),
-    "°": ("degree", "degrees"), "%": ("percent", "percent"), "in.": ("inch", "inches"),
-}
-_UNIT_ALT = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(lx.UNITS, key=len, reverse=True))
 
 
 def _say_measure(number: str, unit: str) -> str:
-    one, many = _UNITS[unit]
+    one, many = lx.UNITS[unit]
     if _is_proper_fraction(number):
         num, den = (int(x) for x in number.split("/"))
         if (num, den) == (1, 2):
@@ -792,7 +738,7 @@ _ABBREVIATIONS = (
     _sub(r"\bPh\.D\.?(?=\W|$)", _dotted_fixed("p h d")),
     _sub(r"(?<!\w)([A-Za-z]+)\.(?!\d)", _abbreviation),
     _sub(rf"\b({_title_alternation()})\b(?!\.)(?=\s+[A-Z])", _bare_title),
-    _sub(r"\b(vs|etc|approx)\b(?![.'])", _bare_word, re.IGNORECASE),
+    _sub(rf"\b({'|'.join(sorted(lx.BARE_PLAIN))})\b(?![.'])", _bare_word, re.IGNORECASE),
     _sub(r"(?<=[A-Za-z],\s)(Jr|Sr)\b(?!\.)|(?<=[A-Za-z]\s)(Jr|Sr)\b(?![.\w])",
          lambda m: lx.POST_NOMINALS[(m.group(1) or m.group(2)).lower()]),
 )
