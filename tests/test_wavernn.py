@@ -9,6 +9,7 @@ from tts.serialization import CheckpointError
 from vocoder.wavernn import (
     WaveRNN,
     WaveRNNConfig,
+    _torch_threads,
     block_prune_mask,
     combine_16bit,
     crossfade_windows,
@@ -124,11 +125,15 @@ def test_bad_generation_arguments():
 
 
 def test_sample_loop_thread_count_is_restored():
-    model = WaveRNN(tiny()).eval()
     before = torch.get_num_threads()
-    a = model(toy_mel(), seed=5, threads=2)
+    with _torch_threads(before + 1):
+        assert torch.get_num_threads() == before + 1
     assert torch.get_num_threads() == before
-    assert torch.equal(a, model(toy_mel(), seed=5, threads=None))
+    with pytest.raises(RuntimeError, match="inside"), _torch_threads(before + 1):
+        raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
+    model = WaveRNN(tiny()).eval()
+    assert torch.equal(model(toy_mel(), seed=5, threads=None), model(toy_mel(), seed=5, threads=before))
     with pytest.raises(ValueError, match="threads"):
         model(toy_mel(), threads=0)
 
