@@ -130,6 +130,50 @@ def test_cli_reports_bad_input(tmp_path, capsys):
     assert "error:" in capsys.readouterr().err
 
 
+def test_voice_mode_synthesizes_with_seed_zero_and_counts_failures(tmp_path, monkeypatch, capsys):
+    import json
+    import types
+
+    import soundfile as sf
+
+    calls = []
+
+    class FakePipeline:
+        @classmethod
+        def from_pretrained(cls, name_or_dir):
+            calls.append(("load", name_or_dir))
+            return cls()
+
+        def speak(self, text, seed=None, **kw):
+            calls.append(("speak", text, seed))
+            if "fail" in text:
+                raise ValueError("nothing speakable")
+            audio = (0.1 * np.sin(np.arange(11025) / 5)).astype(np.float32)
+            return types.SimpleNamespace(audio=audio, sample_rate=22050)
+
+    class FakeDNSMOS:
+        def __call__(self, audio, sample_rate):
+            assert sample_rate == 22050 and audio.dtype == np.float32
+            return {"sig": 3.0, "bak": 4.0, "ovrl": 2.5, "p808": 3.2}
+
+    import tts
+
+    monkeypatch.setattr(tts, "Pipeline", FakePipeline, raising=False)
+    monkeypatch.setattr(ev, "DNSMOS", FakeDNSMOS)
+    sentences = tmp_path / "s.txt"
+    sentences.write_text("a_1|Hello there.\nb_2|This one will fail now.\n")
+    code = ev.main(["--voice", "default", "--sentences", str(sentences), "--no-wer", "--json",
+                    "--save-wavs", str(tmp_path / "out")])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert calls == [("load", None), ("speak", "Hello there.", 0), ("speak", "This one will fail now.", 0)]
+    assert report["summary"]["failed"] == 1 and report["summary"]["dnsmos_ovrl"] == 2.5
+    assert report["summary"]["real_time_factor"] is not None
+    assert "wer_percent" not in report["summary"]  # --no-wer: a failure is not scored as deletions
+    assert report["rows"][1]["error"].startswith("ValueError")
+    assert sf.info(str(tmp_path / "out" / "a_1.wav")).duration == pytest.approx(0.5)
+
+
 def test_whisper_transcribes_a_festival_clip(tmp_path):
     """End to end on one short clip, where Festival and the [eval] extra are present."""
     import shutil

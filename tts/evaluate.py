@@ -255,7 +255,8 @@ class Evaluator:
         reference = normalize_for_scoring(item.text, self.normalize)
         row = Row(item.id, item.text, reference_words=len(reference), synthesis_s=synthesis_s, error=error)
         if audio is None or audio.size == 0:
-            row.errors, row.hypothesis = len(reference), ""
+            row.hypothesis = ""
+            row.errors = len(reference) if self.transcribe is not None else None
             row.error = row.error or "no audio"
             return row
         row.duration_s = audio.size / sample_rate
