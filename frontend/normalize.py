@@ -347,9 +347,14 @@ def _date_dmy_words(m: Match) -> str:
     day = int(m.group(1))
     if not 1 <= day <= 31:
         return m.group(0)
-    words = f"the {nw.ordinal(day)} of {lx.MONTHS[lx.MONTH_BY_NAME[m.group(2).lower()] - 1]}"
+    month = lx.MONTHS[lx.MONTH_BY_NAME[m.group(2).lower()] - 1]
+    # "on the 4th of July" already has its article; "4th July" gets one
+    has_article = re.search(r"\bthe\s+$", m.string[max(0, m.start() - 8):m.start()], re.IGNORECASE)
+    words = f"{'' if has_article else 'the '}{nw.ordinal(day)} of {month}"
     if m.group(4):
         words += " " + nw.year(int(m.group(4)))
+    elif m.group(3) and m.group(2).lower() == month:
+        words += "."  # after a full month name the dot ends the sentence, it is no abbreviation's
     return _spaced(m, words)
 
 

@@ -130,6 +130,10 @@ CASES = {
         ("25.12.2023", "december twenty-fifth, twenty twenty-three"),
         ("Sat., Jan. 6", "saturday, january sixth"),
         ("He was born on 4 July 1776.", "he was born on the fourth of july seventeen seventy-six."),
+        ("Fireworks on the 4th of July.", "fireworks on the fourth of july."),
+        ("We met on the 30th of August.", "we met on the thirtieth of august."),
+        ("It was 4th of July.", "it was the fourth of july."),
+        ("On 5 Jul. we left.", "on the fifth of july we left."),
     ],
     "ranges": [
         ("10-20", "ten to twenty"),
