@@ -1,0 +1,287 @@
+"""Compare the vocoders on the same mels: parameters, CPU samples/s and × real time, and (with
+trained checkpoints and --quality) Whisper WER and DNSMOS of copy-synthesis of held-out clips.
+
+Each vocoder runs from its checkpoint when one is given, otherwise with random weights built from
+its recipe (clearly labelled: speed only, the audio is noise). The speed mel is the log-mel of
+`--wav` (its first `--seconds`) or of a synthetic harmonic signal; every vocoder gets the same one.
+
+    python3 bench/vocoder_compare.py                      # all vocoders, random weights, 2 s mel
+    python3 bench/vocoder_compare.py --vocoders wavernn,wavernn:dense --seconds 4 --json
+    python3 bench/vocoder_compare.py --checkpoint wavernn=runs/default_voice_wavernn/checkpoints/wavernn_step0150000.pt \\
+        --quality --metadata data/default_voice/heldout.csv --wavs data/default_voice/wavs --limit 20
+    python3 bench/vocoder_compare.py --kw wavernn:target=8800 --kw flowavenet:temperature=0.6
+
+Names: griffin-lim, waveglow, wavernn, flowavenet, and random-weight presets wavernn:dense
+(the recipe without pruning) and wavernn:subscale (the recipe as a Subscale WaveRNN, S=8, F=16).
+The machine is shared: the load average before and after is printed next to the numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tts.audio import DEFAULT_AUDIO, load_wav, mel_spectrogram  # noqa: E402
+from vocoder.base import VOCODERS, Vocoder  # noqa: E402
+
+RECIPES = {
+    "waveglow": ROOT / "recipes/default_voice/waveglow_small.yaml",
+    "wavernn": ROOT / "recipes/vocoders/wavernn_small.yaml",
+    "flowavenet": ROOT / "recipes/vocoders/flowavenet_small.yaml",
+}
+PRESETS: dict[str, tuple[str, dict[str, Any]]] = {  # label -> (model, config overrides for random weights)
+    "wavernn:dense": ("wavernn", {"prune_target": 0.0}),
+    "wavernn:subscale": ("wavernn", {"subscale_factor": 8, "subscale_horizon": 16, "subscale_past": 16}),
+}
+DEFAULT_VOCODERS = "griffin-lim,waveglow,wavernn,wavernn:dense,flowavenet"
+
+
+# --------------------------------------------------------------------------- building vocoders
+
+
+def recipe_model_config(name: str, path: str | Path | None) -> tuple[dict[str, Any], str]:
+    path = Path(path) if path else RECIPES.get(name)
+    if path is None or not path.is_file():
+        return {}, "published defaults"
+    return dict(yaml.safe_load(path.read_text()).get("model") or {}), str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+def random_vocoder(name: str, config: dict[str, Any]) -> tuple[Vocoder, str]:
+    """A vocoder with random weights for speed measurements, and a note on what was built."""
+    if name == "griffin-lim":
+        from vocoder.griffin_lim import GriffinLim
+
+        return GriffinLim(), "no weights"
+    if name == "waveglow":
+        from vocoder.waveglow import WaveGlow, WaveGlowConfig
+
+        return WaveGlow(WaveGlowConfig.from_dict(config)).prepare_for_inference(), "random weights"
+    if name == "wavernn":
+        from vocoder.wavernn import WaveRNN, WaveRNNConfig
+
+        model = WaveRNN(WaveRNNConfig.from_dict(config)).eval()
+        c = model.config
+        note = "random weights"
+        if c.prune_target > 0:  # the mask a finished schedule leaves, so the sparse path is timed
+            model.update_pruning(c.prune_start + c.prune_steps, force=True)
+            note += f", pruned to {model.sparsity:.0%} in {c.prune_block[0]}x{c.prune_block[1]} blocks"
+        if c.subscale:
+            note += f", subscale S={c.subscale_factor} F={c.subscale_horizon}"
+        return model, note
+    if name == "flowavenet":
+        from vocoder.flowavenet import FloWaveNet, FloWaveNetConfig
+
+        return FloWaveNet(FloWaveNetConfig.from_dict(config)).eval(), "random weights"
+    raise ValueError(f"no random-weight builder for {name!r}")
+
+
+def checkpoint_vocoder(name: str, path: str) -> Vocoder:
+    """Through the registry; wavernn / flowavenet also directly while they are not registered yet."""
+    if name in VOCODERS.names():
+        return VOCODERS.load(name, path)
+    if name == "wavernn":
+        from vocoder.wavernn import load_wavernn
+
+        return load_wavernn(path)
+    if name == "flowavenet":
+        from vocoder.flowavenet import load_flowavenet
+
+        return load_flowavenet(path)
+    raise ValueError(f"unknown vocoder {name!r}; registered: {', '.join(VOCODERS.names())}")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def harmonic_audio(seconds: float, sample_rate: int = DEFAULT_AUDIO.sampling_rate) -> torch.Tensor:
+    """A voiced-speech stand-in: harmonics of a gliding 110-150 Hz f0 under a 3 Hz syllable envelope."""
+    t = torch.arange(int(seconds * sample_rate), dtype=torch.float64) / sample_rate
+    f0 = 130 + 20 * torch.sin(2 * math.pi * 0.5 * t)
+    phase = 2 * math.pi * torch.cumsum(f0, 0) / sample_rate
+    voiced = sum(torch.sin(k * phase) / k for k in range(1, 40))
+    envelope = (0.5 - 0.5 * torch.cos(2 * math.pi * 3 * t)) ** 2
+    x = voiced * envelope
+    return (0.5 * x / x.abs().max()).float()
+
+
+def speed_mel(wav: str | None, seconds: float) -> tuple[torch.Tensor, str]:
+    if wav:
+        audio = load_wav(wav)[: int(seconds * DEFAULT_AUDIO.sampling_rate)]
+        source = wav
+    else:
+        audio = harmonic_audio(seconds)
+        source = "synthetic harmonic signal"
+    frames = audio.numel() // DEFAULT_AUDIO.hop_length
+    return mel_spectrogram(audio)[None, :, :frames], source
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+def time_synthesis(vocoder: Vocoder, mel: torch.Tensor, kwargs: dict[str, Any], repeats: int) -> dict[str, float]:
+    vocoder(mel[:, :, : min(8, mel.shape[2])], **kwargs)  # warm-up: TorchScript compile, allocator
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        audio = vocoder(mel, **kwargs)
+        times.append(time.perf_counter() - start)
+    seconds = statistics.median(times)
+    rate = audio.shape[1] / seconds
+    return {"seconds": seconds, "samples_per_s": rate, "x_real_time": rate / vocoder.sample_rate}
+
+
+def quality(vocoder: Vocoder, items, wav_dir: Path, kwargs: dict[str, Any], evaluator) -> dict[str, float | None]:
+    """Copy synthesis (recording -> mel -> vocoder) of held-out clips, scored like tts.evaluate."""
+    rows = []
+    for item in items:
+        audio = load_wav(wav_dir / f"{item.id}.wav", vocoder.audio)
+        frames = audio.numel() // vocoder.audio.hop_length
+        mel = mel_spectrogram(audio, vocoder.audio)[None, :, :frames]
+        start = time.perf_counter()
+        out = vocoder(mel, **kwargs)[0].numpy()
+        rows.append(evaluator.score(item, out, vocoder.sample_rate, synthesis_s=time.perf_counter() - start))
+    return summarize(rows)
+
+
+def summarize(rows) -> dict[str, float | None]:
+    words = sum(r.reference_words or 0 for r in rows if r.errors is not None)
+    errors = sum(r.errors for r in rows if r.errors is not None)
+    ovrl = [r.ovrl for r in rows if r.ovrl is not None]
+    return {"wer": errors / words if words else None, "dnsmos_ovrl": statistics.mean(ovrl) if ovrl else None,
+            "clips": len(rows)}
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def parse_pairs(values: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key or not rest:
+            raise SystemExit(f"{what} must look like NAME=VALUE, got {value!r}")
+        out[key] = rest
+    return out
+
+
+def parse_kwargs(values: list[str]) -> dict[str, dict[str, Any]]:
+    """--kw NAME:key=value (value parsed as YAML: numbers, booleans, null)."""
+    out: dict[str, dict[str, Any]] = {}
+    for value in values:
+        name, sep, assignment = value.partition(":")
+        key, eq, raw = assignment.partition("=")
+        if not sep or not eq or not key:
+            raise SystemExit(f"--kw must look like NAME:key=value, got {value!r}")
+        out.setdefault(name, {})[key] = yaml.safe_load(raw)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--vocoders", default=DEFAULT_VOCODERS, help=f"comma-separated (default {DEFAULT_VOCODERS})")
+    p.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH", help="trained weights (repeatable)")
+    p.add_argument("--config", action="append", default=[], metavar="NAME=YAML", help="recipe for random weights")
+    p.add_argument("--kw", action="append", default=[], metavar="NAME:key=value", help="synthesis keyword (repeatable)")
+    p.add_argument("--wav", help="speed mel from this recording (default: a synthetic harmonic signal)")
+    p.add_argument("--seconds", type=float, default=2.0, help="length of the speed mel (default 2)")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs per vocoder; the median is reported")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's; WaveRNN's sample loop uses 1 unless --kw wavernn:threads=N)")
+    p.add_argument("--quality", action="store_true", help="WER + DNSMOS of copy synthesis (trained checkpoints only)")
+    p.add_argument("--metadata", help="held-out clips: LJSpeech 'id|text[|normalized]' (for --quality)")
+    p.add_argument("--wavs", help="folder of <id>.wav for --metadata")
+    p.add_argument("--limit", type=int, default=20, help="clips scored per vocoder (default 20)")
+    p.add_argument("--json", nargs="?", const="-", metavar="PATH", help="write JSON (to stdout without a path)")
+    args = p.parse_args(argv)
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    checkpoints = parse_pairs(args.checkpoint, "--checkpoint")
+    configs = parse_pairs(args.config, "--config")
+    kwargs = parse_kwargs(args.kw)
+    labels = [v.strip() for v in args.vocoders.split(",") if v.strip()]
+    mel, source = speed_mel(args.wav, args.seconds)
+
+    evaluator, items, wav_dir = None, [], None
+    if args.quality:
+        if not (args.metadata and args.wavs):
+            raise SystemExit("--quality needs --metadata and --wavs (held-out clips of the default voice)")
+        from tts.evaluate import Evaluator, read_metadata
+
+        evaluator = Evaluator(threads=torch.get_num_threads())
+        items, wav_dir = read_metadata(args.metadata)[: args.limit], Path(args.wavs)
+
+    load_before = os.getloadavg()
+    results = []
+    if evaluator is not None:  # the recordings themselves: the ceiling the vocoders aim at
+        rows = [evaluator.score(it, load_wav(wav_dir / f"{it.id}.wav").numpy(), DEFAULT_AUDIO.sampling_rate) for it in items]
+        results.append({"vocoder": "recordings", "weights": "(ground truth)", "params_m": None, "samples_per_s": None,
+                        "x_real_time": None, **summarize(rows)})
+    for label in labels:
+        name, overrides = PRESETS.get(label, (label, {}))
+        if label not in PRESETS and ":" in label:
+            raise SystemExit(f"unknown preset {label!r}; presets: {', '.join(PRESETS)}")
+        trained = name in checkpoints and label == name
+        if trained:
+            vocoder = checkpoint_vocoder(name, checkpoints[name])
+            weights = checkpoints[name]
+        else:
+            config, recipe = recipe_model_config(name, configs.get(name))
+            vocoder, weights = random_vocoder(name, {**config, **overrides})
+            weights = f"{weights} ({recipe})" if name != "griffin-lim" else weights
+        kw = kwargs.get(label, kwargs.get(name, {}))
+        row = {"vocoder": label, "weights": weights, "params_m": sum(p.numel() for p in vocoder.parameters()) / 1e6,
+               **time_synthesis(vocoder, mel, kw, args.repeats), "kwargs": kw}
+        if evaluator is not None and (trained or not vocoder.needs_weights):
+            row.update(quality(vocoder, items, wav_dir, kw, evaluator))
+        results.append(row)
+        print(f"  {label}: {row['samples_per_s']:.0f} samples/s", file=sys.stderr)
+
+    report = {
+        "environment": {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
+                        "load_average_before": load_before, "load_average_after": os.getloadavg()},
+        "mel": {"source": source, "seconds": mel.shape[2] * DEFAULT_AUDIO.hop_length / DEFAULT_AUDIO.sampling_rate,
+                "frames": mel.shape[2]},
+        "results": results,
+    }
+    if args.json:
+        text = json.dumps(report, indent=2)
+        if args.json == "-":
+            print(text)
+            return 0
+        Path(args.json).write_text(text + "\n")
+    print_table(report)
+    return 0
+
+
+def print_table(report: dict[str, Any]) -> None:
+    def fmt(value, spec: str) -> str:
+        return "-" if value is None else format(value, spec)
+
+    env, mel = report["environment"], report["mel"]
+    print(f"mel: {mel['source']}, {mel['seconds']:.2f} s ({mel['frames']} frames); torch {env['torch']}, "
+          f"{env['threads']} threads, {env['cpus']} cpus, load average {env['load_average_before'][0]:.1f} -> "
+          f"{env['load_average_after'][0]:.1f}")
+    header = f"{'vocoder':<18} {'params':>8} {'samples/s':>10} {'x real time':>11} {'WER':>6} {'DNSMOS':>6}  weights"
+    print(header)
+    print("-" * len(header))
+    for r in report["results"]:
+        print(f"{r['vocoder']:<18} {fmt(r['params_m'], '7.2f') + 'M' if r['params_m'] is not None else '-':>8} "
+              f"{fmt(r['samples_per_s'], '10.0f'):>10} {fmt(r['x_real_time'], '11.2f'):>11} "
+              f"{fmt(r.get('wer'), '6.3f'):>6} {fmt(r.get('dnsmos_ovrl'), '6.2f'):>6}  {r['weights']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
