@@ -12,7 +12,7 @@ Pure text (no torch). Public API:
 
 from .normalize import normalize
 from .sentences import split_sentences
-from .sequence import sequence_to_text, text_to_sequence
+from .sequence import NothingToSay, check_arpabet, sequence_to_text, text_to_sequence
 from .symbols import symbols
 
-__all__ = ["normalize", "text_to_sequence", "sequence_to_text", "split_sentences", "symbols"]
+__all__ = ["NothingToSay", "check_arpabet", "normalize", "text_to_sequence", "sequence_to_text", "split_sentences", "symbols"]

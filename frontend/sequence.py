@@ -17,6 +17,10 @@ from .symbols import LETTERS, SPACE_ID, SYMBOL_TO_ID, symbols
 
 logger = logging.getLogger("frontend")
 
+class NothingToSay(ValueError):
+    """The text is empty or has nothing to speak (no letter, digit or phone): a pause at most."""
+
+
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _SPEAKABLE_IDS = frozenset(SYMBOL_TO_ID[c] for c in LETTERS) | frozenset(range(64, len(symbols)))
 
@@ -51,18 +55,26 @@ def _char_ids(text: str) -> list[int]:
     return ids
 
 
+def check_arpabet(text: str) -> None:
+    """Raise ValueError for a malformed or unknown `{ARPAbet}` block in raw text.
+
+    Call it before normalization, which would otherwise read a bad block as words in parentheses.
+    """
+    for m in _BRACES.finditer(text):
+        _arpabet_ids(m.group(1))
+
+
 def text_to_sequence(text: str, normalize: bool = True) -> list[int]:
     """Encode text as symbol ids; `normalize=False` encodes the characters as they are.
 
-    Raises ValueError for empty text, text with nothing speakable (no letter or phone), and
-    malformed or unknown ARPAbet blocks.
+    Raises `NothingToSay` (a ValueError) for empty text or text with nothing speakable (no letter
+    or phone), and a plain ValueError for malformed or unknown ARPAbet blocks.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     if not text.strip():
-        raise ValueError("text is empty")
-    for m in _BRACES.finditer(text):  # fail on bad ARPAbet before normalization could reword it
-        _arpabet_ids(m.group(1))
+        raise NothingToSay("text is empty")
+    check_arpabet(text)
     original = text
     if normalize:
         text = _normalize(text)
@@ -74,7 +86,7 @@ def text_to_sequence(text: str, normalize: bool = True) -> list[int]:
         pos = m.end()
     ids += _char_ids(text[pos:])
     if not _SPEAKABLE_IDS.intersection(ids):
-        raise ValueError(f"nothing speakable in {original!r} (no letters or ARPAbet phones)")
+        raise NothingToSay(f"nothing speakable in {original!r} (no letters or ARPAbet phones)")
     return ids
 
 

@@ -23,8 +23,8 @@ SPEAKABLE = [
     "-12345678901234567890.5", "3.14159265358979323846", "1,000,000,000,000", "$99999999999999999999",
     "@#$%^&*", "1e308", "0x1F", "1/0", "50%", "#1", "Dr. Dr. Dr.", "St. St. St.", "Mr.Mrs.Ms.", "e.g. i.e. etc.",
     "U.S.A. U.K. E.U.", "a.b.c.d.e.f.g", "http://example.com/a?b=c&d=e", "user@example.com", "C:\\Windows\\system32",
-    "{HH AH0 L OW1}", "{HH AH0 L OW1} world", "{HH AH0", "AH0}", "{NOT ARPABET}", "{a", "b}",
-    "{hh ah0 l ow1}", "hello {W ER1 L D} and {B AY1}", "Smith's", "rock 'n' roll", "don't won't can't", "naïve café",
+    "{HH AH0 L OW1}", "{HH AH0 L OW1} world", "{HH AH0", "AH0}", "{a", "b}",
+    "hello {W ER1 L D} and {B AY1}", "Smith's", "rock 'n' roll", "don't won't can't", "naïve café",
     "Ångström", "Straße", "Ærø", "œuvre", "ﬁne ﬂow", "１２３", "Ⅻ", "½ ¾", "x²", "10°C", "5′11″", "£5 €5 ¥5",
     "שלום hello", "مرحبا hello", "hello 你好", "Привет, hello", "Γειά σου hello", "नमस्ते hello", "hello 😀 world",
     "a\x00b", "hello\x00world", "line\nbreak", "tab\there", "bell\x07ring", "mixed\r\nnewlines\rhere",
@@ -36,6 +36,9 @@ SPEAKABLE = [
     "comma,,,,,,,,,,separated", ".leading dot", "trailing dot.", "  spaces   everywhere  ", "CamelCaseWordsHere",
     "snake_case_words_here", "kebab-case-words-here", "ALLCAPSWORDSHERE", "123abc456def", "a1b2c3d4e5",
 ]
+
+# braces hold ARPAbet (as in NVIDIA's frontend); a block that is not valid ARPAbet is the user's error
+BAD_ARPABET = ["{NOT ARPABET}", "{hh ah0 l ow1}", "say {XX} now", "{}"]
 
 
 def _generated(n: int, seed: int = 1234) -> list[str]:
@@ -50,7 +53,7 @@ def _generated(n: int, seed: int = 1234) -> list[str]:
     return out
 
 
-CASES = UNSPEAKABLE + SPEAKABLE + _generated(100)
+CASES = UNSPEAKABLE + SPEAKABLE + BAD_ARPABET + _generated(100)
 
 
 def test_enough_cases():
@@ -61,12 +64,18 @@ def test_enough_cases():
 def test_speak_never_crashes(fast_pipeline, text):
     must_fail = text in UNSPEAKABLE
     must_speak = text in SPEAKABLE
+    if text in BAD_ARPABET:
+        with pytest.raises(ValueError, match="ARPAbet"):
+            fast_pipeline.speak(text, seed=0)
+        return
     try:
         speech = fast_pipeline.speak(text, seed=0)
     except ValueError as exc:
         assert not must_speak, f"{text!r} should be speakable: {exc}"
         message = str(exc)
-        assert message.startswith(("text is empty", "nothing speakable")), message
+        # nothing to say, or a malformed {ARPAbet} block (an input error, never read as words)
+        assert message.startswith(("text is empty", "nothing speakable", "empty ARPAbet block",
+                                   "unknown ARPAbet symbol")), message
         return
     assert not must_fail, f"{text!r} has nothing to say but gave {speech.duration:.2f} s of audio"
     assert speech.audio.dtype == np.float32 and speech.audio.ndim == 1 and len(speech.audio) > 0

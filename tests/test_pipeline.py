@@ -294,6 +294,12 @@ def test_unspeakable_text_is_refused(tiny_pipeline, text, message):
         tiny_pipeline.stream(text)  # checked when called, not at the first next()
 
 
+@pytest.mark.parametrize("text", ["Say {XX YY} now.", "Read {hh ah0} please."])
+def test_bad_arpabet_is_an_error_not_a_silent_pause(tiny_pipeline, text):
+    with pytest.raises(ValueError, match="unknown ARPAbet symbol"):
+        tiny_pipeline.speak(text, max_decoder_steps=5)
+
+
 @pytest.mark.parametrize("override, message", [
     ({"pace": 0.1}, "pace must be in"), ({"pace": 5}, "pace must be in"), ({"sigma": -0.1}, "sigma must be >= 0"),
     ({"denoise": 0.6}, "denoise must be in"), ({"denoise": -0.01}, "denoise must be in"),

@@ -303,6 +303,7 @@ def plan_text(text: str, max_chunk_chars: int = 180) -> tuple[str, list[_Planned
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     if not text.strip():
         raise ValueError("text is empty")
+    frontend.check_arpabet(text)
     normalized = frontend.normalize(text)
     planned: list[_Planned] = []
     for piece in frontend.split_sentences(normalized, max_chars=max_chunk_chars):
@@ -311,7 +312,7 @@ def plan_text(text: str, max_chunk_chars: int = 180) -> tuple[str, list[_Planned
             continue
         try:
             ids = frontend.text_to_sequence(piece, normalize=False)
-        except ValueError:
+        except frontend.NothingToSay:  # a stray "..." is a pause; a bad {ARPAbet} block is the user's error
             ids = []
         if not ids:
             if planned:
