@@ -301,6 +301,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    run_training(argv)
+    return 0
+
+
+def run_training(argv: Sequence[str] | None = None) -> tu.Trainer | None:
+    """`main` without the exit code: returns the finished Trainer (None for --precompute-only)."""
     args = parse_args(argv)
     cfg = load_config(args.config)
     if args.max_steps is not None:
@@ -312,18 +318,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if t["num_threads"]:
         torch.set_num_threads(int(t["num_threads"]))
     dist_info = tu.init_distributed(tu.resolve_device(t["device"]).type)
-    device = tu.resolve_device(t["device"], dist_info.local_rank)
-    tu.check_precision(t["precision"], device)
-    run = tu.RunDirectory(run_dir, "tacotron2", t["keep_last"])
-    if dist_info.is_main:
-        run.make()
     try:
+        device = tu.resolve_device(t["device"], dist_info.local_rank)
+        tu.check_precision(t["precision"], device)
+        run = tu.RunDirectory(run_dir, "tacotron2", t["keep_last"])
+        if dist_info.is_main:
+            run.make()
         data = TrainingData(cfg, run_dir, AudioSettings.from_dict(cfg["audio"]), dist_info)
-        if not args.precompute_only:
-            train(cfg, args, run, data, device, dist_info)
+        return None if args.precompute_only else train(cfg, args, run, data, device, dist_info)
     finally:
         tu.cleanup_distributed(dist_info)
-    return 0
 
 
 def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, data: TrainingData,

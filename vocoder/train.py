@@ -217,13 +217,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    run_training(argv)
+    return 0
+
+
+def run_training(argv: Sequence[str] | None = None) -> tu.Trainer | None:
+    """`main` without the exit code: returns the finished Trainer (None for --precompute-only)."""
     args = parse_args(argv)
     cfg = load_config(args.config)
     if args.max_steps is not None:
         cfg["train"]["steps"] = args.max_steps
     if args.device:
         cfg["train"]["device"] = args.device
-    t, d = cfg["train"], cfg["data"]
+    t = cfg["train"]
     run_dir = Path(args.run_dir or t["run_dir"] or Path("runs") / Path(args.config).stem)
     if t["num_threads"]:
         torch.set_num_threads(int(t["num_threads"]))
@@ -234,10 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = tu.RunDirectory(run_dir, "waveglow", t["keep_last"])
         if dist_info.is_main:
             run.make()
-        train(cfg, args, run, device, dist_info)
+        return train(cfg, args, run, device, dist_info)
     finally:
         tu.cleanup_distributed(dist_info)
-    return 0
 
 
 def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, device: torch.device,

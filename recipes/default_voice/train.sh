@@ -23,6 +23,10 @@ if [[ -f "$RUN_DIR/train.pid" ]] && kill -0 "$(cat "$RUN_DIR/train.pid")" 2>/dev
     exit 1
 fi
 
+# Threads that wait at an OpenMP barrier must sleep, not spin: on a shared machine spinning threads
+# steal the cores the working ones need.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+
 # The trainer fills the mel cache first (once; later starts find it) and then trains.
 nohup python3 -m "$MODULE" --config "$CONFIG" --run-dir "$RUN_DIR" --resume auto >> "$RUN_DIR/train.log" 2>&1 &
 echo $! > "$RUN_DIR/train.pid"
