@@ -252,8 +252,9 @@ def validate(model, loader: DataLoader, cfg: Mapping[str, Any], step: int, devic
         batch, out = first
         t_in, t_out = int(batch.text_lengths[0]), int(batch.mel_lengths[0])
         steps = math.ceil(t_out / r)
-        plot_alignment(out.alignments[0, :steps, :t_in]).save(run.plots / f"alignment_step{step:07d}.png")
-        plot_alignment(out.alignments[0, :steps, :t_in]).save(run.plots / "alignment_latest.png")
+        image = plot_alignment(out.alignments[0, :steps, :t_in])
+        image.save(run.plots / f"alignment_step{step:07d}.png")
+        image.save(run.plots / "alignment_latest.png")
         vmin = float(batch.mels[0, :, :t_out].min())
         side_by_side([plot_mel(batch.mels[0, :, :t_out], vmin=vmin, vmax=2.0),
                       plot_mel(out.mel_postnet[0, :, :t_out], vmin=vmin, vmax=2.0)]
@@ -263,8 +264,9 @@ def validate(model, loader: DataLoader, cfg: Mapping[str, Any], step: int, devic
             warnings.simplefilter("ignore")
             inf = model.infer(batch.text[:1, :t_in], max_decoder_steps=2 * t_out // r + 10, seed=cfg["train"]["seed"])
         inf_steps = math.ceil(int(inf.mel_lengths[0]) / r)
-        plot_alignment(inf.alignments[0, :inf_steps, :t_in]).save(run.plots / f"infer_alignment_step{step:07d}.png")
-        plot_alignment(inf.alignments[0, :inf_steps, :t_in]).save(run.plots / "infer_alignment_latest.png")
+        image = plot_alignment(inf.alignments[0, :inf_steps, :t_in])
+        image.save(run.plots / f"infer_alignment_step{step:07d}.png")
+        image.save(run.plots / "infer_alignment_latest.png")
     model.train(was_training)
     result = {f"val_{k}": v / count for k, v in sums.items()}
     result["val_infer_frames"] = int(inf.mel_lengths[0])
