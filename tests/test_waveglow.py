@@ -193,3 +193,24 @@ def test_vocoder_interface():
     with pytest.raises(ValueError):
         model(torch.zeros(1, 40, 3))
     assert "waveglow" in VOCODERS.names() and VOCODERS.get("waveglow").needs_weights
+
+
+@pytest.mark.parametrize("steps", [1, 5, 40, 130])
+def test_packed_wn_equals_wn_module_including_edges(steps):
+    """The packed inference WN (folded skip/end and start, in-place GEMM taps) == WN.forward, also
+    when the input is shorter than the dilation (taps entirely in the zero padding)."""
+    from vocoder.waveglow import WN, PackedWN
+
+    torch.manual_seed(steps)
+    wn = WN(n_in_channels=3, n_cond_channels=24, n_layers=7, n_channels=16, kernel_size=3)
+    with torch.no_grad():
+        for p in wn.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    audio, spect = torch.randn(1, 3, steps), torch.randn(1, 24, steps)
+    with torch.no_grad():
+        expected = wn(audio, spect)[0]
+        for module in wn.modules():
+            if hasattr(module, "fold"):
+                module.fold()
+        packed = PackedWN(wn)(audio[0], spect[0])
+    assert torch.allclose(packed, expected, atol=1e-5), (packed - expected).abs().max()

@@ -139,7 +139,10 @@ class WeightNormConv1d(nn.Conv1d):
     def fold(self) -> None:
         if self.folded:
             return
-        weight = self.normalized_weight().detach().clone()
+        weight = self.normalized_weight().detach()
+        # stored as [out, kernel, in] in memory (a permuted view keeps the usual [out, in, kernel]
+        # shape): each kernel tap is then a contiguous [out, in] matrix the packed WN multiplies by
+        weight = weight.permute(0, 2, 1).contiguous().permute(0, 2, 1)
         del self.weight_g, self.weight_v
         self.weight = nn.Parameter(weight, requires_grad=False)
         self.folded = True
@@ -219,6 +222,85 @@ class WN(nn.Module):
         return self.end(skip)
 
 
+class PackedWN:
+    """A prepared (weight-norm folded) WN rearranged for inference; the same function as `WN.forward`.
+
+    * every convolution is a matrix product on [channels, time] (one GEMM per kernel tap, written in
+      place into the conditioning rows: the `x + cond` add is fused into the GEMM);
+    * the skip halves of `res_skip_layers` and the `end` conv are linear and consecutive, so they are
+      folded into one small [2 n_in, C] matrix per layer (the skip sum never exists);
+    * layer 0 reads `start(audio)`, so `start` is folded into its taps (n_in instead of C inputs),
+      its bias going to the conditioning bias with a correction at the zero-padded edges.
+    Weights are views of the WN's parameters where possible; only small folded tensors are new.
+    """
+
+    def __init__(self, wn: WN):
+        C, L = wn.n_channels, wn.n_layers
+        dtype = wn.cond_layer.weight.dtype
+        f32 = lambda t: t.detach().float()  # noqa: E731 - folding products are computed in float32
+        self.C, self.L = C, L
+        self.kernel = wn.in_layers[0].kernel_size[0]
+        self.dilations = [layer.dilation[0] for layer in wn.in_layers]
+        self.cond_w = wn.cond_layer.weight.detach()[:, :, 0]  # [2CL, n_cond]
+        self.taps = [layer.weight.detach().permute(0, 2, 1) for layer in wn.in_layers]  # [2C, K, C]
+        start_w, start_b = f32(wn.start.weight[:, :, 0]), f32(wn.start.bias)
+        self.start_w, self.start_b = wn.start.weight.detach()[:, :, 0], wn.start.bias.detach()
+        W0 = f32(wn.in_layers[0].weight)  # [2C, C, K]
+        self.first_taps = [(W0[:, :, k] @ start_w).to(dtype) for k in range(self.kernel)]  # [2C, n_in]
+        self.first_edge = [(W0[:, :, k] @ start_b).to(dtype)[:, None] for k in range(self.kernel)]
+        cond_b = f32(wn.cond_layer.bias) + torch.cat([f32(layer.bias) for layer in wn.in_layers])
+        cond_b[: 2 * C] += W0.sum(2) @ start_b
+        self.cond_b = cond_b.to(dtype)[:, None]
+        self.res_w = [rs.weight.detach()[:C, :, 0] for rs in wn.res_skip_layers[:-1]]
+        self.res_b = [rs.bias.detach()[:C, None] for rs in wn.res_skip_layers[:-1]]
+        end_w = f32(wn.end.weight[:, :, 0])  # [2 n_in, C]
+        skips = [rs.weight[C:] if i < L - 1 else rs.weight for i, rs in enumerate(wn.res_skip_layers)]
+        self.skip_w = [(end_w @ f32(w[:, :, 0])).to(dtype) for w in skips]
+        skip_b = sum(f32(rs.bias[C:] if i < L - 1 else rs.bias) for i, rs in enumerate(wn.res_skip_layers))
+        self.out_b = (end_w @ skip_b + f32(wn.end.bias)).to(dtype)[:, None]
+
+    def _conv_into(self, x: torch.Tensor, taps, src: torch.Tensor, dilation: int) -> None:
+        """x[:, t] += sum_k taps[k] @ src[:, t + (k - K // 2) * dilation] with zero padding, in place."""
+        T = src.shape[1]
+        for k in range(self.kernel):
+            offset = (k - self.kernel // 2) * dilation
+            if abs(offset) >= T:
+                continue
+            if offset == 0:
+                x.addmm_(taps[k], src)
+            elif offset < 0:
+                x[:, -offset:].addmm_(taps[k], src[:, : T + offset])
+            else:
+                x[:, : T - offset].addmm_(taps[k], src[:, offset:])
+
+    def __call__(self, audio: torch.Tensor, spect: torch.Tensor) -> torch.Tensor:
+        """audio [n_in, T], spect [n_cond, T] -> [2 n_in, T] (one batch item)."""
+        C, T = self.C, audio.shape[1]
+        cond = torch.addmm(self.cond_b, self.cond_w, spect)  # [2CL, T]; becomes each layer's pre-activation
+        h = torch.addmm(self.start_b[:, None], self.start_w, audio)
+        out = self.out_b.expand(-1, T).clone()
+        for i in range(self.L):
+            x = cond[2 * C * i : 2 * C * (i + 1)]
+            d = self.dilations[i]
+            if i == 0:
+                self._conv_into(x, self.first_taps, audio, d)
+                for k in range(self.kernel):  # taps that fall into the zero padding never saw start's bias
+                    offset = (k - self.kernel // 2) * d
+                    if offset < 0:
+                        x[:, : min(-offset, T)] -= self.first_edge[k]
+                    elif offset > 0:
+                        x[:, max(T - offset, 0) :] -= self.first_edge[k]
+            else:
+                taps = self.taps[i]
+                self._conv_into(x, [taps[:, k] for k in range(self.kernel)], h, d)
+            acts, gate = x[:C], x[C:]
+            acts.tanh_().mul_(gate.sigmoid_())
+            if i < self.L - 1:
+                h.addmm_(self.res_w[i], acts).add_(self.res_b[i])
+            out.addmm_(self.skip_w[i], acts)
+        return out
+
+
 class Invertible1x1Conv(nn.Module):
     """Channel mixing by an invertible matrix W (Glow's 1x1 convolution), initialised as a random
     rotation (QR of a Gaussian matrix, first column negated if det < 0).
@@ -265,6 +347,8 @@ class Invertible1x1Conv(nn.Module):
         self.W_inverse = torch.linalg.inv(W).float()[:, :, None].to(self.conv.weight.device)
 
     def reverse(self, z: torch.Tensor) -> torch.Tensor:
+        if self.W_inverse is not None:  # prepared: a plain [C, C] @ [B, C, T] product
+            return torch.matmul(self.W_inverse[:, :, 0], z.to(self.W_inverse.dtype))
         W_inverse = self.inverse_weight()
         return F.conv1d(z.to(W_inverse.dtype), W_inverse.to(z.device))
 
@@ -280,6 +364,8 @@ class WaveGlow(Vocoder):
     needs_weights = True
     #: kwargs that make `synthesize` deterministic (used by the Denoiser for the bias spectrum)
     deterministic_kwargs = {"sigma": 0.0}
+    #: prepared models run `PackedWN`; False keeps the WN modules (for benchmarks and checks)
+    packed_inference = True
 
     def __init__(self, config: WaveGlowConfig | None = None, audio: AudioSettings = DEFAULT_AUDIO):
         super().__init__(audio)
@@ -299,6 +385,7 @@ class WaveGlow(Vocoder):
             self.convinv.append(Invertible1x1Conv(channels))
             self.WN.append(WN(channels // 2, n_cond, config.wn_n_layers, config.wn_n_channels, config.wn_kernel_size))
         self.inference_ready = False
+        self._packed = None
 
     # ------------------------------------------------------------------ modes
     @torch.no_grad()
@@ -310,7 +397,28 @@ class WaveGlow(Vocoder):
             elif isinstance(module, Invertible1x1Conv):
                 module.cache_inverse()
         self.inference_ready = True
+        self._packed = None
         return super().train(False)
+
+    def packed_wns(self) -> list[PackedWN]:
+        """The inference arrangement of every WN, rebuilt after device/dtype changes or new weights."""
+        key = (self.dtype, self.device, self.WN[0].cond_layer.weight.data_ptr())
+        if getattr(self, "_packed", None) is None or self._packed[0] != key:
+            with torch.no_grad():
+                self._packed = (key, [PackedWN(wn) for wn in self.WN])
+        return self._packed[1]
+
+    def _apply(self, fn, recurse=True):
+        self._packed = None
+        return super()._apply(fn, recurse)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        self._packed = None
+        result = super().load_state_dict(state_dict, strict=strict, assign=assign)
+        for module in self.modules():
+            if isinstance(module, Invertible1x1Conv) and self.inference_ready:
+                module.cache_inverse()
+        return result
 
     def train(self, mode: bool = True) -> "WaveGlow":
         if mode and self.inference_ready:
@@ -320,6 +428,7 @@ class WaveGlow(Vocoder):
                 elif isinstance(module, Invertible1x1Conv):
                     module.W_inverse = None
             self.inference_ready = False
+            self._packed = None
         return super().train(mode)
 
     @property
@@ -448,9 +557,14 @@ class WaveGlow(Vocoder):
         wn_dtype = self.dtype
         early_noise = iter(noise[1:])
         audio = sigma * noise[0]
+        packed = self.packed_wns() if self.inference_ready and self.packed_inference else None
         for k in reversed(range(cfg.n_flows)):
             audio_0, audio_1 = self._split(audio, k)
-            output = self.WN[k](audio_0.to(wn_dtype), spect).float()
+            if packed is None:
+                output = self.WN[k](audio_0.to(wn_dtype), spect).float()
+            else:
+                wn_in = audio_0.to(wn_dtype)
+                output = torch.stack([packed[k](wn_in[b], spect[b]) for b in range(wn_in.shape[0])]).float()
             n_half = audio_0.shape[1]
             b, s = output[:, :n_half], output[:, n_half:]
             audio_1 = (audio_1 - b) / torch.exp(s)
