@@ -14,6 +14,7 @@ from vocoder.flowavenet import (
     load_flowavenet,
     save_flowavenet,
     squeeze,
+    swap_halves,
     unsqueeze,
 )
 
@@ -59,15 +60,15 @@ def toy_pair(frames: int = 2, batch: int = 2, dtype=torch.float32, seed: int = 0
 
 def invert(model: FloWaveNet, mel: torch.Tensor, zs: list[torch.Tensor]) -> torch.Tensor:
     """x from the latents `encode` returned, through the blocks' reverse passes."""
-    conds = model._block_conditions(model.conditioning(mel))
+    conds = model.block_conditions(model.conditioning(mel))
     x, split_parts = zs[-1], list(zs[:-1])
     for k in reversed(range(model.config.n_blocks)):
-        block = model.blocks[k]
+        block, (cond, parity) = model.blocks[k], conds[k]
         eps = None
         if block.prior is not None:
-            mean, log_sd = block.prior(x, conds[k]).chunk(2, dim=1)
+            mean, log_sd = block._prior(x, cond, parity)
             eps = (split_parts.pop() - mean) * torch.exp(-log_sd)
-        x, _ = block.reverse(x, conds[k], eps)
+        x = block.reverse(x, cond, parity, eps)
     return x.squeeze(1)
 
 
@@ -146,6 +147,31 @@ def test_forward_then_inverse_reconstructs_the_audio(half):
         assert (invert(model, mel, zs) - audio).abs().max() < 1e-4
 
 
+def test_half_conditioning_equals_the_authors_mel_swapping():
+    """The authors' code swaps the mel's halves at every change of order and conditions each
+    coupling on the first half; tracking the parity instead must give the same latents."""
+    model = lively(FloWaveNet(tiny(n_flows=3))).eval()  # odd: the parity carries across blocks
+    mel, audio = toy_pair()
+    with torch.no_grad():
+        cond, x, expected = model.conditioning(mel), audio.unsqueeze(1), []
+        for block in model.blocks:
+            x, cond = squeeze(x), squeeze(cond)
+            for flow in block.flows:
+                y, _ = flow.actnorm(x)
+                y, _ = flow.coupling(y, cond.chunk(2, dim=1)[0])
+                x, cond = swap_halves(y), swap_halves(cond)
+            if block.prior is not None:
+                x, z = x.chunk(2, dim=1)
+                mean, log_sd = block.prior(x, cond).chunk(2, dim=1)
+                expected.append((z - mean) * torch.exp(-log_sd))
+        zs, _, _ = model.encode(mel, audio)
+        conds = model.block_conditions(model.conditioning(mel))
+        x_kept = model.blocks[2].reverse(zs[-1], *conds[2])  # block 1's kept half, back from the final latent
+        mean, log_sd = model.blocks[1]._prior(x_kept, *conds[1])
+    assert torch.allclose(zs[-1], x, atol=1e-6)
+    assert torch.allclose((zs[0] - mean) * torch.exp(-log_sd), expected[0], atol=1e-5)
+
+
 def test_logdet_equals_the_brute_force_jacobian():
     model = lively(FloWaveNet(tiny(n_blocks=2, n_flows=2, block_per_split=1, channels=4))).double().eval()
     mel, audio = toy_pair(frames=1, batch=1, dtype=torch.float64)
@@ -175,10 +201,12 @@ def test_sampling_runs_the_flow_backwards_from_temperature_scaled_noise():
     final = torch.randn(2, model.out_channels, 2 * HOP // 8, generator=gen) * 0.7
     eps = torch.randn(2, 2, 2 * HOP // 4, generator=gen) * 0.7
     with torch.no_grad():
-        x, cond = audio.unsqueeze(1), model.conditioning(mel)
+        x, cond, parity = audio.unsqueeze(1), model.conditioning(mel), 0
         for block in model.blocks[:2]:  # block 1 (0-based) factors out half of its channels
-            x, cond, z, _, _ = block(x, cond)
-        mean, log_sd = model.blocks[1].prior(x, cond).chunk(2, dim=1)
+            block_parity = parity
+            x, cond, z, _, _ = block(x, cond, parity)
+            parity = block.parity_after(parity)
+        mean, log_sd = model.blocks[1]._prior(x, cond, block_parity)
         zs, _, _ = model.encode(mel, audio)
     assert (zs[-1] - final).abs().max() < 1e-4
     assert torch.equal(zs[0], z)

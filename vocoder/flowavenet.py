@@ -21,9 +21,9 @@ Coupling WaveNets follow the authors' code (ksw0306/FloWaveNet): front 3-tap con
 gated layers with dilation 2^l and 1x1 mel conditioning, residual (h + res) · sqrt(1/2), summed
 skips, ReLU -> 1x1 -> ReLU -> zero-initialised 1x1 with a learned exp(3 · scale) gain, weight norm on
 the other convolutions. With `half_conditioning` (default, the authors' code and the parameter count
-the paper reports) each coupling sees one half of the squeezed mel channels (the change of order
-swaps the halves of the mel too, so consecutive couplings alternate); False gives every coupling
-all channels (twice the conditioning parameters).
+the paper reports, 182.6 M) each coupling sees one half of the squeezed mel channels (the change of
+order swaps the halves of the mel too, so consecutive couplings alternate between the lower and the
+upper 40 bands); False gives every coupling all channels (308 M parameters at the paper's size).
 
 Mel: the original trains on librosa *power* mels (n_fft 1024, hop 256, 80 bands, fmin 125 Hz,
 fmax 7600 Hz, 20·log10 minus 20 dB, clipped to [0, 1] over 100 dB) of peak-normalised audio. Here
@@ -238,35 +238,43 @@ class AffineCoupling(nn.Module):
 
 
 class Flow(nn.Module):
-    """ActNorm -> affine coupling -> change of order (halves of x, and of the mel with half conditioning)."""
+    """ActNorm -> affine coupling -> change of order (swap the halves of x).
+
+    With half conditioning the coupling sees one half of the squeezed mel. The authors' code also
+    swaps the mel's halves at every change of order; swapping commutes with the squeeze, so here
+    the mel stays in place and `half` (0 or 1) says which half that swapping would have put first
+    (the same function without copying the whole conditioning at every flow).
+    """
 
     def __init__(self, channels: int, cond_channels: int, config: FloWaveNetConfig):
         super().__init__()
-        self.half = config.half_conditioning
+        self.half_conditioning = config.half_conditioning
         self.actnorm = ActNorm(channels)
-        self.coupling = AffineCoupling(channels, cond_channels // 2 if self.half else cond_channels, config)
+        self.coupling = AffineCoupling(channels, cond_channels // 2 if self.half_conditioning else cond_channels, config)
 
-    def _cond(self, cond: torch.Tensor) -> torch.Tensor:
-        return cond.chunk(2, dim=1)[0] if self.half else cond
+    def _cond(self, cond: torch.Tensor, half: int) -> torch.Tensor:
+        return cond.chunk(2, dim=1)[half] if self.half_conditioning else cond
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, half: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         y, logdet = self.actnorm(x)
-        y, det = self.coupling(y, self._cond(cond))
-        return swap_halves(y), (swap_halves(cond) if self.half else cond), logdet + det
+        y, det = self.coupling(y, self._cond(cond, half))
+        return swap_halves(y), logdet + det
 
-    def reverse(self, y: torch.Tensor, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """`cond` as the forward pass returned it; gives back the input's."""
-        y = swap_halves(y)
-        cond = swap_halves(cond) if self.half else cond
-        return self.actnorm.reverse(self.coupling.reverse(y, self._cond(cond))), cond
+    def reverse(self, y: torch.Tensor, cond: torch.Tensor, half: int = 0) -> torch.Tensor:
+        return self.actnorm.reverse(self.coupling.reverse(swap_halves(y), self._cond(cond, half)))
 
 
 class ContextBlock(nn.Module):
-    """squeeze -> n_flows flows -> (optionally) factor out half of the channels with a learned prior."""
+    """squeeze -> n_flows flows -> (optionally) factor out half of the channels with a learned prior.
+
+    `parity` counts (mod 2) the mel swaps of the authors' code before this block: flow j conditions
+    on half (parity + j) % 2, the prior on the whole mel swapped (parity + n_flows) % 2 times.
+    """
 
     def __init__(self, in_channels: int, cond_channels: int, split: bool, config: FloWaveNetConfig):
         super().__init__()
         channels, cond_channels = 2 * in_channels, 2 * cond_channels
+        self.half_conditioning = config.half_conditioning
         self.flows = nn.ModuleList(Flow(channels, cond_channels, config) for _ in range(config.n_flows))
         self.prior = (
             NonCausalWaveNet(channels // 2, channels, cond_channels, config.channels, config.prior_layers, config.kernel_size)
@@ -274,28 +282,37 @@ class ContextBlock(nn.Module):
             else None
         )
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor):
-        """-> (kept x, cond for the next block, factored-out z or None, log p(z) [B], log|det| [B])."""
+    def parity_after(self, parity: int) -> int:
+        return (parity + len(self.flows)) % 2 if self.half_conditioning else 0
+
+    def _prior(self, x: torch.Tensor, cond: torch.Tensor, parity: int) -> tuple[torch.Tensor, torch.Tensor]:
+        assert self.prior is not None
+        cond = swap_halves(cond) if self.parity_after(parity) else cond
+        mean, log_sd = self.prior(x, cond).chunk(2, dim=1)
+        return mean, log_sd
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, parity: int = 0):
+        """x, cond at the previous scale -> (kept x, squeezed cond, factored-out z or None, log p(z) [B], log|det| [B])."""
         x, cond = squeeze(x), squeeze(cond)
         logdet = x.new_zeros(x.shape[0])
-        for flow in self.flows:
-            x, cond, det = flow(x, cond)
+        for j, flow in enumerate(self.flows):
+            x, det = flow(x, cond, (parity + j) % 2)
             logdet = logdet + det
         z, log_p = None, x.new_zeros(x.shape[0])
         if self.prior is not None:
             x, z = x.chunk(2, dim=1)
-            mean, log_sd = self.prior(x, cond).chunk(2, dim=1)
+            mean, log_sd = self._prior(x, cond, parity)
             log_p = gaussian_log_p(z, mean, log_sd).sum(dim=(1, 2))
         return x, cond, z, log_p, logdet
 
-    def reverse(self, x: torch.Tensor, cond: torch.Tensor, eps: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """`cond` as the forward pass returned it; eps: the (temperature-scaled) noise of the split part."""
+    def reverse(self, x: torch.Tensor, cond: torch.Tensor, parity: int = 0, eps: torch.Tensor | None = None) -> torch.Tensor:
+        """`cond`: this block's squeezed conditioning; eps: the (temperature-scaled) noise of the split part."""
         if self.prior is not None:
-            mean, log_sd = self.prior(x, cond).chunk(2, dim=1)
+            mean, log_sd = self._prior(x, cond, parity)
             x = torch.cat([x, mean + torch.exp(log_sd) * eps], dim=1)
-        for flow in reversed(self.flows):
-            x, cond = flow.reverse(x, cond)
-        return unsqueeze(x), unsqueeze(cond)
+        for j in reversed(range(len(self.flows))):
+            x = self.flows[j].reverse(x, cond, (parity + j) % 2)
+        return unsqueeze(x)
 
 
 class ConditionUpsampler(nn.Module):
@@ -357,8 +374,10 @@ class FloWaveNet(Vocoder):
         cond = self.conditioning(mel.to(audio.dtype))
         x = audio.unsqueeze(1)
         zs, log_p, logdet = [], audio.new_zeros(audio.shape[0]), audio.new_zeros(audio.shape[0])
+        parity = 0
         for block in self.blocks:
-            x, cond, z, lp, det = block(x, cond)
+            x, cond, z, lp, det = block(x, cond, parity)
+            parity = block.parity_after(parity)
             logdet = logdet + det
             log_p = log_p + lp
             if z is not None:
@@ -408,14 +427,13 @@ class FloWaveNet(Vocoder):
 
     # -- sampling -----------------------------------------------------------------------------
 
-    def _block_conditions(self, cond: torch.Tensor) -> list[torch.Tensor]:
-        """The conditioning each block's forward pass returns (what its reverse pass starts from)."""
-        out = []
+    def block_conditions(self, cond: torch.Tensor) -> list[tuple[torch.Tensor, int]]:
+        """(squeezed conditioning, mel-swap parity) of every block, as its forward pass sees them."""
+        out, parity = [], 0
         for block in self.blocks:
             cond = squeeze(cond)
-            if self.config.half_conditioning and self.config.n_flows % 2:
-                cond = swap_halves(cond)
-            out.append(cond)
+            out.append((cond, parity))
+            parity = block.parity_after(parity)
         return out
 
     def synthesize(self, mel: torch.Tensor, temperature: float = 0.8, seed: int | None = None) -> torch.Tensor:
@@ -428,7 +446,7 @@ class FloWaveNet(Vocoder):
         n = frames * self.audio.hop_length
         if frames == 0:
             return mel.new_zeros(batch, 0)
-        conds = self._block_conditions(self.conditioning(mel))
+        conds = self.block_conditions(self.conditioning(mel))
         generator = torch.Generator(device="cpu")
         generator.manual_seed(torch.seed() if seed is None else seed)
 
@@ -440,7 +458,8 @@ class FloWaveNet(Vocoder):
         for k in reversed(range(self.config.n_blocks)):
             block = self.blocks[k]
             eps = noise(x.shape[1], x.shape[2]) if block.prior is not None else None
-            x, _ = block.reverse(x, conds[k], eps)
+            cond, parity = conds[k]
+            x = block.reverse(x, cond, parity, eps)
         return x.squeeze(1)
 
 
