@@ -510,7 +510,7 @@ class Tacotron2(nn.Module):
         fused copies of the decoder weights on the model, rebuilt when a parameter changes). A model
         in training mode always uses the plain loop.
         dtype: weight dtype of the fast loop's two LSTM GEMVs: torch.float32 (default) or
-        torch.bfloat16 (~3x less memory traffic per step, the decoder's bottleneck on CPU; states and
+        torch.bfloat16 (half the memory traffic per step, the decoder's bottleneck on CPU; states and
         everything else stay fp32).
         """
         if not 0.0 <= prenet_dropout < 1.0:
