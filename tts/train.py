@@ -235,6 +235,7 @@ def validate(model, loader: DataLoader, cfg: Mapping[str, Any], step: int, devic
     sums: dict[str, float] = {}
     count = 0
     first = None
+    focus, focus_steps = 0.0, 0
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(cfg["train"]["seed"])
         for batch in loader:
@@ -243,6 +244,11 @@ def validate(model, loader: DataLoader, cfg: Mapping[str, Any], step: int, devic
                 out = model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
             losses = tacotron2_loss(out, batch, r, ga_weight=ga_weight, ga_sigma=cfg["loss"]["guided_attention"]["sigma"],
                                     gate_pos_weight=cfg["loss"]["gate_pos_weight"])
+            # attention focus: mean over real decoder steps of the largest weight (1 = sharp, 1/N = uniform)
+            steps_real = torch.div(batch.mel_lengths + r - 1, r, rounding_mode="floor")
+            real = torch.arange(out.alignments.size(1), device=device)[None, :] < steps_real[:, None]
+            focus += float((out.alignments.float().amax(2) * real).sum())
+            focus_steps += int(real.sum())
             n = batch.text.size(0)
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * n
@@ -269,6 +275,7 @@ def validate(model, loader: DataLoader, cfg: Mapping[str, Any], step: int, devic
         image.save(run.plots / "infer_alignment_latest.png")
     model.train(was_training)
     result = {f"val_{k}": v / count for k, v in sums.items()}
+    result["val_attention_focus"] = focus / focus_steps
     result["val_infer_frames"] = int(inf.mel_lengths[0])
     result["val_target_frames"] = t_out
     result["val_infer_stopped"] = not bool(inf.reached_max_steps[0])
