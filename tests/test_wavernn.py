@@ -14,6 +14,7 @@ from vocoder.wavernn import (
     combine_16bit,
     crossfade_windows,
     fold_segments,
+    interpolate_frames,
     load_wavernn,
     prune_schedule,
     save_wavernn,
@@ -81,8 +82,6 @@ def test_16bit_split_and_combine_are_inverse():
 def test_config_validation_and_dict_round_trip():
     cfg = tiny(prune_target=0.5, **SUBSCALE)
     assert WaveRNNConfig.from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(ValueError, match="multiply"):
-        tiny(upsample_scales=(4, 4))
     with pytest.raises(ValueError, match="even"):
         tiny(rnn_dims=33)
     with pytest.raises(ValueError, match="prune_block"):
@@ -182,9 +181,21 @@ def test_fold_then_unfold_reconstructs_the_signal(target, overlap):
     assert torch.allclose(unfold_segments(segments, 2, overlap, 1000), x, atol=1e-12)
 
 
+def test_interpolation_hits_frame_centres_and_is_linear_between():
+    frames = torch.randn(2, 5, 3, dtype=torch.float64)
+    up = interpolate_frames(frames, 4)
+    assert up.shape == (2, 20, 3)
+    assert torch.equal(up[:, ::4], frames)  # frame f is centred on sample 4 f
+    assert torch.allclose(up[:, 2], (frames[:, 0] + frames[:, 1]) / 2)
+    assert torch.allclose(up[:, 17:], frames[:, 4:].expand(2, 3, 3))  # the last frame is held
+
+
 def test_fold_keeps_feature_dimensions_and_rejects_bad_sizes():
     x = torch.randn(1, 50, 3)
     assert fold_segments(x, 10, 5).shape[1:] == (20, 3)
+    with_next = fold_segments(x, 10, 5, extra=1)  # one step of right context per segment
+    assert with_next.shape[1:] == (21, 3) and torch.equal(with_next[1, :20], fold_segments(x, 10, 5)[1])
+    assert torch.equal(with_next[0, 20], x[0, 20])
     with pytest.raises(ValueError):
         fold_segments(x, 0, 5)
     with pytest.raises(ValueError):

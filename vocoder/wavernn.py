@@ -22,10 +22,13 @@ noisier early training than a µ-law softmax; the project trains on GPUs, so fid
 
 Conditioning (the paper conditions on linguistic features; this is a mel vocoder): the project's
 log-mel [B, 80, T] (22050 Hz, hop 256, `tts.audio`) is normalised to roughly [-1, 1], a residual
-conv stack on frames computes `aux_dims` features, and mel + features are upsampled ×256 by
-nearest-neighbour stretching in stages (4·8·8) each followed by a learned smoothing FIR shared by
-all channels (fatchord's scheme), shifted by half a hop so that sample n hears frame round(n/256)
-(the STFT frames are centred). The upsampled vector enters the GRU's input matrix at every sample.
+conv stack on frames (fatchord's MelResNet idea) computes `aux_dims` features, and mel + features
+are upsampled ×256 by linear interpolation between frame centres (frame f is centred on sample
+f·256, as the STFT frames are). The upsampled vector enters the GRU's input matrix at every sample.
+Unlike fatchord's learned smoothing FIRs this upsampler is linear and fixed, so generation projects
+the conditioning through the input matrix at frame rate and interpolates the projections: the
+same numbers without the 3H × D multiply-adds per sample (as many as the 90%-sparse recurrent
+matrix; LPCNet makes the same frame-rate choice).
 
 Generation (`synthesize`):
 * folded batches: a long utterance is cut into segments of `target + 2 * overlap` samples that
@@ -41,8 +44,9 @@ Generation (`synthesize`):
   a model runs the same dependency structure one sub-tensor at a time (slow; a correctness check).
 * sampling uses pre-drawn uniforms per sample position and the inverse CDF, so a `seed` gives the
   same audio, and the subscale schedule can be checked against sequential order exactly.
-* the step loop is TorchScript (pre-split, row-reordered weights; GRU matmul on a CSR matrix when
-  the pruned recurrent matrix is sparse enough to win); `jit=False` runs the same code eagerly.
+* the step loop is TorchScript (pre-split, gate-reordered, transposed weights; the byte inputs as
+  256-row lookup tables; GRU matmul on a CSR matrix when the pruned recurrent matrix is sparse
+  enough to win); `jit=False` runs the same code eagerly.
 
 Sparse WaveRNN: with `prune_target` > 0 the recurrent matrices (each of R_u, R_r, R_e) are pruned
 by block magnitude (blocks of `prune_block` = rows × cols, mean |w|) following Zhu & Gupta's
@@ -59,7 +63,7 @@ import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, List, Mapping, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -77,12 +81,13 @@ from tts.serialization import (
 from vocoder.base import Vocoder
 
 N_CLASSES = 256  # 8 bits per softmax
+SILENCE_COARSE = 128  # coarse byte of the 16-bit sample 0 (offset binary 32768 = 128 * 256 + 0)
 _SPARSE_DENSITY = 0.12  # at or below this density the CSR matmul beats the dense one on CPU (measured)
 
 
 @dataclass
 class WaveRNNConfig:
-    """Hyper-parameters. Defaults are the paper's WaveRNN-896 with a fatchord-style mel upsampler."""
+    """Hyper-parameters. Defaults are the paper's WaveRNN-896 with a mel conditioning network."""
 
     n_mel_channels: int = 80
     hop_length: int = 256
@@ -92,8 +97,7 @@ class WaveRNNConfig:
     res_channels: int = 128
     res_blocks: int = 10
     res_kernel_size: int = 5
-    aux_dims: int = 64  # features from the residual stack, added to the upsampled mel
-    upsample_scales: tuple[int, ...] = (4, 8, 8)
+    aux_dims: int = 64  # features from the residual stack, concatenated to the mel
     # Sparse WaveRNN: block magnitude pruning of the recurrent matrices (0 = dense)
     prune_target: float = 0.0
     prune_block: tuple[int, int] = (16, 1)  # (rows, cols) of one block of a [out, in] matrix
@@ -107,10 +111,9 @@ class WaveRNNConfig:
     subscale_context_dims: int = 128
 
     def __post_init__(self) -> None:
-        self.upsample_scales = tuple(int(s) for s in self.upsample_scales)
         self.prune_block = tuple(int(b) for b in self.prune_block)
-        if math.prod(self.upsample_scales) != self.hop_length:
-            raise ValueError(f"upsample_scales {self.upsample_scales} must multiply to hop_length {self.hop_length}")
+        if self.hop_length < 1:
+            raise ValueError(f"hop_length must be >= 1, got {self.hop_length}")
         if self.rnn_dims <= 0 or self.rnn_dims % 2:
             raise ValueError(f"rnn_dims must be a positive even number (coarse and fine halves), got {self.rnn_dims}")
         if not 0.0 <= self.prune_target < 1.0:
@@ -137,7 +140,6 @@ class WaveRNNConfig:
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
-        values["upsample_scales"] = list(self.upsample_scales)
         values["prune_block"] = list(self.prune_block)
         return values
 
@@ -205,23 +207,25 @@ def block_prune_mask(weight: torch.Tensor, sparsity: float, block: tuple[int, in
 # Folding a long sequence into overlapping segments, and crossfading them back
 
 
-def fold_segments(x: torch.Tensor, target: int, overlap: int) -> torch.Tensor:
-    """[B, N, ...] -> [B * n, target + 2 * overlap, ...]: segment k starts at k * (target + overlap).
+def fold_segments(x: torch.Tensor, target: int, overlap: int, extra: int = 0) -> torch.Tensor:
+    """[B, N, ...] -> [B * n, target + 2 * overlap + extra, ...]: segment k starts at k * (target + overlap).
 
-    The end is padded by repeating the last step so that N fits n segments exactly
-    (n * (target + overlap) + overlap >= N); `unfold_segments(..., length=N)` drops the padding.
+    n = ceil((N - overlap) / (target + overlap)) (at least 1). The end is padded by repeating the
+    last step; `extra` steps of right context ride along with every segment (`unfold_segments`
+    ignores them and drops the padding).
     """
-    if target < 1 or overlap < 0:
-        raise ValueError(f"need target >= 1 and overlap >= 0, got target={target}, overlap={overlap}")
+    if target < 1 or overlap < 0 or extra < 0:
+        raise ValueError(f"need target >= 1 and overlap, extra >= 0, got target={target}, overlap={overlap}, extra={extra}")
     batch, length = x.shape[:2]
     stride = target + overlap
     n = max(1, math.ceil((length - overlap) / stride))
-    total = n * stride + overlap
+    total = n * stride + overlap + extra
     if total > length:
         pad = x[:, -1:].expand(batch, total - length, *x.shape[2:])
         x = torch.cat([x, pad], dim=1)
-    segments = [x[:, k * stride : k * stride + target + 2 * overlap] for k in range(n)]
-    return torch.stack(segments, dim=1).reshape(batch * n, target + 2 * overlap, *x.shape[2:])
+    size = target + 2 * overlap + extra
+    segments = [x[:, k * stride : k * stride + size] for k in range(n)]
+    return torch.stack(segments, dim=1).reshape(batch * n, size, *x.shape[2:])
 
 
 def crossfade_windows(overlap: int, dtype=torch.float32, device=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -321,30 +325,14 @@ class MelResNet(nn.Module):
         return self.conv_out(h)
 
 
-class Upsampler(nn.Module):
-    """Frames [B, D, T] -> samples [B, D, T * hop]: per stage, nearest stretch ×s then a learned
-    (2s+1)-tap smoothing filter shared by all channels (initialised to a box average); finally a
-    half-hop shift so that sample n is centred on frame round(n / hop), like the STFT frames."""
-
-    def __init__(self, scales: tuple[int, ...]):
-        super().__init__()
-        self.scales = tuple(scales)
-        self.hop = math.prod(self.scales)
-        self.smoothers = nn.ModuleList()
-        for s in self.scales:
-            conv = nn.Conv1d(1, 1, 2 * s + 1, bias=False)
-            nn.init.constant_(conv.weight, 1.0 / (2 * s + 1))
-            self.smoothers.append(conv)
-
-    def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        batch, dims, frames = feats.shape
-        x = torch.cat([feats, feats[..., -1:]], dim=-1)  # one extra frame for the half-hop shift
-        for s, conv in zip(self.scales, self.smoothers):
-            x = x.repeat_interleave(s, dim=-1)
-            # the shared filter as a depthwise conv (6x faster on CPU than a [B*D, 1, L] conv)
-            x = F.conv1d(F.pad(x, (s, s), mode="replicate"), conv.weight.expand(dims, 1, -1), groups=dims)
-        half = self.hop // 2
-        return x[..., half : half + frames * self.hop]
+def interpolate_frames(frames: torch.Tensor, hop: int) -> torch.Tensor:
+    """[B, T, D] frame features -> [B, T * hop, D] per sample: linear between frame centres (frame f
+    at sample f * hop), the last frame held over its final hop."""
+    batch, count, dims = frames.shape
+    nxt = torch.cat([frames[:, 1:], frames[:, -1:]], dim=1)
+    alpha = (torch.arange(hop, device=frames.device, dtype=frames.dtype) / hop).view(1, 1, hop, 1)
+    out = frames.unsqueeze(2) + alpha * (nxt - frames).unsqueeze(2)  # [B, T, hop, D]
+    return out.reshape(batch, count * hop, dims)
 
 
 class SubscaleContext(nn.Module):
@@ -384,16 +372,12 @@ class SubscaleContext(nn.Module):
 
 
 def _sample_byte(logits: torch.Tensor, uniform: torch.Tensor, inv_temperature: float) -> torch.Tensor:
-    """Inverse-CDF sample per row of logits [rows, 256] with uniforms [rows] -> long [rows]."""
-    cdf = torch.softmax(logits * inv_temperature, dim=1).cumsum(dim=1)
-    return (cdf < uniform.unsqueeze(1)).sum(dim=1).clamp(max=255)
-
-
-def _project(i_cond_t: torch.Tensor, b_ih: torch.Tensor, piece: torch.Tensor) -> torch.Tensor:
-    """Input projection of conditioning [rows, k, D] for k steps as one GEMM -> [k, rows, 3H]."""
-    rows, steps, dims = piece.shape
-    flat = piece.transpose(0, 1).reshape(steps * rows, dims)
-    return torch.addmm(b_ih, flat, i_cond_t).view(steps, rows, -1)
+    """Inverse-CDF sample per row of logits [rows, 256] with uniforms [rows] -> long [rows] in 0..255
+    (comparing with the first 255 CDF values only: rounding can leave cdf[255] a little below 1)."""
+    if inv_temperature != 1.0:
+        logits = logits * inv_temperature
+    cdf = torch.softmax(logits, dim=1).cumsum(dim=1)
+    return (cdf[:, :255] < uniform.unsqueeze(1)).sum(dim=1)
 
 
 def _recurrent(h: torch.Tensor, r: torch.Tensor, b_hh: torch.Tensor, sparse: bool) -> torch.Tensor:
@@ -412,53 +396,58 @@ def _gru_half(gx: torch.Tensor, gh: torch.Tensor, h: torch.Tensor) -> torch.Tens
 
 
 def _sample_plain(
-    cond: torch.Tensor,  # [rows, L, D]
-    i_cond_t: torch.Tensor,  # [D, 3H]
-    b_ih: torch.Tensor,  # [3H]
-    w_prev_t: torch.Tensor,  # [2, 3H] rows for c_{t-1}, f_{t-1}
-    w_coarse_t: torch.Tensor,  # [1, 3H/2] row for c_t (fine half only)
+    proj: torch.Tensor,  # [rows, frames + 1, 3H]: conditioning through the input matrix (+ bias), per frame
+    hop: int,
+    table_c: torch.Tensor,  # [256, 3H]: input contribution of c_{t-1} = byte v
+    table_f: torch.Tensor,  # [256, 3H]: of f_{t-1}
+    table_cc: torch.Tensor,  # [256, 3H/2]: of c_t (fine half only)
     r: torch.Tensor,  # R^T [H, 3H] dense, or R [3H, H] sparse CSR
     b_hh: torch.Tensor,  # [3H]
     o1_t: torch.Tensor, b1: torch.Tensor, o2_t: torch.Tensor, b2: torch.Tensor,
     o3_t: torch.Tensor, b3: torch.Tensor, o4_t: torch.Tensor, b4: torch.Tensor,
     noise: torch.Tensor,  # [L, rows, 2]
     inv_temperature: float,
-    chunk: int,
     sparse: bool,
 ) -> torch.Tensor:
-    rows = cond.shape[0]
-    length = cond.shape[1]
-    half = w_coarse_t.shape[1] // 3
-    h = torch.zeros(rows, 2 * half, dtype=cond.dtype, device=cond.device)
-    prev = torch.zeros(rows, 2, dtype=cond.dtype, device=cond.device)  # scaled c_{t-1}, f_{t-1}
-    out = torch.zeros(length, rows, 2, dtype=torch.long, device=cond.device)
-    proj = torch.zeros(0, rows, 6 * half, dtype=cond.dtype, device=cond.device)
+    rows = proj.shape[0]
+    length = (proj.shape[1] - 1) * hop
+    half = table_cc.shape[1] // 3
+    device = proj.device
+    h = torch.zeros(rows, 2 * half, dtype=proj.dtype, device=device)
+    c_prev = torch.full((rows,), SILENCE_COARSE, dtype=torch.long, device=device)  # start from digital silence
+    f_prev = torch.zeros(rows, dtype=torch.long, device=device)
+    coarse_out: List[torch.Tensor] = []
+    fine_out: List[torch.Tensor] = []
+    base = proj[:, 0]
+    delta = proj[:, 1] - base
     for t in range(length):
-        k = t % chunk
-        if k == 0:
-            proj = _project(i_cond_t, b_ih, cond[:, t : t + chunk])
+        k = t % hop
+        if k == 0:  # linear interpolation between this frame's projection and the next one's
+            base = proj[:, t // hop]
+            delta = proj[:, t // hop + 1] - base
         gh = _recurrent(h, r, b_hh, sparse)
-        gx = torch.addmm(proj[k], prev, w_prev_t)
+        gx = torch.add(base, delta, alpha=k / hop) + table_c.index_select(0, c_prev) + table_f.index_select(0, f_prev)
         # coarse half: columns [r_c, u_c, e_c] = 0 .. 3H/2, sees c_{t-1}, f_{t-1}
         h_coarse = _gru_half(gx[:, : 3 * half], gh[:, : 3 * half], h[:, :half])
         a = torch.relu(torch.addmm(b1, h_coarse, o1_t))
         coarse = _sample_byte(torch.addmm(b2, a, o2_t), noise[t, :, 0], inv_temperature)
-        c_now = coarse.to(cond.dtype).unsqueeze(1) / 127.5 - 1.0
         # fine half: columns 3H/2 .. 3H, also sees c_t
-        gx_fine = torch.addmm(gx[:, 3 * half :], c_now, w_coarse_t)
+        gx_fine = gx[:, 3 * half :] + table_cc.index_select(0, coarse)
         h_fine = _gru_half(gx_fine, gh[:, 3 * half :], h[:, half:])
         a = torch.relu(torch.addmm(b3, h_fine, o3_t))
         fine = _sample_byte(torch.addmm(b4, a, o4_t), noise[t, :, 1], inv_temperature)
         h = torch.cat([h_coarse, h_fine], dim=1)
-        prev = torch.cat([c_now, fine.to(cond.dtype).unsqueeze(1) / 127.5 - 1.0], dim=1)
-        out[t, :, 0] = coarse
-        out[t, :, 1] = fine
-    return out
+        c_prev, f_prev = coarse, fine
+        coarse_out.append(coarse)
+        fine_out.append(fine)
+    return torch.stack([torch.stack(coarse_out), torch.stack(fine_out)], dim=2)  # [L, rows, 2]
 
 
 def _sample_subscale(
-    cond: torch.Tensor,  # [R, S, L, D]
-    i_cond_t: torch.Tensor, b_ih: torch.Tensor, w_prev_t: torch.Tensor, w_coarse_t: torch.Tensor,
+    proj: torch.Tensor,  # [R, frames + 1, 3H] per segment, as in _sample_plain
+    hop: int,
+    factor: int,
+    table_c: torch.Tensor, table_f: torch.Tensor, table_cc: torch.Tensor,
     i_ctx_t: torch.Tensor,  # [C, 3H]
     ctx_weight_t: torch.Tensor,  # [S * (P + F), C]
     ctx_bias: torch.Tensor,  # [R * S, C] (the row bias of each sub-tensor, tiled over segments)
@@ -467,39 +456,35 @@ def _sample_subscale(
     o3_t: torch.Tensor, b3: torch.Tensor, o4_t: torch.Tensor, b4: torch.Tensor,
     noise: torch.Tensor,  # [R * S * L, 2]
     inv_temperature: float,
-    chunk: int,
     sparse: bool,
     stagger: int,
     past: int,
     horizon: int,
 ) -> torch.Tensor:
-    segs = cond.shape[0]
-    factor = cond.shape[1]
-    length = cond.shape[2]
-    dims = cond.shape[3]
+    segs = proj.shape[0]
+    frames = proj.shape[1]
+    length = (frames - 1) * hop // factor  # samples per sub-tensor
     rows = segs * factor
-    half = w_coarse_t.shape[1] // 3
+    half = table_cc.shape[1] // 3
     width = past + horizon
-    device = cond.device
-    h = torch.zeros(rows, 2 * half, dtype=cond.dtype, device=device)
-    prev = torch.zeros(rows, 2, dtype=cond.dtype, device=device)
+    device = proj.device
+    dtype = proj.dtype
+    h = torch.zeros(rows, 2 * half, dtype=dtype, device=device)
+    c_prev = torch.full((rows,), SILENCE_COARSE, dtype=torch.long, device=device)
+    f_prev = torch.zeros(rows, dtype=torch.long, device=device)
     # generated samples in [-1, 1] with `past` zeros before and `horizon` zeros after each sub-tensor
-    values = torch.zeros(rows, past + length + horizon, dtype=cond.dtype, device=device)
+    values = torch.zeros(rows, past + length + horizon, dtype=dtype, device=device)
     out = torch.zeros(rows * length, 2, dtype=torch.long, device=device)
     start = torch.arange(factor, device=device) * stagger  # [S]
     offsets = torch.arange(width, device=device)
-    lower = torch.tril(torch.ones(factor, factor, dtype=cond.dtype, device=device), diagonal=-1)  # b' < b
+    lower = torch.tril(torch.ones(factor, factor, dtype=dtype, device=device), diagonal=-1)  # b' < b
     row_base = torch.arange(rows, device=device) * length
     value_base = torch.arange(rows, device=device) * (past + length + horizon) + past
     steps = length + (factor - 1) * stagger
-    proj = torch.zeros(0, rows, 6 * half, dtype=cond.dtype, device=device)
+    flat_proj = proj.reshape(segs * frames, -1)
+    frame_base = (torch.arange(segs, device=device) * frames).repeat_interleave(factor)  # [rows]
+    phase = torch.arange(factor, device=device).repeat(segs)  # b of every row
     for t in range(steps):
-        k = t % chunk
-        if k == 0:
-            # conditioning of each sub-tensor at its own position, for the next `chunk` steps
-            pos = (t + torch.arange(chunk, device=device)[None, :] - start[:, None]).clamp(0, length - 1)  # [S, chunk]
-            index = pos[None, :, :, None].expand(segs, factor, chunk, dims)
-            proj = _project(i_cond_t, b_ih, cond.gather(2, index).reshape(rows, chunk, dims))
         position = t - start  # [S]
         active = ((position >= 0) & (position < length)).repeat(segs)  # [rows]
         position = position.clamp(0, length - 1)
@@ -509,25 +494,30 @@ def _sample_subscale(
         window = values.view(segs, factor, -1).index_select(2, columns).view(segs, factor, factor, width)
         window = window.transpose(1, 2) * lower[None, :, :, None]
         ctx = torch.relu(torch.addmm(ctx_bias, window.reshape(rows, factor * width), ctx_weight_t))
+        # conditioning at each row's own sample n = i S + b, interpolated between frames
+        n = pos_rows * factor + phase
+        frame = frame_base + torch.div(n, hop, rounding_mode="floor")
+        alpha = ((n % hop).to(dtype) / hop).unsqueeze(1)
+        cond = torch.lerp(flat_proj.index_select(0, frame), flat_proj.index_select(0, frame + 1), alpha)
         gh = _recurrent(h, r, b_hh, sparse)
-        gx = torch.addmm(torch.addmm(proj[k], prev, w_prev_t), ctx, i_ctx_t)
+        gx = cond + table_c.index_select(0, c_prev) + table_f.index_select(0, f_prev)
+        gx = torch.addmm(gx, ctx, i_ctx_t)
         h_coarse = _gru_half(gx[:, : 3 * half], gh[:, : 3 * half], h[:, :half])
         a = torch.relu(torch.addmm(b1, h_coarse, o1_t))
         flat = row_base + pos_rows
         uniform = noise.index_select(0, flat)  # [rows, 2]
         coarse = _sample_byte(torch.addmm(b2, a, o2_t), uniform[:, 0], inv_temperature)
-        c_now = coarse.to(cond.dtype).unsqueeze(1) / 127.5 - 1.0
-        gx_fine = torch.addmm(gx[:, 3 * half :], c_now, w_coarse_t)
+        gx_fine = gx[:, 3 * half :] + table_cc.index_select(0, coarse)
         h_fine = _gru_half(gx_fine, gh[:, 3 * half :], h[:, half:])
         a = torch.relu(torch.addmm(b3, h_fine, o3_t))
         fine = _sample_byte(torch.addmm(b4, a, o4_t), uniform[:, 1], inv_temperature)
         # only the active sub-tensors advance
         h = torch.where(active[:, None], torch.cat([h_coarse, h_fine], dim=1), h)
-        f_now = fine.to(cond.dtype).unsqueeze(1) / 127.5 - 1.0
-        prev = torch.where(active[:, None], torch.cat([c_now, f_now], dim=1), prev)
+        c_prev = torch.where(active, coarse, c_prev)
+        f_prev = torch.where(active, fine, f_prev)
         live = active.nonzero().squeeze(1)
         out.index_copy_(0, flat.index_select(0, live), torch.stack([coarse, fine], dim=1).index_select(0, live))
-        sample = (coarse * 256 + fine - 32768).to(cond.dtype) / 32768.0
+        sample = (coarse * 256 + fine - 32768).to(dtype) / 32768.0
         values.view(-1).index_copy_(0, (value_base + pos_rows).index_select(0, live), sample.index_select(0, live))
     return out.view(segs, factor, length, 2)
 
@@ -546,12 +536,14 @@ def _compiled(name: str):
 
 
 class _StepWeights(NamedTuple):
-    """Effective weights for the batch-major loops (transposed so every product is x @ W)."""
+    """Effective weights for the batch-major loops (transposed so every product is x @ W; the
+    byte inputs as 256-row tables of their input-matrix contributions)."""
 
     i_cond_t: torch.Tensor
     b_ih: torch.Tensor
-    w_prev_t: torch.Tensor
-    w_coarse_t: torch.Tensor
+    table_c: torch.Tensor
+    table_f: torch.Tensor
+    table_cc: torch.Tensor
     i_ctx_t: torch.Tensor
     r: torch.Tensor  # R^T dense, or R as a CSR matrix
     b_hh: torch.Tensor
@@ -589,7 +581,6 @@ class WaveRNN(Vocoder):
         hidden, half = config.rnn_dims, config.rnn_dims // 2
         self.cond_dims = config.n_mel_channels + config.aux_dims
         self.mel_net = MelResNet(config.n_mel_channels, config.res_channels, config.aux_dims, config.res_blocks, config.res_kernel_size)
-        self.upsampler = Upsampler(config.upsample_scales)
         self.context = (
             SubscaleContext(config.subscale_factor, config.subscale_past, config.subscale_horizon, config.subscale_context_dims)
             if config.subscale
@@ -612,11 +603,14 @@ class WaveRNN(Vocoder):
 
     # -- conditioning ----------------------------------------------------------------------
 
+    def frame_features(self, mel: torch.Tensor) -> torch.Tensor:
+        """mel [B, n_mels, T] -> conditioning per frame [B, T, n_mels + aux_dims]."""
+        m = normalize_mel(mel, self.audio)
+        return torch.cat([m, self.mel_net(m)], dim=1).transpose(1, 2)
+
     def conditioning(self, mel: torch.Tensor) -> torch.Tensor:
         """mel [B, n_mels, T] -> per-sample conditioning [B, T * hop, n_mels + aux_dims]."""
-        m = normalize_mel(mel, self.audio)
-        feats = torch.cat([m, self.mel_net(m)], dim=1)
-        return self.upsampler(feats).transpose(1, 2)
+        return interpolate_frames(self.frame_features(mel), self.audio.hop_length)
 
     def _gru_weights(self) -> dict[str, torch.Tensor]:
         return {
@@ -649,8 +643,9 @@ class WaveRNN(Vocoder):
             extra = self.context(values).reshape(batch * factor, length // factor, -1)
         c_now = scale_byte(seq_c).to(cond.dtype)
         f_now = scale_byte(seq_f).to(cond.dtype)
-        c_prev = F.pad(c_now[:, :-1], (1, 0))  # the sequence starts from 0 = mid-scale, like generation
-        f_prev = F.pad(f_now[:, :-1], (1, 0))
+        # every sequence starts after a sample of digital silence (coarse 128, fine 0), like generation
+        c_prev = F.pad(c_now[:, :-1], (1, 0), value=SILENCE_COARSE / 127.5 - 1.0)
+        f_prev = F.pad(f_now[:, :-1], (1, 0), value=-1.0)
         parts = [c_prev[..., None], f_prev[..., None], c_now[..., None], seq_cond]
         if extra is not None:
             parts.append(extra)
@@ -744,16 +739,20 @@ class WaveRNN(Vocoder):
         if sparse:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
-                r = r.contiguous().to_sparse_csr()
+                csr = r.contiguous().to_sparse_csr()
+                # int32 indices: MKL's sparse kernels otherwise convert them on every call
+                r = torch.sparse_csr_tensor(csr.crow_indices().int(), csr.col_indices().int(), csr.values(), csr.shape)
         else:
             r = r.t().contiguous()
         d = self.cond_dims
         t = lambda m: m.t().contiguous()  # noqa: E731
+        byte_values = scale_byte(torch.arange(N_CLASSES, device=w_ih.device)).to(w_ih.dtype)
         return _StepWeights(
             i_cond_t=t(w_ih[:, 3 : 3 + d]),
             b_ih=self.gru.bias_ih_l0[order].contiguous(),
-            w_prev_t=t(w_ih[:, 0:2]),
-            w_coarse_t=t(w_ih[3 * half :, 2:3]),
+            table_c=byte_values[:, None] * w_ih[:, 0],
+            table_f=byte_values[:, None] * w_ih[:, 1],
+            table_cc=byte_values[:, None] * w_ih[3 * half :, 2],
             i_ctx_t=t(w_ih[:, 3 + d :]),
             r=r,
             b_hh=self.gru.bias_hh_l0[order].contiguous(),
@@ -775,26 +774,27 @@ class WaveRNN(Vocoder):
         self,
         mel: torch.Tensor,
         batched: bool = True,
-        target: int = 11000,
-        overlap: int = 550,
+        target: int = 4096,
+        overlap: int = 512,
         subscale: bool | None = None,
         temperature: float = 1.0,
         seed: int | None = None,
         jit: bool = True,
         sparse: bool | None = None,
-        chunk: int = 256,
         threads: int | None = 1,
     ) -> torch.Tensor:
         """mel [B, n_mels, T] -> audio [B, T * hop] (float, unclipped; `forward` clips).
 
-        batched: fold each utterance into segments of `target + 2 * overlap` samples generated as
-            one batch (crossfaded back); False generates every utterance as one sequence.
+        batched: fold each utterance into segments of `target + 2 * overlap` samples (both rounded
+            up to whole frames) generated as one batch and crossfaded back; False generates every
+            utterance as one sequence. Smaller targets give more rows per step (faster on CPU:
+            the per-step cost is mostly fixed) and more seams; fatchord uses 11000 / 550.
         subscale: None = the model's own scheme (parallel sub-tensors if trained with
             subscale_factor > 1); True requires such a model; False on such a model generates the
             sub-tensors one after another (same distribution, S times slower).
         temperature: divides the logits (> 0). seed: reproducible sampling.
-        jit: run the TorchScript loop. sparse: CSR recurrent matmul (None = when the pruned matrix
-            is sparse enough to be faster). chunk: steps per conditioning-projection block.
+        jit: run the TorchScript loop. sparse: CSR recurrent matmul (None = where it measured
+            faster for this mask density and batch).
         threads: torch threads for the sample loop (restored afterwards; None = leave as is). Its
             matrices are small: one thread was faster than two even on a quiet 2-core machine,
             and 10-50x faster when other processes compete for the cores.
@@ -804,58 +804,58 @@ class WaveRNN(Vocoder):
         if subscale and not self.config.subscale:
             raise ValueError("subscale=True needs a WaveRNN trained with subscale_factor > 1 (this one has "
                              f"subscale_factor={self.config.subscale_factor})")
-        if chunk < 1:
-            raise ValueError(f"chunk must be >= 1, got {chunk}")
+        if target < 1 or overlap < 0:
+            raise ValueError(f"need target >= 1 and overlap >= 0, got target={target}, overlap={overlap}")
         param = self.O1.weight
         mel = mel.to(device=param.device, dtype=param.dtype)
         batch, _, frames = mel.shape
-        length = frames * self.audio.hop_length
+        hop = self.audio.hop_length
         if frames == 0:
             return mel.new_zeros(batch, 0)
-        cond = self.conditioning(mel)  # [B, N, D]
         factor = self.config.subscale_factor if self.config.subscale else 1
+        w0 = self._step_weights(sparse=False)
+        # the conditioning through the input matrix at frame rate; the loop interpolates it
+        proj = torch.addmm(w0.b_ih, self.frame_features(mel).flatten(0, 1), w0.i_cond_t).view(batch, frames, -1)
+        target_frames, overlap_frames = -(-target // hop), -(-overlap // hop)
         if batched:
-            target, overlap = _round_up(target, factor), _round_up(overlap, factor)
-            segments = fold_segments(cond, target, overlap)
+            segments = fold_segments(proj, target_frames, overlap_frames, extra=1)  # + the next frame
         else:
-            pad = _round_up(length, factor) - length
-            segments = torch.cat([cond, cond[:, -1:].expand(batch, pad, -1)], dim=1) if pad else cond
-        rows, seg_len = segments.shape[:2]
+            segments = torch.cat([proj, proj[:, -1:]], dim=1)
+        rows, seg_len = segments.shape[0], (segments.shape[1] - 1) * hop
         generator = torch.Generator(device="cpu")
         generator.manual_seed(torch.seed() if seed is None else seed)
         noise = torch.rand(rows, seg_len, 2, generator=generator, dtype=torch.float64).to(device=param.device, dtype=param.dtype)
-        rows_per_step = rows * (factor if self.config.subscale else 1)
-        use_sparse = self._use_sparse(param.dtype, param.device, rows_per_step) if sparse is None else sparse
-        w = self._step_weights(use_sparse)
+        use_sparse = self._use_sparse(param.dtype, param.device, rows * factor) if sparse is None else sparse
+        w = self._step_weights(use_sparse) if use_sparse else w0
         inv_temperature = 1.0 / temperature
         if not self.config.subscale:
             loop = (_compiled("plain") if jit else None) or _sample_plain
             with _torch_threads(threads):
                 out = loop(
-                    segments.contiguous(), w.i_cond_t, w.b_ih, w.w_prev_t, w.w_coarse_t, w.r, w.b_hh,
+                    segments.contiguous(), hop, w.table_c, w.table_f, w.table_cc, w.r, w.b_hh,
                     w.o1_t, w.b1, w.o2_t, w.b2, w.o3_t, w.b3, w.o4_t, w.b4,
-                    noise.transpose(0, 1).contiguous(), inv_temperature, chunk, use_sparse,
+                    noise.transpose(0, 1).contiguous(), inv_temperature, use_sparse,
                 )  # [L, rows, 2]
             samples = combine_16bit(out[..., 0], out[..., 1]).t()  # [rows, L]
         else:
-            sub_len = seg_len // factor
-            stagger = self.config.subscale_horizon if subscale is None or subscale else sub_len
+            stagger = self.config.subscale_horizon if subscale is None or subscale else seg_len // factor
             ctx = self.context
             assert ctx is not None
             loop = (_compiled("subscale") if jit else None) or _sample_subscale
             with _torch_threads(threads):
                 out = loop(
-                    subscale_split(segments, factor).contiguous(), w.i_cond_t, w.b_ih, w.w_prev_t, w.w_coarse_t, w.i_ctx_t,
+                    segments.contiguous(), hop, factor, w.table_c, w.table_f, w.table_cc, w.i_ctx_t,
                     ctx.weight.reshape(ctx.weight.shape[0], -1).t().contiguous(),
                     ctx.row_bias.repeat(rows, 1),
                     w.r, w.b_hh, w.o1_t, w.b1, w.o2_t, w.b2, w.o3_t, w.b3, w.o4_t, w.b4,
                     subscale_split(noise, factor).reshape(-1, 2).contiguous(),
-                    inv_temperature, chunk, use_sparse, stagger, ctx.past, ctx.horizon,
+                    inv_temperature, use_sparse, stagger, ctx.past, ctx.horizon,
                 )  # [rows, S, L / S, 2]
             samples = subscale_merge(combine_16bit(out[..., 0], out[..., 1]))  # [rows, L]
         samples = samples.to(param.dtype)
+        length = frames * hop
         if batched:
-            return unfold_segments(samples, batch, overlap, length)
+            return unfold_segments(samples, batch, overlap_frames * hop, length)
         return samples[:, :length]
 
 
@@ -873,10 +873,6 @@ def _torch_threads(threads: int | None):
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def _round_up(value: int, multiple: int) -> int:
-    return -(-value // multiple) * multiple
 
 
 def _match_mel_to_audio(mel: torch.Tensor, audio: torch.Tensor, settings: AudioSettings) -> torch.Tensor:
