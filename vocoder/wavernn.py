@@ -14,21 +14,23 @@ cell is exactly PyTorch's GRU (reset gate applied to `R_e h + b`), so teacher-fo
 runs `nn.GRU` with the masked input matrix, and generation runs a hand-written step that computes
 `R h_{t-1}` once for both halves, samples c_t from the coarse half, then finishes the fine half.
 
-Why the dual softmax rather than a 9–10-bit µ-law softmax or a mixture of logistics: it is the
-paper's output layer, it is the reason for the split state and the masked `I*`, and it models
-16-bit linear PCM without µ-law's quantisation noise floor, with two 256-way softmaxes that cost
-less than one 1024-way one. Its known drawback (fatchord's and others' experience) is slower,
-noisier early training than a µ-law softmax; the project trains on GPUs, so fidelity wins.
+Output choice: the dual softmax, not a 9–10-bit µ-law softmax or a mixture of logistics (the
+modes fatchord's popular re-implementation offers). It is the paper's output layer and the reason
+for the split state and the masked `I*`; it models 16-bit linear PCM without µ-law's quantisation
+noise floor, with two 256-way softmaxes that cost less per sample than one 1024-way softmax. The
+price: except on quiet passages the fine byte is close to uniform noise, so its cross-entropy
+stays near ln 256 = 5.5 nats and the learning signal comes mostly from the coarse byte.
 
 Conditioning (the paper conditions on linguistic features; this is a mel vocoder): the project's
 log-mel [B, 80, T] (22050 Hz, hop 256, `tts.audio`) is normalised to roughly [-1, 1], a residual
 conv stack on frames (fatchord's MelResNet idea) computes `aux_dims` features, and mel + features
 are upsampled ×256 by linear interpolation between frame centres (frame f is centred on sample
 f·256, as the STFT frames are). The upsampled vector enters the GRU's input matrix at every sample.
-Unlike fatchord's learned smoothing FIRs this upsampler is linear and fixed, so generation projects
-the conditioning through the input matrix at frame rate and interpolates the projections: the
-same numbers without the 3H × D multiply-adds per sample (as many as the 90%-sparse recurrent
-matrix; LPCNet makes the same frame-rate choice).
+Unlike fatchord's nearest-neighbour stretch with learned smoothing FIRs, this upsampler is linear
+and fixed, so generation projects the conditioning through the input matrix at frame rate and
+interpolates the projections: the same numbers without the 3H × D multiply-adds per sample (as
+many as the 90%-sparse recurrent matrix itself). The learned part of the conditioning is the
+frame-rate residual stack.
 
 Generation (`synthesize`):
 * folded batches: a long utterance is cut into segments of `target + 2 * overlap` samples that
