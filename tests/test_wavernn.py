@@ -414,3 +414,10 @@ def test_mel_settings_and_sample_rate():
     model.check_mel_settings(AudioSettings())
     with pytest.raises(ValueError, match="mel settings differ"):
         model.check_mel_settings(AudioSettings(mel_fmax=7600.0))
+
+
+def test_bfloat16_weights_still_give_exact_16bit_audio():
+    model = WaveRNN(tiny()).to(torch.bfloat16).eval()
+    audio = model(toy_mel(), seed=0)
+    assert audio.dtype == torch.float32 and torch.isfinite(audio).all()
+    assert torch.equal(audio, combine_16bit(*split_16bit(audio)))

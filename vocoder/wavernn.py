@@ -854,7 +854,7 @@ class WaveRNN(Vocoder):
                     inv_temperature, use_sparse, stagger, ctx.past, ctx.horizon,
                 )  # [rows, S, L / S, 2]
             samples = subscale_merge(combine_16bit(out[..., 0], out[..., 1]))  # [rows, L]
-        samples = samples.to(param.dtype)
+        # float32 holds every 16-bit value exactly, whatever precision the network ran in
         length = frames * hop
         if batched:
             return unfold_segments(samples, batch, overlap_frames * hop, length)
