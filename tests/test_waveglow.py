@@ -212,5 +212,6 @@ def test_packed_wn_equals_wn_module_including_edges(steps):
         for module in wn.modules():
             if hasattr(module, "fold"):
                 module.fold()
-        packed = PackedWN(wn)(audio[0], spect[0])
-    assert torch.allclose(packed, expected, atol=1e-5), (packed - expected).abs().max()
+        for winograd in (False, True):
+            packed = PackedWN(wn, winograd=winograd)(audio[0], spect[0])
+            assert torch.allclose(packed, expected, atol=1e-5), (winograd, (packed - expected).abs().max())
