@@ -132,7 +132,8 @@ def test_sample_loop_thread_count_is_restored():
         raise RuntimeError("inside")
     assert torch.get_num_threads() == before
     model = WaveRNN(tiny()).eval()
-    assert torch.equal(model(toy_mel(), seed=5, threads=None), model(toy_mel(), seed=5, threads=before))
+    mel = toy_mel(frames=1, batch=1)
+    assert torch.equal(model(mel, seed=5, threads=None), model(mel, seed=5, threads=before))
     with pytest.raises(ValueError, match="threads"):
         model(toy_mel(), threads=0)
 
@@ -418,6 +419,6 @@ def test_mel_settings_and_sample_rate():
 
 def test_bfloat16_weights_still_give_exact_16bit_audio():
     model = WaveRNN(tiny()).to(torch.bfloat16).eval()
-    audio = model(toy_mel(), seed=0)
+    audio = model(toy_mel(frames=1, batch=1), seed=0)
     assert audio.dtype == torch.float32 and torch.isfinite(audio).all()
     assert torch.equal(audio, combine_16bit(*split_16bit(audio)))
