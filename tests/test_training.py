@@ -320,3 +320,21 @@ def test_waveglow_training_lowers_loss_and_resumes_exactly(tmp_path, corpus):
 
     vocoder = load_waveglow(straight / "checkpoints" / "waveglow_step0000012.pt")
     assert vocoder.config.n_flows == 4
+
+
+def test_warm_start_from_nvidia_layout_skips_a_different_embedding(tmp_path, corpus):
+    from tts.tacotron2 import Tacotron2, Tacotron2Config
+    from tts.train import run_training
+
+    torch.manual_seed(7)
+    source = Tacotron2(Tacotron2Config(**{**TINY_TACOTRON, "n_symbols": 150}))
+    nvidia = tmp_path / "checkpoint_100"  # NVIDIA/tacotron2's train.py layout
+    torch.save({"iteration": 100, "state_dict": source.state_dict(), "learning_rate": 1e-3}, nvidia)
+    cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache", steps=1, checkpoint_every=1)
+    trainer = run_training(["--config", str(cfg), "--run-dir", str(tmp_path / "run"), "--warm-start", str(nvidia)])
+    trained = trainer.model.state_dict()
+    assert trained["embedding.weight"].shape[0] == 148
+    # one Adam step moves each weight by about the learning rate at most
+    delta = (trained["decoder.linear_projection.linear_layer.weight"]
+             - source.state_dict()["decoder.linear_projection.linear_layer.weight"]).abs().max()
+    assert float(delta) < 0.01
