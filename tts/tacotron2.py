@@ -406,7 +406,7 @@ def attention_failure_reasons(alignment: Tensor, text_length: int, frames_per_st
     for t, p in enumerate(pos):
         if jumped_back is None and p < best - back:
             jumped_back = f"jumped back from symbol {best} to {p} at step {t}"
-        if skipped is None and p > best + ahead:
+        if skipped is None and p > max(best, 0) + ahead:
             skipped = f"skipped ahead from symbol {best} to {p} at step {t}"
         if p > best:
             best, stall = p, 0
@@ -640,7 +640,7 @@ class Tacotron2(nn.Module):
                 x = dropout(mm(x, W).relu_(), p_drop, training)
             # attention LSTMCell
             cat((x, context, att_h), 1, out=att_in)
-            g = addmm(w.att_bias, att_in, w.att_rnn)
+            g = w.att_rnn(att_in)
             att_h, att_c = _lstm_pointwise(g.float() if to_float else g, att_c, H_att)
             # location-sensitive attention; windows [B, T_in, 2, K] -> [B, T_in, 2K]
             windows = weights_pad.unfold(2, K, 1).transpose(1, 2).reshape(B, T_in, 2 * K)
@@ -655,7 +655,7 @@ class Tacotron2(nn.Module):
             context = bmm(weights.unsqueeze(1), memory).squeeze(1)
             # decoder LSTMCell
             cat((att_h, context, dec_h), 1, out=dec_in)
-            g = addmm(w.dec_bias, dec_in, w.dec_rnn)
+            g = w.dec_rnn(dec_in)
             dec_h, dec_c = _lstm_pointwise(g.float() if to_float else g, dec_c, H_dec)
             # r frames and r gate logits from one GEMV
             cat((dec_h, context), 1, out=out_in)
@@ -705,6 +705,40 @@ class _StopTracker:
         return bool((self.stop_frame >= 0).all())
 
 
+class _GEMV:
+    """y = x @ W^T + b for a fixed large W, with W pre-packed by oneDNN when available.
+
+    Batch-1 decoding streams the LSTM weights from memory every step; oneDNN's pre-packed layout
+    (`torch.ops.mkldnn._reorder_linear_weight`, what torch.compile's CPU freezing uses) reads them
+    about 1.2x (fp32) to 3x (bf16) faster than `addmm` on the plain layout. These ops are internal,
+    so the packed path is checked against `addmm` once and silently replaced by it if missing or off.
+    """
+
+    def __init__(self, weight: Tensor, bias: Tensor, dtype: torch.dtype):
+        self.weight, self.bias = weight.detach().to(dtype).contiguous(), bias.detach().to(dtype)
+        self.packed = None
+        try:
+            if dtype == torch.bfloat16 and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                raise RuntimeError("no bf16 support")
+            packed = torch.ops.mkldnn._reorder_linear_weight(self.weight, 1)
+            probe = torch.Generator().manual_seed(0)  # never the global RNG: infer(seed=...) must not shift
+            x = torch.randn(2, self.weight.size(1), generator=probe).to(dtype)
+            got = torch.ops.mkldnn._linear_pointwise(x, packed, self.bias, "none", [], "").float()
+            want = torch.addmm(self.bias, x, self.weight.t()).float()
+            tol = 1e-4 if dtype == torch.float32 else 2e-2
+            if got.shape == want.shape and torch.allclose(got, want, rtol=tol, atol=tol * float(want.abs().max())):
+                self.packed = packed
+        except (AttributeError, RuntimeError, TypeError):
+            pass
+        if self.packed is not None:
+            self.weight = None  # the packed copy replaces it
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if self.packed is not None:
+            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
+        return torch.addmm(self.bias, x, self.weight.t())
+
+
 class _FastWeights:
     """Decoder weights laid out for `_decode_loop_fast` (transposed views of fused copies)."""
 
@@ -713,11 +747,9 @@ class _FastWeights:
         a, d, att = dec.attention_rnn, dec.decoder_rnn, dec.attention_layer
         with torch.no_grad():
             self.prenet = [layer.linear_layer.weight.detach().t() for layer in dec.prenet.layers]
-            # [W_ih | W_hh] as [4H, in + H], used transposed; bias b_ih + b_hh
-            self.att_rnn = torch.cat((a.weight_ih, a.weight_hh), 1).to(dtype).t()
-            self.att_bias = (a.bias_ih + a.bias_hh).to(dtype)
-            self.dec_rnn = torch.cat((d.weight_ih, d.weight_hh), 1).to(dtype).t()
-            self.dec_bias = (d.bias_ih + d.bias_hh).to(dtype)
+            # gates = [input, h] @ [W_ih | W_hh]^T + (b_ih + b_hh)
+            self.att_rnn = _GEMV(torch.cat((a.weight_ih, a.weight_hh), 1), a.bias_ih + a.bias_hh, dtype)
+            self.dec_rnn = _GEMV(torch.cat((d.weight_ih, d.weight_hh), 1), d.bias_ih + d.bias_hh, dtype)
             # location_dense(location_conv(w)) = one [2K, A] matrix on K-windows of the 2 channels:
             # dense [A, F] @ conv [F, 2, K] -> [A, 2, K] -> [2K, A]
             conv = att.location_layer.location_conv.conv.weight
