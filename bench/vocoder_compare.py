@@ -13,7 +13,8 @@ its recipe (clearly labelled: speed only, the audio is noise). The speed mel is 
 
 Names: griffin-lim, waveglow, wavernn, flowavenet, and random-weight presets wavernn:dense
 (the recipe without pruning) and wavernn:subscale (the recipe as a Subscale WaveRNN, S=8, F=16).
-The machine is shared: the load average before and after is printed next to the numbers.
+The machine is shared: the load average before and after is printed next to the numbers, and
+"per CPU-s" divides by the CPU time this process got rather than by wall-clock time.
 """
 from __future__ import annotations
 
@@ -132,14 +133,19 @@ def speed_mel(wav: str | None, seconds: float) -> tuple[torch.Tensor, str]:
 
 def time_synthesis(vocoder: Vocoder, mel: torch.Tensor, kwargs: dict[str, Any], repeats: int) -> dict[str, float]:
     vocoder(mel[:, :, : min(8, mel.shape[2])], **kwargs)  # warm-up: TorchScript compile, allocator
-    times = []
+    times, cpu_times = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         audio = vocoder(mel, **kwargs)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     seconds = statistics.median(times)
     rate = audio.shape[1] / seconds
-    return {"seconds": seconds, "samples_per_s": rate, "x_real_time": rate / vocoder.sample_rate}
+    # per CPU-second of this process: what the cores it actually got delivered (less sensitive to
+    # other processes competing for the machine than the wall-clock rate)
+    cpu_rate = audio.shape[1] / statistics.median(cpu_times)
+    return {"seconds": seconds, "samples_per_s": rate, "x_real_time": rate / vocoder.sample_rate,
+            "samples_per_cpu_s": cpu_rate}
 
 
 def quality(vocoder: Vocoder, items, wav_dir: Path, kwargs: dict[str, Any], evaluator) -> dict[str, float | None]:
@@ -228,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     if evaluator is not None:  # the recordings themselves: the ceiling the vocoders aim at
         rows = [evaluator.score(it, load_wav(wav_dir / f"{it.id}.wav").numpy(), DEFAULT_AUDIO.sampling_rate) for it in items]
         results.append({"vocoder": "recordings", "weights": "(ground truth)", "params_m": None, "samples_per_s": None,
-                        "x_real_time": None, **summarize(rows)})
+                        "x_real_time": None, "samples_per_cpu_s": None, **summarize(rows)})
     for label in labels:
         name, overrides = PRESETS.get(label, (label, {}))
         if label not in PRESETS and ":" in label:
@@ -274,13 +280,14 @@ def print_table(report: dict[str, Any]) -> None:
     print(f"mel: {mel['source']}, {mel['seconds']:.2f} s ({mel['frames']} frames); torch {env['torch']}, "
           f"{env['threads']} threads, {env['cpus']} cpus, load average {env['load_average_before'][0]:.1f} -> "
           f"{env['load_average_after'][0]:.1f}")
-    header = f"{'vocoder':<18} {'params':>8} {'samples/s':>10} {'x real time':>11} {'WER':>6} {'DNSMOS':>6}  weights"
+    header = (f"{'vocoder':<18} {'params':>8} {'samples/s':>10} {'x real time':>11} {'per CPU-s':>10} {'WER':>6} "
+              f"{'DNSMOS':>6}  weights")
     print(header)
     print("-" * len(header))
     for r in report["results"]:
         print(f"{r['vocoder']:<18} {fmt(r['params_m'], '7.2f') + 'M' if r['params_m'] is not None else '-':>8} "
               f"{fmt(r['samples_per_s'], '10.0f'):>10} {fmt(r['x_real_time'], '11.2f'):>11} "
-              f"{fmt(r.get('wer'), '6.3f'):>6} {fmt(r.get('dnsmos_ovrl'), '6.2f'):>6}  {r['weights']}")
+              f"{fmt(r.get('samples_per_cpu_s'), '10.0f'):>10} {fmt(r.get('wer'), '6.3f'):>6} {fmt(r.get('dnsmos_ovrl'), '6.2f'):>6}  {r['weights']}")
 
 
 if __name__ == "__main__":
