@@ -183,12 +183,13 @@ def parse_pairs(values: list[str], what: str) -> dict[str, str]:
 
 
 def parse_kwargs(values: list[str]) -> dict[str, dict[str, Any]]:
-    """--kw NAME:key=value (value parsed as YAML: numbers, booleans, null)."""
+    """--kw NAME:key=value (value parsed as YAML: numbers, booleans, null); NAME may be a preset
+    label such as wavernn:dense (a model name applies to its presets too)."""
     out: dict[str, dict[str, Any]] = {}
     for value in values:
-        name, sep, assignment = value.partition(":")
-        key, eq, raw = assignment.partition("=")
-        if not sep or not eq or not key:
+        lhs, eq, raw = value.partition("=")
+        name, sep, key = lhs.rpartition(":")
+        if not sep or not eq or not key or not name:
             raise SystemExit(f"--kw must look like NAME:key=value, got {value!r}")
         out.setdefault(name, {})[key] = yaml.safe_load(raw)
     return out
@@ -247,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             config, recipe = recipe_model_config(name, configs.get(name))
             vocoder, weights = random_vocoder(name, {**config, **overrides})
             weights = f"{weights} ({recipe})" if name != "griffin-lim" else weights
-        kw = kwargs.get(label, kwargs.get(name, {}))
+        kw = {**kwargs.get(name, {}), **kwargs.get(label, {})}
         row = {"vocoder": label, "weights": weights, "params_m": sum(p.numel() for p in vocoder.parameters()) / 1e6,
                **time_synthesis(vocoder, mel, kw, args.repeats), "kwargs": kw}
         if evaluator is not None and (trained or not vocoder.needs_weights):
