@@ -51,8 +51,8 @@ class Vocoder(nn.Module):
             )
         with torch.inference_mode():
             audio = self.synthesize(mel, **kwargs)
-        # clip, never wrap around: NVIDIA's inference.py casts to int16 without clipping
-        return audio.float().clamp_(-1.0, 1.0)
+            # clip, never wrap around: NVIDIA's inference.py casts to int16 without clipping
+            return audio.float().clamp(-1.0, 1.0)
 
 
 @dataclass(frozen=True)
