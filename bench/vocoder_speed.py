@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tts.audio import mel_spectrogram  # noqa: E402
 from vocoder import Denoiser, WaveGlow, WaveGlowConfig  # noqa: E402
+from vocoder.checkpoint import read_waveglow_checkpoint  # noqa: E402
 
 SAMPLE_RATE = 22050
 
@@ -56,8 +57,8 @@ def random_waveglow(seed: int = 0, wn_channels: int = 256) -> WaveGlow:
     return model.eval()
 
 
-def build(config: str, state: dict, wn_channels: int) -> WaveGlow:
-    model = random_waveglow(wn_channels=wn_channels)
+def build(config: str, state: dict, model_config: WaveGlowConfig) -> WaveGlow:
+    model = WaveGlow(model_config)
     model.load_state_dict(state)
     if config == "plain":  # reference-style: weight norm on every call, inverse per call, ConvTranspose1d
         return model.eval()
@@ -125,31 +126,38 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--configs", default="plain,fp32-folded,fp32-direct,fp32,bf16",
                         help="comma-separated: plain, fp32-folded, fp32-direct, fp32, bf16 (the first is the reference)")
     parser.add_argument("--denoise", type=float, default=0.01, help="denoiser strength (0: no denoiser)")
-    parser.add_argument("--wn-channels", type=int, default=256)
+    parser.add_argument("--wn-channels", type=int, default=256, help="random-weight model size (without --checkpoint)")
+    parser.add_argument("--checkpoint", help="use these weights (any format load_waveglow reads) instead of random ones")
     parser.add_argument("--json", action="store_true", help="print one JSON object per configuration")
     parser.add_argument("--chunks", action="store_true", help="report chunked-vs-whole SNR for several overlaps")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
+    if args.checkpoint:
+        model_config, _, state = read_waveglow_checkpoint(args.checkpoint)
+        label = Path(args.checkpoint).name
+    else:
+        random_model = random_waveglow(wn_channels=args.wn_channels)
+        model_config, state, label = random_model.config, random_model.state_dict(), f"waveglow-{args.wn_channels}"
+
     if args.chunks:
-        model = build("fp32", random_waveglow(wn_channels=args.wn_channels).state_dict(), args.wn_channels)
+        model = build("fp32", state, model_config)
         for row in chunk_report(model, args.seconds, 64, [0, 2, 4, 8, 16, 32]):
             print(json.dumps(row) if args.json else row)
         return
 
     mel = speechlike_mel(args.seconds)
     n_samples = mel.shape[2] * 256
-    state = random_waveglow(wn_channels=args.wn_channels).state_dict()
     results, reference, plain_rate, plain_cpu_rate = [], None, None, None
     for config in args.configs.split(","):
-        model = build(config, state, args.wn_channels)
+        model = build(config, state, model_config)
         times, cpu_times, audio = time_config(model, mel, args.runs, args.denoise)
         rate = n_samples / statistics.median(times)
         cpu_rate = n_samples / statistics.median(cpu_times)
         if reference is None:
             reference, plain_rate, plain_cpu_rate = audio, rate, cpu_rate
         row = {
-            "model": f"waveglow-{args.wn_channels}",
+            "model": label,
             "config": config,
             "dtype": "bfloat16" if config == "bf16" else "float32",
             "threads": args.threads,
@@ -169,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
             print(json.dumps(row), flush=True)
         del model
     if not args.json:
-        print(f"WaveGlow-{args.wn_channels}, {n_samples / SAMPLE_RATE:.2f} s of audio, {args.threads} threads, "
+        print(f"{label}, {n_samples / SAMPLE_RATE:.2f} s of audio, {args.threads} threads, "
               f"sigma=0, denoiser {args.denoise}, median of {args.runs} runs")
         print(f"{'config':<12} {'samples/s':>10} {'x RT':>7} {'vs plain':>9} {'per CPU-s':>10} {'vs plain':>9} {'max diff':>10} {'SNR dB':>8}")
         for r in results:

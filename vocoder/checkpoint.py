@@ -20,6 +20,7 @@ import re
 import warnings
 import zipfile
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Mapping
 
 import torch
@@ -65,14 +66,14 @@ class PickledObject:
 
 #: classes of NVIDIA/waveglow (glow.py, glow_old.py) and DLE (waveglow/model.py) pickles, and the
 #: torch modules inside them: unpickled as inert PickledObject records
-RECORDED_CLASSES = {
-    "glow": {"WaveGlow", "WN", "Invertible1x1Conv"},
-    "glow_old": {"WaveGlow", "WN", "Invertible1x1Conv"},
-    "waveglow.model": {"WaveGlow", "WN", "Invertible1x1Conv"},
-    "torch.nn.modules.conv": {"Conv1d", "ConvTranspose1d"},
-    "torch.nn.modules.container": {"ModuleList"},
-    "torch.nn.utils.weight_norm": {"WeightNorm"},
-}
+RECORDED_CLASSES = MappingProxyType({
+    "glow": frozenset({"WaveGlow", "WN", "Invertible1x1Conv"}),
+    "glow_old": frozenset({"WaveGlow", "WN", "Invertible1x1Conv"}),
+    "waveglow.model": frozenset({"WaveGlow", "WN", "Invertible1x1Conv"}),
+    "torch.nn.modules.conv": frozenset({"Conv1d", "ConvTranspose1d"}),
+    "torch.nn.modules.container": frozenset({"ModuleList"}),
+    "torch.nn.utils.weight_norm": frozenset({"WeightNorm"}),
+})
 
 
 def _no_backend():
@@ -296,7 +297,10 @@ def read_waveglow_checkpoint(path: str | Path, map_location: Any = "cpu") -> tup
         if _looks_like_tacotron(state_dict):
             raise CheckpointError(f"{path}: this is a Tacotron 2 checkpoint, not a WaveGlow vocoder")
         raise CheckpointError(f"{path}: not a WaveGlow checkpoint (no 'upsample.weight'; keys: {list(state_dict)[:8]})")
-    state_dict = to_fused_layout(state_dict)
+    try:
+        state_dict = to_fused_layout(state_dict)
+    except (KeyError, RuntimeError) as exc:  # a layer missing from one of the old layouts, mismatched shapes
+        raise CheckpointError(f"{path}: incomplete or inconsistent WaveGlow weights ({exc.__class__.__name__}: {exc})") from exc
     if isinstance(config_hint, Mapping):
         try:
             config = WaveGlowConfig.from_dict(config_hint)
@@ -325,7 +329,7 @@ def load_waveglow(
     if missing or unexpected:
         raise CheckpointError(
             f"{path}: weights do not match the WaveGlow configuration {config}: "
-            f"missing {missing[:6]}{'...' if len(missing) > 6 else ''}, "
+            f"missing or mismatched {missing[:6]}{'...' if len(missing) > 6 else ''}, "
             f"unexpected {unexpected[:6]}{'...' if len(unexpected) > 6 else ''}"
         )
     if device is not None:

@@ -8,6 +8,8 @@ useful as a fallback and for checking a mel predictor.
 """
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import torch
 
 from tts.audio import DEFAULT_AUDIO, AudioSettings, istft, mel_basis, stft
@@ -42,7 +44,7 @@ class GriffinLim(Vocoder):
 
     name = "griffin-lim"
     needs_weights = False
-    deterministic_kwargs: dict = {}
+    deterministic_kwargs = MappingProxyType({})  # already deterministic (seeded initial phase)
 
     def __init__(
         self,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -379,8 +380,8 @@ class Invertible1x1Conv(nn.Module):
 
     @torch.no_grad()
     def cache_inverse(self) -> None:
-        W = self.conv.weight.squeeze(2).double()
-        self.W_inverse = torch.linalg.inv(W).float()[:, :, None].to(self.conv.weight.device)
+        W = self.conv.weight.squeeze(2)
+        self.W_inverse = torch.linalg.inv(W.double()).to(W.dtype)[:, :, None]
 
     def reverse(self, z: torch.Tensor) -> torch.Tensor:
         if self.W_inverse is not None:  # prepared: a plain [C, C] @ [B, C, T] product
@@ -399,7 +400,7 @@ class WaveGlow(Vocoder):
     name = "waveglow"
     needs_weights = True
     #: kwargs that make `synthesize` deterministic (used by the Denoiser for the bias spectrum)
-    deterministic_kwargs = {"sigma": 0.0}
+    deterministic_kwargs = MappingProxyType({"sigma": 0.0})
     #: prepared models run `PackedWN`; False keeps the WN modules (for benchmarks and checks)
     packed_inference = True
     #: Winograd F(4, 3) for the dilated convs in float32 (see PackedWN; +264 MB for WN-256)
@@ -593,22 +594,23 @@ class WaveGlow(Vocoder):
         cfg = self.config
         spect = self._upsample(mel)
         wn_dtype = self.dtype
+        coupling_dtype = torch.float64 if wn_dtype == torch.float64 else torch.float32
         early_noise = iter(noise[1:])
-        audio = sigma * noise[0]
+        audio = sigma * noise[0].to(coupling_dtype)
         packed = self.packed_wns() if self.inference_ready and self.packed_inference else None
         for k in reversed(range(cfg.n_flows)):
             audio_0, audio_1 = self._split(audio, k)
             if packed is None:
-                output = self.WN[k](audio_0.to(wn_dtype), spect).float()
+                output = self.WN[k](audio_0.to(wn_dtype), spect).to(coupling_dtype)
             else:
                 wn_in = audio_0.to(wn_dtype)
-                output = torch.stack([packed[k](wn_in[b], spect[b]) for b in range(wn_in.shape[0])]).float()
+                output = torch.stack([packed[k](wn_in[b], spect[b]) for b in range(wn_in.shape[0])]).to(coupling_dtype)
             n_half = audio_0.shape[1]
             b, s = output[:, :n_half], output[:, n_half:]
             audio_1 = (audio_1 - b) / torch.exp(s)
             audio = self.convinv[k].reverse(self._merge(audio_0, audio_1, k))
             if cfg.is_early_output(k):
-                audio = torch.cat([sigma * next(early_noise), audio], 1)
+                audio = torch.cat([sigma * next(early_noise).to(coupling_dtype), audio], 1)
         # [B, g, T'] -> [B, T', g] -> [B, T' * g]: sample index = t * g + channel
         return audio.transpose(1, 2).reshape(audio.shape[0], -1).float()
 
