@@ -70,12 +70,6 @@ class GriffinLim(Vocoder):
         # no weights to move: `device` is accepted for the registry's uniform signature; synthesis
         # runs on the mel's device
 
-    def forward(self, mel: torch.Tensor, **kwargs) -> torch.Tensor:
-        # the whole base forward inside inference_mode: its in-place clamp_ on the inference tensor
-        # synthesize returns would otherwise raise outside inference mode
-        with torch.inference_mode():
-            return super().forward(mel, **kwargs)
-
     def synthesize(
         self,
         mel: torch.Tensor,

@@ -503,10 +503,7 @@ class WaveGlow(Vocoder):
         """With `audio`: the training pass, returns (z, log_s_list, log_det_W_list).
         Without: inference through `Vocoder.forward` (float32 audio clipped to [-1, 1])."""
         if audio is None:
-            # the whole base forward inside inference_mode: its in-place clamp_ on the inference
-            # tensor synthesize returns would otherwise raise outside inference mode
-            with torch.inference_mode():
-                return super().forward(mel, **kwargs)
+            return super().forward(mel, **kwargs)
         return self.flow_forward(mel, audio)
 
     def flow_forward(self, mel: torch.Tensor, audio: torch.Tensor):
