@@ -488,7 +488,8 @@ class Trainer:
         if not self.dist.is_main:
             return
         record = {"step": self.step, "epoch": self.epoch, **record, "grad_norm": float(grad_norm),
-                  "lr": self.optimizer.param_groups[0]["lr"], "s_per_step": timer.seconds_per_step}
+                  "lr": self.optimizer.param_groups[0]["lr"], "s_per_step": timer.seconds_per_step,
+                  "time": round(time.time(), 1)}
         self.run.log(record)
         bar.set_postfix(loss=f"{record['loss']:.4f}", s_step=f"{timer.seconds_per_step:.2f}", refresh=False)
 
