@@ -217,11 +217,6 @@ def all_reduce_mean(values: dict[str, float], info: DistInfo, device: torch.devi
     return dict(zip(keys, t.tolist()))
 
 
-def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    """The plain module inside DistributedDataParallel (checkpoints never carry `module.` prefixes)."""
-    return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
-
-
 # --------------------------------------------------------------------------- run directory
 
 
