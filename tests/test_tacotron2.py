@@ -301,6 +301,46 @@ def test_fast_loop_equals_plain_loop(r):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fast_loop_follows_weight_changes():
+    """The fused weights are cached on the model; changing a parameter must rebuild them."""
+    model = tiny(seed=4)
+    text, _ = texts([8])
+    kw = dict(prenet_dropout=0.0, gate_threshold=1.0, max_decoder_steps=6)
+    before = model.infer(text, **kw).mel
+    with torch.no_grad():
+        model.decoder.decoder_rnn.weight_hh.mul_(1.5)
+    after = model.infer(text, **kw).mel
+    assert not torch.allclose(before, after)
+    torch.testing.assert_close(after, model.infer(text, fast=False, **kw).mel, atol=5e-5, rtol=1e-4)
+    model.load_state_dict(tiny(seed=5).state_dict())
+    torch.testing.assert_close(model.infer(text, **kw).mel, model.infer(text, fast=False, **kw).mel,
+                               atol=5e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_gemv_packed_and_fallback_paths_agree(monkeypatch, dtype):
+    from tts.tacotron2 import _GEMV
+
+    g = torch.Generator().manual_seed(0)
+    weight, bias = torch.randn(64, 40, generator=g), torch.randn(64, generator=g)
+    x = torch.randn(3, 40, generator=g).to(dtype)
+    want = torch.addmm(bias.to(dtype), x, weight.to(dtype).t()).float()
+    tol = dict(atol=1e-4, rtol=1e-4) if dtype == torch.float32 else dict(atol=0.1, rtol=2e-2)
+    packed = _GEMV(weight, bias, dtype)
+    if dtype == torch.float32 and torch.backends.mkldnn.is_available():
+        assert packed.packed is not None  # the fast layout is really used where oneDNN exists
+    torch.testing.assert_close(packed(x).float(), want, **tol)
+
+    def unavailable(*args, **kwargs):
+        raise RuntimeError("no oneDNN")
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_reorder_linear_weight", unavailable)
+    fallback = _GEMV(weight, bias, dtype)
+    assert fallback.packed is None
+    torch.testing.assert_close(fallback(x).float(), want, atol=0, rtol=0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_bfloat16_loop_is_close_to_float32():
     model = tiny(seed=4)
     text, _ = texts([10])
