@@ -4,7 +4,9 @@ Full-size `Tacotron2Config()` with random weights; the gate bias is forced negat
 exactly `--frames` frames (no early stop) for a `--text-len`-symbol input. Each configuration is timed
 `--runs` times (after a warm-up) and the median is reported; frames/s counts the whole `infer` call
 (encoder + decoder + postnet). x real time = frames/s / (22050 / 256). The machine is shared: the
-1-minute load average is printed so that contended numbers can be recognised.
+1-minute load average is printed so that contended numbers can be recognised, and frames per CPU-second
+(process time over all threads) is printed next to wall-clock frames/s: with `--threads 1` it is what an
+otherwise idle core would deliver.
 
     python3 bench/tacotron2_speed.py [--frames 500] [--runs 3] [--threads 2] [--json]
 """
@@ -36,12 +38,13 @@ CONFIGURATIONS = [  # (name, fast loop, dtype)
 ]
 
 
-def time_infer(model: Tacotron2, text: torch.Tensor, frames: int, fast: bool, dtype: torch.dtype) -> float:
-    start = time.perf_counter()
+def time_infer(model: Tacotron2, text: torch.Tensor, frames: int, fast: bool, dtype: torch.dtype) -> tuple[float, float]:
+    """-> (wall seconds, process CPU seconds over all threads)"""
+    start, cpu_start = time.perf_counter(), time.process_time()
     out = model.infer(text, max_decoder_steps=frames, prenet_dropout=0.5, seed=0, fast=fast, dtype=dtype)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     assert out.mel.shape[-1] == frames, out.mel.shape
-    return elapsed
+    return elapsed, cpu
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -66,9 +69,11 @@ def main(argv: list[str] | None = None) -> None:
     warnings.simplefilter("ignore", RuntimeWarning)  # "reached max_decoder_steps" is the point here
     for name, fast, dtype in CONFIGURATIONS:
         time_infer(model, text, min(args.frames, 50), fast, dtype)  # warm-up: weight fusion, allocator
-        times = [time_infer(model, text, args.frames, fast, dtype) for _ in range(args.runs)]
+        runs = [time_infer(model, text, args.frames, fast, dtype) for _ in range(args.runs)]
+        times, cpu = [w for w, _ in runs], [c for _, c in runs]
         results.append({"name": name, "dtype": str(dtype).replace("torch.", ""),
-                        "fps": args.frames / statistics.median(times), "best": args.frames / min(times)})
+                        "fps": args.frames / statistics.median(times), "best": args.frames / min(times),
+                        "cpu": args.frames / statistics.median(cpu)})
     plain = results[0]["fps"]
     load = os.getloadavg()[0]
 
@@ -80,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
             "samples_per_s": round(r["fps"] * DEFAULT_AUDIO.hop_length),
             "ratio_vs_plain": round(r["fps"] / plain, 2),
             "frames_per_s_best": round(r["best"], 1),  # fastest run: less sensitive to other processes
+            # frames per CPU-second (all threads): with --threads 1, what an idle core would give
+            "frames_per_cpu_s": round(r["cpu"], 1),
             "frames": args.frames, "runs": args.runs, "threads": args.threads, "text_len": args.text_len,
             "load_avg_1min": round(load, 2),
         })
@@ -90,10 +97,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Tacotron 2 (full size, random weights), batch 1, {args.text_len} symbols -> {args.frames} frames, "
           f"{args.threads} threads, median of {args.runs} runs; load average {load:.2f}"
           f" on {os.cpu_count()} CPUs{' (contended: numbers are pessimistic)' if load > 1.5 else ''}")
-    print(f"{'path':<8} {'dtype':<9} {'frames/s':>9} {'x real time':>12} {'vs plain fp32':>14} {'best run f/s':>13}")
+    print(f"{'path':<8} {'dtype':<9} {'frames/s':>9} {'x real time':>12} {'vs plain fp32':>14} {'best run f/s':>13}"
+          f" {'frames/CPU-s':>13}")
     for row in rows:
         print(f"{row['model'].split('-')[1]:<8} {row['dtype']:<9} {row['frames_per_s']:>9.1f} "
-              f"{row['x_realtime']:>12.2f} {row['ratio_vs_plain']:>14.2f} {row['frames_per_s_best']:>13.1f}")
+              f"{row['x_realtime']:>12.2f} {row['ratio_vs_plain']:>14.2f} {row['frames_per_s_best']:>13.1f}"
+              f" {row['frames_per_cpu_s']:>13.1f}")
 
 
 if __name__ == "__main__":
