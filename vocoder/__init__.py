@@ -3,7 +3,9 @@ from vocoder.base import VOCODERS, Vocoder, register_vocoder
 from vocoder.checkpoint import load_waveglow, save_waveglow
 from vocoder.denoiser import Denoiser
 from vocoder.griffin_lim import GriffinLim
+from vocoder.flowavenet import FloWaveNet, FloWaveNetConfig, load_flowavenet, load_flowavenet_vocoder, save_flowavenet
 from vocoder.waveglow import WaveGlow, WaveGlowConfig, WaveGlowLoss
+from vocoder.wavernn import WaveRNN, WaveRNNConfig, load_wavernn, load_wavernn_vocoder, save_wavernn
 
 register_vocoder(
     "waveglow",
@@ -17,6 +19,18 @@ register_vocoder(
     needs_weights=False,
     description="Griffin-Lim phase reconstruction (no weights; low quality, always available)",
 )
+register_vocoder(
+    "wavernn",
+    load_wavernn_vocoder,
+    needs_weights=True,
+    description="WaveRNN (Kalchbrenner et al. 2018): 16-bit dual softmax, folded/subscale sampling, optional block sparsity",
+)
+register_vocoder(
+    "flowavenet",
+    load_flowavenet_vocoder,
+    needs_weights=True,
+    description="FloWaveNet (Kim et al. 2019): multi-scale flow, parallel sampling with temperature",
+)
 
 __all__ = [
     "VOCODERS",
@@ -29,4 +43,12 @@ __all__ = [
     "save_waveglow",
     "GriffinLim",
     "Denoiser",
+    "WaveRNN",
+    "WaveRNNConfig",
+    "load_wavernn",
+    "save_wavernn",
+    "FloWaveNet",
+    "FloWaveNetConfig",
+    "load_flowavenet",
+    "save_flowavenet",
 ]
