@@ -116,7 +116,7 @@ def _run(capsys, *args: str) -> tuple[int, str, str]:
     (["-o", "{tmp}/x.mp3"], "error: unknown audio format '.mp3': use one of .wav, .flac, .ogg"),
     (["-o", "{tmp}/x.wav", "--pace", "9"], "error: pace must be in [0.25, 4.0], got 9.0"),
     (["-o", "{tmp}/x.wav", "--denoise", "0.7"], "error: denoise must be in [0.0, 0.5], got 0.7"),
-    (["-o", "{tmp}/x.wav", "--vocoder", "wavenet"], "error: unknown vocoder 'wavenet'; available: griffin-lim, "),
+    (["-o", "{tmp}/x.wav", "--vocoder", "wavenet"], "error: unknown vocoder 'wavenet'; available: flowavenet, griffin-lim, waveglow, wavernn"),
     (["-o", "{tmp}/x.wav", "--voice", "{tmp}/nowhere"], "error: voice folder not found: {tmp}/nowhere"),
     (["-o", "{tmp}"], "error: output path is a folder, not a file: {tmp}"),
     (["-o", "{tmp}/missing/x.wav"], "error: output folder does not exist: {tmp}/missing"),
