@@ -1,0 +1,151 @@
+"""End-to-end speed: text -> Tacotron 2 -> vocoder -> denoiser, through the public `Pipeline` API.
+
+    python3 bench/pipeline_speed.py                    # full-size models (random weights), 10 s sentence
+    python3 bench/pipeline_speed.py --voice default    # also the shipped voice: RTF and first-audio latency
+    python3 bench/pipeline_speed.py --json
+
+Full size: NVIDIA's Tacotron 2 and WaveGlow-256 configurations with random weights, saved to temporary
+files and loaded with `Pipeline.from_checkpoints` as a user would. With gate_threshold 1.0 the decoder never stops,
+so every run decodes exactly `--seconds` of frames (max_decoder_steps, no retries). Each run also times
+the plain path in the same process — Tacotron 2's reference loop and reference-style WaveGlow (weight
+norm applied per call, inverses per call), fp32 — and prints the ratio, since absolute times drift on
+shared machines.
+
+Voice: the shipped default voice on a multi-sentence text through `Pipeline.stream`: time to the first
+chunk's audio and the whole text's real-time factor.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import torch
+
+from tts import Pipeline
+from tts.checkpoint import save_tacotron2
+from tts.tacotron2 import Tacotron2, Tacotron2Config
+from vocoder import Denoiser, save_waveglow
+from vocoder_speed import build, random_waveglow
+
+SENTENCE = ("The quick brown fox jumps over the lazy dog while the old clock on the wall ticks slowly, "
+            "and nobody in the quiet house seems to notice the rain.")
+STORY = ("It was a bright cold day in April. The clocks were striking thirteen. A small bird sang on the "
+         "window sill, and then it flew away. Nobody saw where it went.")
+
+
+def random_tacotron2(seed: int = 0) -> Tacotron2:
+    torch.manual_seed(seed)
+    return Tacotron2(Tacotron2Config()).eval()
+
+
+def time_speak(pipe: Pipeline, frames: int, runs: int) -> float:
+    """Median wall seconds of `speak` decoding exactly `frames` frames."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        speech = pipe.speak(SENTENCE, max_decoder_steps=frames, gate_threshold=1.0, max_retries=0, seed=0,
+                            denoise=0.01, sigma=0.6)
+        times.append(time.perf_counter() - start)
+        assert speech.chunks[0].mel.shape[-1] == frames, speech.chunks[0].mel.shape
+    return statistics.median(times)
+
+
+def time_plain(tacotron2: Tacotron2, waveglow_state: dict, frames: int, runs: int) -> float:
+    """The unoptimized reference path: plain decoder loop + reference-style WaveGlow, fp32, + denoiser."""
+    from frontend import text_to_sequence
+
+    waveglow = build("plain", waveglow_state, random_waveglow().config)
+    denoiser = Denoiser(waveglow)
+    ids = torch.tensor([text_to_sequence(SENTENCE)])
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        out = tacotron2.infer(ids, max_decoder_steps=frames, gate_threshold=1.0, seed=0, fast=False)
+        audio = waveglow(out.mel, sigma=0.6, seed=0)
+        denoiser(audio, strength=0.01)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def full_size_rows(seconds: float, runs: int) -> list[dict]:
+    frames = int(round(seconds * 22050 / 256))
+    tacotron2, waveglow = random_tacotron2(), random_waveglow()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "reached max_decoder_steps" is the point here
+        t2_path, wg_path = Path(tmp) / "tacotron2.pt", Path(tmp) / "waveglow.pt"
+        save_tacotron2(tacotron2, t2_path)
+        save_waveglow(waveglow, wg_path)
+        plain = time_plain(tacotron2, waveglow.state_dict(), frames, runs)
+        rows.append(row("full-size plain (reference-style)", "float32", seconds, plain, plain))
+        for dtype in ("float32", "bfloat16"):
+            pipe = Pipeline.from_checkpoints(tacotron2=t2_path, waveglow=wg_path, dtype=dtype)
+            pipe.speak("Warm up.", max_decoder_steps=8, max_retries=0)
+            rows.append(row("full-size Pipeline", dtype, seconds, time_speak(pipe, frames, runs), plain))
+    return rows
+
+
+def row(model: str, dtype: str, audio_seconds: float, wall: float, plain_wall: float) -> dict:
+    return {
+        "model": model,
+        "dtype": dtype,
+        "samples_per_s": round(audio_seconds * 22050 / wall),
+        "x_realtime": round(audio_seconds / wall, 3),
+        "ratio_vs_plain": round(plain_wall / wall, 2),
+    }
+
+
+def voice_rows(voice: str, runs: int) -> list[dict]:
+    pipe = Pipeline.from_pretrained(voice)
+    pipe.warm_up()
+    rtf, first = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        audio_seconds, first_audio = 0.0, None
+        for chunk in pipe.stream(STORY, seed=0):
+            if first_audio is None:
+                first_audio = time.perf_counter() - start
+            audio_seconds += len(chunk.audio) / chunk.sample_rate
+        rtf.append(audio_seconds / (time.perf_counter() - start))
+        first.append(first_audio)
+    return [{"model": f"voice {voice} via stream", "dtype": "float32", "x_realtime": round(statistics.median(rtf), 2),
+             "first_audio_s": round(statistics.median(first), 3)}]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0, help="audio per full-size run (default 10)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration; the median is kept")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--voice", help="also time a voice folder or name ('default') through Pipeline.stream")
+    parser.add_argument("--skip-full-size", action="store_true")
+    parser.add_argument("--json", action="store_true", help="one JSON object per configuration")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    rows = [] if args.skip_full_size else full_size_rows(args.seconds, args.runs)
+    if args.voice:
+        rows += voice_rows(args.voice, args.runs)
+    if args.json:
+        for r in rows:
+            print(json.dumps(r))
+        return
+    print(f"end to end, {args.threads} threads, median of {args.runs} runs")
+    for r in rows:
+        extra = (f"first audio {r['first_audio_s']:.3f} s" if "first_audio_s" in r
+                 else f"{r['samples_per_s']:>7} samples/s  {r['ratio_vs_plain']:>5.2f}x plain")
+        print(f"{r['model']:<36} {r['dtype']:<9} {r['x_realtime']:>7.2f}x real time   {extra}")
+
+
+if __name__ == "__main__":
+    main()

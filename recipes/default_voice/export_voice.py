@@ -1,0 +1,75 @@
+"""Export a training checkpoint of the default voice into the shipped voice folder.
+
+    python3 recipes/default_voice/export_voice.py                      # latest checkpoint of runs/default_voice
+    python3 recipes/default_voice/export_voice.py --checkpoint runs/default_voice/checkpoints/tacotron2_step0002000.pt
+
+Writes `checkpoints/default/` (voice.yaml, tacotron2.pt with fp16 weights — loading casts them back
+to fp32 — and MODEL_CARD.md from `--model-card`, or a generated one). Optimizer state and the
+training run stay in the git-ignored run directory; only these weights go into git.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # run as a script from a clone
+    sys.path.insert(0, str(REPO))
+
+from tts.checkpoint import load_tacotron2  # noqa: E402
+from tts.serialization import read_checkpoint  # noqa: E402
+from tts.voice import save_voice  # noqa: E402
+from vocoder import GriffinLim  # noqa: E402
+
+SYNTHESIS = {"seed": 0, "denoise": 0.0, "gate_threshold": 0.5, "max_decoder_steps": 1000}
+
+
+def latest_checkpoint(run_dir: Path) -> Path:
+    pointer = run_dir / "latest"
+    if not pointer.exists():
+        raise SystemExit(f"error: no checkpoint in {run_dir} (missing {pointer})")
+    return run_dir / pointer.read_text().strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run-dir", type=Path, default=REPO / "runs" / "default_voice")
+    parser.add_argument("--checkpoint", type=Path, help="training checkpoint (default: the run's latest)")
+    parser.add_argument("--out", type=Path, default=REPO / "checkpoints" / "default")
+    parser.add_argument("--model-card", type=Path, help="MODEL_CARD.md to ship (default: generated)")
+    parser.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: fp16, half the size)")
+    args = parser.parse_args(argv)
+
+    path = args.checkpoint or latest_checkpoint(args.run_dir)
+    step = read_checkpoint(path).get("extra", {}).get("step")
+    model = load_tacotron2(path)
+    if not args.fp32:
+        model = model.half()
+    card = args.model_card.read_text() if args.model_card else None
+    save_voice(
+        args.out,
+        model,
+        vocoders={"griffin-lim": GriffinLim()},
+        default_vocoder="griffin-lim",
+        name="default",
+        description="Small Tacotron 2 (r = 2) trained on CPU on 2.7 h of Festival CMU ARCTIC SLT speech; Griffin-Lim vocoder",
+        synthesis=SYNTHESIS,
+        provenance={
+            "trained_by": "this project (recipes/default_voice)",
+            "training_step": step,
+            "source_checkpoint": path.name,
+            "corpus": "recipes/default_voice/build_corpus.py: Austen + Melville + own sentences, spoken by Festival cmu_us_slt_arctic_hts",
+            "weights_dtype": "float32" if args.fp32 else "float16",
+        },
+        model_card=card,
+    )
+    size = sum(f.stat().st_size for f in args.out.iterdir()) / 2**20
+    print(f"exported step {step} from {path} to {args.out} ({size:.1f} MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
