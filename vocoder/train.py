@@ -1,12 +1,18 @@
-"""Train WaveGlow on random audio segments of an LJSpeech-layout corpus or NVIDIA filelist.
+"""Train a neural vocoder (WaveGlow, WaveRNN or FloWaveNet) on random audio segments of an
+LJSpeech-layout corpus or NVIDIA filelist.
 
     python -m vocoder.train --config recipes/default_voice/waveglow_small.yaml \\
         [--run-dir runs/default_voice_waveglow] [--resume auto|PATH] [--max-steps N]
+    python -m vocoder.train --config recipes/vocoders/wavernn_small.yaml --run-dir runs/wavernn
+    python -m vocoder.train --config recipes/vocoders/flowavenet_small.yaml --run-dir runs/flowavenet
     torchrun --nproc_per_node 2 -m vocoder.train --config ...     # DDP (gloo on CPU, nccl on CUDA)
 
-Each step draws one `segment_length`-sample segment per clip (clips shorter than that are
-zero-padded, as NVIDIA's mel2samp), computes its mel with `tts.audio.mel_spectrogram` (the same
-definition Tacotron 2 predicts) and maximises the flow's likelihood (`WaveGlowLoss`, sigma 1.0).
+The top-level config key `vocoder` (waveglow | wavernn | flowavenet; default waveglow) picks the
+model; `model` holds that model's config fields. Each step draws one `segment_length`-sample segment
+per clip (clips shorter than that are zero-padded, as NVIDIA's mel2samp), computes its mel with
+`tts.audio.mel_spectrogram` (the same definition Tacotron 2 predicts) and minimises the model's
+negative log-likelihood: `WaveGlowLoss` (sigma `loss.sigma`) for WaveGlow, the model's own
+`loss_terms` (through the module call, so DDP sees the pass) for WaveRNN and FloWaveNet.
 Segment offsets are drawn from (seed, epoch, clip), so a resumed run sees the same segments.
 Checkpoints, `latest`, `train_log.jsonl` and resume work as in `tts.train` (shared Trainer);
 validation also writes a synthesized sample (`plots/sample_stepN.wav`) and its mel error.
@@ -17,7 +23,7 @@ import argparse
 import copy
 import sys
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import soundfile
@@ -29,7 +35,8 @@ from tts.audio import AudioSettings, load_wav, mel_spectrogram
 from tts.data import BucketBatchSampler, Utterance, load_or_make_split, read_corpus
 
 DEFAULTS: dict[str, Any] = {
-    "model": {},  # WaveGlowConfig fields (defaults: NVIDIA's published 256-channel model)
+    "vocoder": "waveglow",  # waveglow | wavernn | flowavenet (see VOCODER_KINDS)
+    "model": {},  # that vocoder's config fields (WaveGlowConfig defaults: NVIDIA's 256-channel model)
     "audio": {},  # AudioSettings fields
     "data": {
         "corpus": None,
@@ -48,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
         "decay_half_life": 0,  # 0 = constant learning rate (NVIDIA)
         "final_lr": 1e-4,
     },
-    "loss": {"sigma": 1.0},
+    "loss": {"sigma": 1.0},  # WaveGlow only
     "train": {
         "steps": 100000,
         "checkpoint_every": 2000,
@@ -61,7 +68,7 @@ DEFAULTS: dict[str, Any] = {
         "num_threads": None,
         "max_bad_steps": 20,
         "run_dir": None,
-        "sample_sigma": 0.6,  # noise scale of the validation sample
+        "sample_sigma": 0.6,  # noise scale of WaveGlow's validation sample
         "sample_seconds": 4.0,  # length cap of the validation sample
     },
 }
@@ -131,20 +138,59 @@ class AudioMelCollate:
 # --------------------------------------------------------------------------- setup
 
 
+class VocoderKind(NamedTuple):
+    """What the trainer needs to know about one trainable vocoder."""
+
+    model: type  # Vocoder subclass: Model(config, audio)
+    config: type  # its config dataclass (with from_dict / to_dict)
+    save: Callable[..., Any]  # save_fn(model, path, extra): the project checkpoint format
+
+
+VOCODER_NAMES = ("waveglow", "wavernn", "flowavenet")
+
+
+def vocoder_kind(name: str) -> VocoderKind:
+    """The (model, config, save function) of a `vocoder:` config value."""
+    import vocoder as v
+
+    kinds = {
+        "waveglow": VocoderKind(v.WaveGlow, v.WaveGlowConfig, v.save_waveglow),
+        "wavernn": VocoderKind(v.WaveRNN, v.WaveRNNConfig, v.save_wavernn),
+        "flowavenet": VocoderKind(v.FloWaveNet, v.FloWaveNetConfig, v.save_flowavenet),
+    }
+    if name not in kinds:
+        raise ValueError(f"unknown vocoder {name!r} in the config's `vocoder` key; trainable: {', '.join(VOCODER_NAMES)}")
+    return kinds[name]
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
     cfg = tu.merge_config(DEFAULTS, tu.load_yaml(path))
-    from vocoder.waveglow import WaveGlowConfig
-
-    n_group = WaveGlowConfig.from_dict(cfg["model"]).n_group
-    if cfg["data"]["segment_length"] % n_group:
-        raise ValueError(f"data.segment_length ({cfg['data']['segment_length']}) must be a multiple of n_group ({n_group})")
+    name = cfg["vocoder"]
+    model_config = vocoder_kind(name).config.from_dict(cfg["model"] or {})  # unknown model keys fail here
+    segment = cfg["data"]["segment_length"]
+    settings = AudioSettings.from_dict(cfg["audio"])
+    if segment <= settings.filter_length // 2:  # the STFT's reflect padding needs more samples
+        raise ValueError(f"data.segment_length ({segment}) must be more than filter_length / 2 "
+                         f"({settings.filter_length // 2})")
+    if name == "waveglow":
+        if segment % model_config.n_group:
+            raise ValueError(f"data.segment_length ({segment}) must be a multiple of n_group ({model_config.n_group})")
+    else:
+        # both model whole frames: the teacher-forced pass / the squeezes need T * hop samples
+        hop = settings.hop_length
+        if segment % hop:
+            raise ValueError(f"data.segment_length ({segment}) must be a multiple of the hop length ({hop}) "
+                             f"for {name}, e.g. {max(1, round(segment / hop)) * hop}")
+    if name == "wavernn" and cfg["train"]["precision"] != "fp32":
+        raise ValueError(f"train.precision {cfg['train']['precision']!r}: WaveRNN trains in fp32 only (its "
+                         "recurrent pass and 16-bit dual softmax are unvalidated in reduced precision); set "
+                         "train.precision: fp32")
     return cfg
 
 
 def build_model(cfg: Mapping[str, Any]):
-    from vocoder.waveglow import WaveGlow, WaveGlowConfig
-
-    return WaveGlow(WaveGlowConfig.from_dict(cfg["model"]), AudioSettings.from_dict(cfg["audio"]))
+    kind = vocoder_kind(cfg["vocoder"])
+    return kind.model(kind.config.from_dict(cfg["model"] or {}), AudioSettings.from_dict(cfg["audio"]))
 
 
 def make_optimizer(model: torch.nn.Module, o: Mapping[str, Any]):
@@ -164,11 +210,26 @@ def waveglow_loss(model_output, sigma: float) -> torch.Tensor:
     return WaveGlowLoss(sigma)((z.float(), [s.float() for s in log_s], [d.float() for d in log_det_w]))
 
 
+def batch_losses(model: torch.nn.Module, batch: AudioMelBatch, cfg: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """{"loss": scalar, other terms...} of one batch; `model` may be the DDP wrapper (it is called,
+    not its methods, so DDP sees the pass). WaveRNN and FloWaveNet return their terms themselves."""
+    if cfg["vocoder"] == "waveglow":
+        return {"loss": waveglow_loss(model(batch.mel, batch.audio), float(cfg["loss"]["sigma"]))}
+    return model(batch.mel, batch.audio)
+
+
+def sample_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """Synthesis arguments of the validation sample (seeded, so samples of a run compare)."""
+    t = cfg["train"]
+    extra = {"waveglow": {"sigma": float(t["sample_sigma"])}, "wavernn": {}, "flowavenet": {"temperature": 0.8}}
+    return {**extra[cfg["vocoder"]], "seed": int(t["seed"])}
+
+
 @torch.no_grad()
 def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Mapping[str, Any], step: int,
              device: torch.device, run: tu.RunDirectory) -> dict[str, Any]:
     """Loss on fixed segments (the start of each validation clip), then a synthesized sample of the
-    first clip (`plots/sample_stepN.wav`, at sample_sigma) and the mean |log-mel difference| to it."""
+    first clip (`plots/sample_stepN.wav`, see `sample_kwargs`) and the mean |log-mel difference| to it."""
     from tts.plotting import plot_mel, side_by_side
 
     t = cfg["train"]
@@ -179,12 +240,12 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
     with tu.autocast(t["precision"], device):
         for batch in loader:
             batch = batch.to(device)
-            total += float(waveglow_loss(model(batch.mel, batch.audio), cfg["loss"]["sigma"])) * batch.audio.size(0)
+            total += float(batch_losses(model, batch, cfg)["loss"]) * batch.audio.size(0)
             count += batch.audio.size(0)
     audio = load_wav(val_items[0].wav, settings)[: int(t["sample_seconds"] * settings.sampling_rate)]
     target = mel_spectrogram(audio, settings)[None].to(device)
     vocoder = copy.deepcopy(model).prepare_for_inference()  # folding weight norm must not touch the trained model
-    sample = vocoder(target, sigma=float(t["sample_sigma"]), seed=int(t["seed"]))[0].cpu()
+    sample = vocoder(target, **sample_kwargs(cfg))[0].cpu()
     soundfile.write(str(run.plots / f"sample_step{step:07d}.wav"), sample.numpy(), settings.sampling_rate,
                     subtype="PCM_16")
     resynth = mel_spectrogram(sample, settings)[:, : target.size(2)]
@@ -200,15 +261,17 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m vocoder.train",
-        description="Train WaveGlow on random audio segments (mels computed on the fly with tts.audio). "
-                    "Multi-process: launch with torchrun.",
+        description="Train WaveGlow, WaveRNN or FloWaveNet (config key `vocoder`) on random audio segments "
+                    "(mels computed on the fly with tts.audio). Multi-process: launch with torchrun.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  python -m vocoder.train --config recipes/default_voice/waveglow_small.yaml "
                "--run-dir runs/default_voice_waveglow --resume auto\n"
-               "outputs: RUN_DIR/checkpoints/waveglow_stepN.pt (+ .yaml), RUN_DIR/latest, RUN_DIR/train_log.jsonl,\n"
+               "  python -m vocoder.train --config recipes/vocoders/wavernn_small.yaml --run-dir runs/wavernn\n"
+               "outputs: RUN_DIR/checkpoints/<vocoder>_stepN.pt (+ .yaml), RUN_DIR/latest, RUN_DIR/train_log.jsonl,\n"
                "         RUN_DIR/plots/sample_stepN.wav and mel_stepN.png, RUN_DIR/val_ids.txt",
     )
-    p.add_argument("--config", required=True, help="YAML config (sections: model, audio, data, optimizer, loss, train)")
+    p.add_argument("--config", required=True,
+                   help="YAML config (keys: vocoder; sections: model, audio, data, optimizer, loss, train)")
     p.add_argument("--run-dir", help="output folder (default: train.run_dir or runs/<config stem>)")
     p.add_argument("--resume", default=None, help="'auto' = latest checkpoint in the run dir if any; or a checkpoint path")
     p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps (overrides train.steps)")
@@ -237,7 +300,7 @@ def run_training(argv: Sequence[str] | None = None) -> tu.Trainer | None:
     try:
         device = tu.resolve_device(t["device"], dist_info.local_rank)
         tu.check_precision(t["precision"], device)
-        run = tu.RunDirectory(run_dir, "waveglow", t["keep_last"])
+        run = tu.RunDirectory(run_dir, cfg["vocoder"], t["keep_last"])
         if dist_info.is_main:
             run.make()
         return train(cfg, args, run, device, dist_info)
@@ -249,9 +312,8 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
           dist_info: tu.DistInfo) -> tu.Trainer:
     from tqdm import tqdm
 
-    from vocoder import save_waveglow
-
     t, d = cfg["train"], cfg["data"]
+    name = cfg["vocoder"]
     settings = AudioSettings.from_dict(cfg["audio"])
     if not d["corpus"]:
         raise ValueError("data.corpus is not set in the config")
@@ -280,18 +342,22 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=collate, num_workers=d["num_workers"],
                         generator=torch.Generator().manual_seed(int(t["seed"])))
     val_loader = DataLoader(val_set, batch_size=int(d["batch_size"]), collate_fn=collate)
-    sigma = float(cfg["loss"]["sigma"])
 
     def loss_fn(train_model: torch.nn.Module, batch: AudioMelBatch, step: int) -> dict[str, torch.Tensor]:
-        return {"loss": waveglow_loss(train_model(batch.mel, batch.audio), sigma)}
+        return batch_losses(train_model, batch, cfg)
 
     def validate_fn(step: int) -> dict[str, Any]:
         return validate(model, val_loader, val_items, cfg, step, device, run)
 
-    trainer = tu.Trainer(name="waveglow", model=model, optimizer=optimizer, scheduler=scheduler, loader=loader,
-                         sampler=sampler, run=run, cfg=cfg, device=device, dist_info=dist_info, loss_fn=loss_fn,
-                         save_fn=save_waveglow, validate_fn=validate_fn if val_items else None)
     resume_path = tu.resolve_resume(args.resume, run)
+    if name == "flowavenet" and resume_path is None:
+        # ActNorm's data-dependent init, explicitly and before the DDP wrapper (which then broadcasts
+        # rank 0's values); the sampler's first batch is read directly, leaving the loader untouched
+        first = collate([train_set[i] for i in sampler.batches_of_epoch(0)[0]]).to(device)
+        model.initialize_actnorm(first.mel, first.audio)
+    trainer = tu.Trainer(name=name, model=model, optimizer=optimizer, scheduler=scheduler, loader=loader,
+                         sampler=sampler, run=run, cfg=cfg, device=device, dist_info=dist_info, loss_fn=loss_fn,
+                         save_fn=vocoder_kind(name).save, validate_fn=validate_fn if val_items else None)
     if resume_path is not None:
         trainer.resume(resume_path)
         if dist_info.is_main:
@@ -300,7 +366,7 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
         tu.seed_everything(int(t["seed"]) + 1000 * dist_info.rank)
     if dist_info.is_main:
         tu.dump_yaml(cfg, run.root / "config.yaml")
-        tqdm.write(f"waveglow: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; "
+        tqdm.write(f"{name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; "
                    f"{len(train_set)} train / {len(val_set)} val clips; segments of {segment} samples; "
                    f"{t['precision']} on {device} x {dist_info.world_size}")
     trainer.fit()
