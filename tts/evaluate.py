@@ -325,7 +325,9 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
     if timed:
         audio_s = sum(r.duration_s for r in timed)
         summary["synthesis_seconds"] = round(sum(r.synthesis_s for r in timed), 2)
-        summary["real_time_factor"] = round(summary["synthesis_seconds"] / audio_s, 4) if audio_s else None
+        # the pipeline's convention: seconds of audio per second of synthesis (> 1 = faster than real time)
+        synthesis_s = summary["synthesis_seconds"]
+        summary["real_time_factor"] = round(audio_s / max(synthesis_s, 1e-6), 3) if audio_s else None
     return summary
 
 
@@ -353,7 +355,7 @@ def print_summary(summary: dict[str, Any], file=sys.stdout) -> None:
         parts.append(f"DNSMOS SIG {summary['dnsmos_sig']:.2f} BAK {summary['dnsmos_bak']:.2f} "
                      f"OVRL {summary['dnsmos_ovrl']:.2f} (P.808 {summary['dnsmos_p808']:.2f})")
     if summary.get("real_time_factor") is not None:
-        parts.append(f"RTF {summary['real_time_factor']:.3f}")
+        parts.append(f"{summary['real_time_factor']:.2f}x real time")
     if summary["failed"]:
         parts.append(f"{summary['failed']} failed")
     print("; ".join(parts), file=file)
