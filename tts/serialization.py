@@ -100,3 +100,27 @@ def strip_prefixes(state_dict: Mapping[str, Any], prefixes: tuple[str, ...] = ("
                 break
         out[key] = value
     return out
+
+
+def load_project_model(path: str | Path, model: str, model_cls: Any, config_cls: Any, map_location: Any = "cpu",
+                       device: Any = None, dtype: torch.dtype | None = None) -> torch.nn.Module:
+    """Read a project checkpoint of `model` and build `model_cls(config_cls.from_dict(config), audio)`.
+
+    For models that exist only in the project's format (WaveRNN, FloWaveNet); returns eval mode on
+    `device` / `dtype`. Anything else in the file is a `CheckpointError` naming the file.
+    """
+    ckpt = read_checkpoint(path, map_location=map_location)
+    label = model_cls.__name__
+    if not is_project_checkpoint(ckpt):
+        raise CheckpointError(f"{path}: not a project checkpoint (expected a '{PROJECT_FORMAT}' dict with a {label})")
+    expect_project_model(ckpt, model, path)
+    try:
+        config = config_cls.from_dict(ckpt.get("config") or {})
+        net = model_cls(config, AudioSettings.from_dict(ckpt.get("audio")))
+        net.load_state_dict(ckpt["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: invalid {label} checkpoint ({exc.__class__.__name__}: {str(exc)[:300]})") from exc
+    net.eval()
+    if device is not None or dtype is not None:
+        net.to(device=device, dtype=dtype)
+    return net

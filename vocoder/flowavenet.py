@@ -47,14 +47,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
 from tts.audio import DEFAULT_AUDIO, AudioSettings
-from tts.serialization import (
-    CheckpointError,
-    expect_project_model,
-    is_project_checkpoint,
-    make_project_checkpoint,
-    read_checkpoint,
-    save_project_checkpoint,
-)
+from tts.serialization import load_project_model, make_project_checkpoint, save_project_checkpoint
 from vocoder.base import Vocoder
 
 LOG_2PI = math.log(2 * math.pi)
@@ -498,21 +491,7 @@ def load_flowavenet(
     dtype: torch.dtype | None = None,
 ) -> FloWaveNet:
     """Read a project "flowavenet" checkpoint; returns the model in eval mode on `device` / `dtype`."""
-    ckpt = read_checkpoint(path, map_location=map_location)
-    if not is_project_checkpoint(ckpt):
-        raise CheckpointError(f"{path}: not a project checkpoint (expected a 'tts-project' dict with a FloWaveNet)")
-    expect_project_model(ckpt, "flowavenet", path)
-    try:
-        config = FloWaveNetConfig.from_dict(ckpt.get("config") or {})
-        audio = AudioSettings.from_dict(ckpt.get("audio"))
-        model = FloWaveNet(config, audio)
-        model.load_state_dict(ckpt["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: invalid FloWaveNet checkpoint ({exc.__class__.__name__}: {str(exc)[:300]})") from exc
-    model.eval()
-    if device is not None or dtype is not None:
-        model.to(device=device, dtype=dtype)
-    return model
+    return load_project_model(path, "flowavenet", FloWaveNet, FloWaveNetConfig, map_location, device, dtype)
 
 
 def load_flowavenet_vocoder(path: str | Path | None, *, device=None, dtype=None, **kwargs) -> FloWaveNet:

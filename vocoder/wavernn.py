@@ -72,14 +72,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tts.audio import DEFAULT_AUDIO, AudioSettings
-from tts.serialization import (
-    CheckpointError,
-    expect_project_model,
-    is_project_checkpoint,
-    make_project_checkpoint,
-    read_checkpoint,
-    save_project_checkpoint,
-)
+from tts.serialization import load_project_model, make_project_checkpoint, save_project_checkpoint
 from vocoder.base import Vocoder
 
 N_CLASSES = 256  # 8 bits per softmax
@@ -910,21 +903,7 @@ def load_wavernn(
     dtype: torch.dtype | None = None,
 ) -> WaveRNN:
     """Read a project "wavernn" checkpoint; returns the model in eval mode on `device` / `dtype`."""
-    ckpt = read_checkpoint(path, map_location=map_location)
-    if not is_project_checkpoint(ckpt):
-        raise CheckpointError(f"{path}: not a project checkpoint (expected a 'tts-project' dict with a WaveRNN)")
-    expect_project_model(ckpt, "wavernn", path)
-    try:
-        config = WaveRNNConfig.from_dict(ckpt.get("config") or {})
-        audio = AudioSettings.from_dict(ckpt.get("audio"))
-        model = WaveRNN(config, audio)
-        model.load_state_dict(ckpt["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: invalid WaveRNN checkpoint ({exc.__class__.__name__}: {str(exc)[:300]})") from exc
-    model.eval()
-    if device is not None or dtype is not None:
-        model.to(device=device, dtype=dtype)
-    return model
+    return load_project_model(path, "wavernn", WaveRNN, WaveRNNConfig, map_location, device, dtype)
 
 
 def load_wavernn_vocoder(path: str | Path | None, *, device=None, dtype=None, **kwargs) -> WaveRNN:
