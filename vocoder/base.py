@@ -55,6 +55,24 @@ class Vocoder(nn.Module):
             return audio.float().clamp(-1.0, 1.0)
 
 
+def match_mel_to_audio(mel: torch.Tensor, audio: torch.Tensor, settings: AudioSettings) -> torch.Tensor:
+    """Check a (mel, audio) training pair: mel [B, n_mels, T] with audio [B, T * hop].
+
+    A mel of T + 1 frames (what `mel_spectrogram` gives for T * hop samples) has its last frame dropped."""
+    if audio.dim() != 2 or mel.dim() != 3 or mel.shape[0] != audio.shape[0] or mel.shape[1] != settings.n_mel_channels:
+        raise ValueError(
+            f"expected mel [B, {settings.n_mel_channels}, T] and audio [B, T * {settings.hop_length}], "
+            f"got {tuple(mel.shape)} and {tuple(audio.shape)}"
+        )
+    frames, hop = mel.shape[2], settings.hop_length
+    if audio.shape[1] == frames * hop:
+        return mel
+    if audio.shape[1] == (frames - 1) * hop:
+        return mel[..., :-1]
+    raise ValueError(f"audio of {audio.shape[1]} samples does not match a mel of {frames} frames (hop {hop}): "
+                     f"expected {frames * hop} samples")
+
+
 @dataclass(frozen=True)
 class VocoderEntry:
     """How to build a vocoder by name: `load(path | None, **kwargs) -> Vocoder`."""

@@ -48,7 +48,7 @@ from torch.nn.utils.parametrizations import weight_norm
 
 from tts.audio import DEFAULT_AUDIO, AudioSettings
 from tts.serialization import load_project_model, make_project_checkpoint, save_project_checkpoint
-from vocoder.base import Vocoder
+from vocoder.base import Vocoder, match_mel_to_audio
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -363,7 +363,7 @@ class FloWaveNet(Vocoder):
 
     def encode(self, mel: torch.Tensor, audio: torch.Tensor):
         """audio [B, N] -> (z list: factored-out parts then the final one, log p(split parts) [B], log|det J| [B])."""
-        mel = _match_mel_to_audio(mel, audio, self.audio)
+        mel = match_mel_to_audio(mel, audio, self.audio)
         cond = self.conditioning(mel.to(audio.dtype))
         x = audio.unsqueeze(1)
         zs, log_p, logdet = [], audio.new_zeros(audio.shape[0]), audio.new_zeros(audio.shape[0])
@@ -454,22 +454,6 @@ class FloWaveNet(Vocoder):
             cond, parity = conds[k]
             x = block.reverse(x, cond, parity, eps)
         return x.squeeze(1)
-
-
-def _match_mel_to_audio(mel: torch.Tensor, audio: torch.Tensor, settings: AudioSettings) -> torch.Tensor:
-    """Check a training pair: mel [B, n_mels, T] (or T + 1 frames, the last one dropped) with audio [B, T * hop]."""
-    if audio.dim() != 2 or mel.dim() != 3 or mel.shape[0] != audio.shape[0] or mel.shape[1] != settings.n_mel_channels:
-        raise ValueError(
-            f"expected mel [B, {settings.n_mel_channels}, T] and audio [B, T * {settings.hop_length}], "
-            f"got {tuple(mel.shape)} and {tuple(audio.shape)}"
-        )
-    frames, hop = mel.shape[2], settings.hop_length
-    if audio.shape[1] == frames * hop:
-        return mel
-    if audio.shape[1] == (frames - 1) * hop:
-        return mel[..., :-1]
-    raise ValueError(f"audio of {audio.shape[1]} samples does not match a mel of {frames} frames (hop {hop}): "
-                     f"expected {frames * hop} samples")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ from torch import nn
 
 from tts.audio import DEFAULT_AUDIO, AudioSettings
 from tts.serialization import load_project_model, make_project_checkpoint, save_project_checkpoint
-from vocoder.base import Vocoder
+from vocoder.base import Vocoder, match_mel_to_audio
 
 N_CLASSES = 256  # 8 bits per softmax
 SILENCE_COARSE = 128  # coarse byte of the 16-bit sample 0 (offset binary 32768 = 128 * 256 + 0)
@@ -616,7 +616,7 @@ class WaveRNN(Vocoder):
     # -- training ------------------------------------------------------------------------------
 
     def _check_pair(self, mel: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
-        return _match_mel_to_audio(mel, audio, self.audio)
+        return match_mel_to_audio(mel, audio, self.audio)
 
     def teacher_forced_logits(self, mel: torch.Tensor, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Teacher-forced pass: (coarse_logits, fine_logits) [B, N, 256] and (coarse, fine) targets [B, N].
@@ -868,22 +868,6 @@ def _torch_threads(threads: int | None):
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def _match_mel_to_audio(mel: torch.Tensor, audio: torch.Tensor, settings: AudioSettings) -> torch.Tensor:
-    """Check a training pair: mel [B, n_mels, T] (or T + 1 frames, the last one dropped) with audio [B, T * hop]."""
-    if audio.dim() != 2 or mel.dim() != 3 or mel.shape[0] != audio.shape[0] or mel.shape[1] != settings.n_mel_channels:
-        raise ValueError(
-            f"expected mel [B, {settings.n_mel_channels}, T] and audio [B, T * {settings.hop_length}], "
-            f"got {tuple(mel.shape)} and {tuple(audio.shape)}"
-        )
-    frames, hop = mel.shape[2], settings.hop_length
-    if audio.shape[1] == frames * hop:
-        return mel
-    if audio.shape[1] == (frames - 1) * hop:
-        return mel[..., :-1]
-    raise ValueError(f"audio of {audio.shape[1]} samples does not match a mel of {frames} frames (hop {hop}): "
-                     f"expected {frames * hop} samples")
 
 
 # ----------------------------------------------------------------------------------------------
