@@ -396,3 +396,81 @@ def test_infer_flags_failed_attention():
         warnings.simplefilter("ignore")
         out = model.infer(text, prenet_dropout=0.0, gate_threshold=1.0, max_decoder_steps=40)
     assert out.attention_failed.tolist() == [True] and out.failure_reasons[0]
+
+
+# -------------------------------------------------------------------------------------------------
+# training loop: the backprop-friendly teacher forcing equals the reference's step-by-step loop
+# -------------------------------------------------------------------------------------------------
+def _forward_backward(model, loop_name, batch, seed, precision=None):
+    from tts.tacotron2 import Decoder
+
+    text, text_lengths, mels, mel_lengths = batch
+    model.zero_grad(set_to_none=True)
+    original = Decoder._teacher_forced_for_backprop
+    try:
+        Decoder._teacher_forced_for_backprop = getattr(Decoder, loop_name)
+        torch.manual_seed(seed)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            out = model(text, text_lengths, mels, mel_lengths)
+            valid = out.gate < 1e3
+            loss = (out.mel.float().pow(2).mean() + out.mel_postnet.float().pow(2).mean()
+                    + out.gate.float()[valid].sigmoid().mean() + (out.alignments.float() * torch.rand_like(out.alignments.float())).sum())
+        loss.backward()
+    finally:
+        Decoder._teacher_forced_for_backprop = original
+    grads = {n: p.grad.clone() for n, p in model.named_parameters()}
+    return out, grads
+
+
+@pytest.mark.parametrize("r", [1, 2])
+def test_backprop_loop_equals_stepwise_loop_with_gradients(r):
+    model = tiny(n_frames_per_step=r).train()
+    text, text_lengths = texts([9, 6, 4])
+    T_out = 12
+    batch = (text, text_lengths, torch.randn(3, 80, T_out), torch.tensor([12, 10, 6]))
+    ref, ref_grads = _forward_backward(model, "_teacher_forced_stepwise", batch, seed=3)
+    new, new_grads = _forward_backward(model, "_teacher_forced_for_backprop", batch, seed=3)
+    for a, b in zip(ref, new):  # same dropout draws in the same order -> same outputs
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=2e-5)
+    for name, g in ref_grads.items():
+        torch.testing.assert_close(new_grads[name], g, rtol=1e-3, atol=2e-5, msg=name)
+    assert ref_grads["decoder.attention_rnn.weight_hh"].abs().sum() > 0
+
+
+def test_backprop_loop_under_bf16_autocast_is_close_and_gradients_are_float32():
+    model = tiny(n_frames_per_step=2).train()
+    text, text_lengths = texts([9, 5])
+    batch = (text, text_lengths, torch.randn(2, 80, 10), torch.tensor([10, 8]))
+    _, ref_grads = _forward_backward(model, "_teacher_forced_stepwise", batch, seed=5, precision="bf16")
+    _, new_grads = _forward_backward(model, "_teacher_forced_for_backprop", batch, seed=5, precision="bf16")
+    for name in ("decoder.attention_rnn.weight_hh", "decoder.decoder_rnn.weight_ih", "decoder.linear_projection.linear_layer.weight"):
+        a, b = ref_grads[name], new_grads[name]
+        assert b.dtype == torch.float32
+        cos = F.cosine_similarity(a.flatten(), b.flatten(), dim=0)
+        assert cos > 0.98, (name, cos)
+
+
+def test_eval_and_no_grad_forward_use_the_reference_loop():
+    """Validation (eval) and no-grad teacher forcing keep NVIDIA's step-by-step computation."""
+    from tts.tacotron2 import Decoder
+
+    model = tiny(n_frames_per_step=1)
+    text, text_lengths = texts([7])
+    calls = []
+    original = Decoder._teacher_forced_for_backprop
+
+    def spy(self, *args):
+        calls.append(1)
+        return original(self, *args)
+
+    Decoder._teacher_forced_for_backprop = spy
+    try:
+        model(text, text_lengths, torch.randn(1, 80, 6), torch.tensor([6]))
+        model.train()
+        with torch.no_grad():
+            model(text, text_lengths, torch.randn(1, 80, 6), torch.tensor([6]))
+        assert not calls
+        model(text, text_lengths, torch.randn(1, 80, 6), torch.tensor([6]))
+        assert calls
+    finally:
+        Decoder._teacher_forced_for_backprop = original

@@ -324,16 +324,106 @@ class Decoder(nn.Module):
         prenet_out = self.prenet(torch.cat((go, groups), dim=0), prenet_dropout)
         processed_memory = self.attention_layer.memory_layer(memory)
         invalid = ~lengths_to_mask(memory_lengths, memory.size(1))
+        # Both loops compute the same thing; the second one's backward pass is much faster on CPU.
+        loop = self._teacher_forced_for_backprop if self.training and torch.is_grad_enabled() else self._teacher_forced_stepwise
+        frames, gates, alignments = loop(prenet_out, memory, processed_memory, invalid)
+        mel = frames.reshape(B, T_out, n_mel).transpose(1, 2)  # [B, T/r, n_mel*r] -> [B, n_mel, T]
+        return mel, gates.reshape(B, T_out), alignments
+
+    def _teacher_forced_stepwise(self, prenet_out: Tensor, memory: Tensor, processed_memory: Tensor,
+                                 invalid: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The reference's loop, one `decode` per step. prenet_out [steps + 1, B, prenet_dim] ->
+        frames [B, steps, n_mel*r], gates [B, steps, r], alignments [B, steps, T_in]."""
         state = self.initial_state(memory)
         frames, gates, alignments = [], [], []
-        for t in range(T_out // r):
+        for t in range(prenet_out.size(0) - 1):
             f, g, state = self.decode(prenet_out[t], state, memory, processed_memory, invalid)
             frames.append(f)
             gates.append(g)
             alignments.append(state.attention_weights)
-        mel = torch.stack(frames, 1).reshape(B, T_out, n_mel).transpose(1, 2)  # [B, T/r, n_mel*r] -> [B, n_mel, T]
-        gate = torch.stack(gates, 1).reshape(B, T_out)  # [B, T/r, r] -> [B, T]
-        return mel, gate, torch.stack(alignments, 1)
+        return torch.stack(frames, 1), torch.stack(gates, 1), torch.stack(alignments, 1)
+
+    def _teacher_forced_for_backprop(self, prenet_out: Tensor, memory: Tensor, processed_memory: Tensor,
+                                     invalid: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The training loop: `decode` step after step (same dropout draws in the same order), arranged
+        for a fast backward pass on CPU. Time-invariant products run once over all steps (the prenet's
+        share of the attention LSTM's input, the mel projection and the gate), and each LSTM's recurrent
+        product [input; h] W^T hands its weight gradient to one matrix product over all steps
+        (`_RecurrentLinear`) instead of B-row outer products added up step by step.
+
+        prenet_out [steps + 1, B, prenet_dim] -> frames [B, steps, n_mel*r], gates [B, steps, r],
+        alignments [B, steps, T_in]."""
+        c = self.config
+        device = memory.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else memory.dtype
+        att, dec = self.attention_rnn, self.decoder_rnn
+        P = c.prenet_dim
+        # attention LSTM gates = W_ih[:, :P] prenet + W_ih[:, P:] context + W_hh h + biases
+        att_from_prenet = F.linear(prenet_out[:-1], att.weight_ih[:, :P], att.bias_ih + att.bias_hh)  # [steps, B, 4H]
+        att_weight = torch.cat((att.weight_ih[:, P:], att.weight_hh), 1)  # acts on [context; h]
+        dec_weight = torch.cat((dec.weight_ih, dec.weight_hh), 1)  # acts on [att_h; context; h]
+        dec_bias = dec.bias_ih + dec.bias_hh
+        att_shared, dec_shared = _RecurrentWeight(att_weight, dtype), _RecurrentWeight(dec_weight, dtype)
+        s = self.initial_state(memory.float())
+        outputs, alignments = [], []
+        # unbind, not [t]: indexing would make every step's backward fill a zero tensor of all steps
+        for t, att_in in enumerate(att_from_prenet.unbind(0)):
+            first = t == 0
+            gates = att_in + _RecurrentLinear.apply(
+                torch.cat((s.attention_context, s.attention_hidden), 1), att_weight, att_shared, first)
+            att_h, att_c = _lstm_pointwise(gates.float(), s.attention_cell, c.attention_rnn_dim)
+            att_h = F.dropout(att_h, c.p_attention_dropout, True)
+            weights_cat = torch.stack((s.attention_weights, s.attention_weights_cum), dim=1)
+            context, weights = self.attention_layer(att_h, memory, processed_memory, weights_cat, invalid)
+            gates = dec_bias + _RecurrentLinear.apply(
+                torch.cat((att_h, context, s.decoder_hidden), 1), dec_weight, dec_shared, first)
+            dec_h, dec_c = _lstm_pointwise(gates.float(), s.decoder_cell, c.decoder_rnn_dim)
+            dec_h = F.dropout(dec_h, c.p_decoder_dropout, True)
+            s = DecoderState(att_h, att_c, dec_h, dec_c, weights.float(), s.attention_weights_cum + weights, context)
+            outputs.append(torch.cat((dec_h, context), 1))
+            alignments.append(weights)
+        h = torch.stack(outputs, 1)  # [B, steps, decoder_rnn_dim + C]
+        return self.linear_projection(h), self.gate_layer(h), torch.stack(alignments, 1)
+
+
+class _RecurrentWeight:
+    """A recurrent weight W during one training forward pass: packed low-precision copies for the
+    steps' x_t W^T and dy_t W (packed once, used by every step), and the tape of (x_t, dy_t) from
+    which `_RecurrentLinear` computes the weight gradient."""
+
+    def __init__(self, weight: Tensor, dtype: torch.dtype):
+        self.weight, self.dtype = weight, dtype
+        self.forward_gemv = _GEMV(weight, weight.new_zeros(weight.size(0)), dtype)
+        self.backward_gemv = _GEMV(weight.t(), weight.new_zeros(weight.size(1)), dtype)
+        self.tape: list[tuple[Tensor, Tensor]] = []
+
+
+class _RecurrentLinear(torch.autograd.Function):
+    """y_t = x_t W^T for step t of a recurrence that uses the same W at every step.
+
+    Plain autograd computes dW_t = dy_t^T x_t at every step (an outer product over only B rows, as
+    costly as writing W) and adds them up one by one. Here every step puts (x_t, dy_t) on a shared tape
+    and the first step computes dW = [dy_0 ... dy_T]^T [x_0 ... x_T] in one matrix product. The first
+    step's backward always runs last: every later step depends on it through the recurrent state."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, shared: _RecurrentWeight, first: bool) -> Tensor:
+        x_low = x.detach().to(shared.dtype)
+        ctx.x, ctx.shared, ctx.first, ctx.x_dtype = x_low, shared, first, x.dtype
+        return shared.forward_gemv(x_low)
+
+    @staticmethod
+    def backward(ctx, dy: Tensor):
+        shared = ctx.shared
+        dy = dy.to(shared.dtype).contiguous()
+        shared.tape.append((ctx.x, dy))
+        dw = None
+        if ctx.first:
+            xs = torch.cat([x for x, _ in shared.tape])
+            dys = torch.cat([d for _, d in shared.tape])
+            shared.tape.clear()
+            dw = (dys.t() @ xs).to(shared.weight.dtype)
+        return shared.backward_gemv(dy).to(ctx.x_dtype), dw, None, None
 
 
 # ----------------------------------------------------------------------------------------------------
