@@ -69,6 +69,8 @@ def build(config: str, state: dict, model_config: WaveGlowConfig) -> WaveGlow:
         model.winograd = False
     elif config == "bf16":
         model.to(torch.bfloat16)
+    elif config == "int8":  # float32 model, WN products on int8 operands (vocoder.waveglow_int8)
+        model.set_quantization("int8")
     elif config != "fp32":
         raise ValueError(f"unknown configuration {config!r}")
     return model
@@ -123,8 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="audio length to synthesise")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration (median reported)")
-    parser.add_argument("--configs", default="plain,fp32-folded,fp32-direct,fp32,bf16",
-                        help="comma-separated: plain, fp32-folded, fp32-direct, fp32, bf16 (the first is the reference)")
+    parser.add_argument("--configs", default="plain,fp32-folded,fp32-direct,fp32,bf16,int8",
+                        help="comma-separated: plain, fp32-folded, fp32-direct, fp32, bf16, int8 (the first is the reference)")
     parser.add_argument("--denoise", type=float, default=0.01, help="denoiser strength (0: no denoiser)")
     parser.add_argument("--wn-channels", type=int, default=256, help="random-weight model size (without --checkpoint)")
     parser.add_argument("--checkpoint", help="use these weights (any format load_waveglow reads) instead of random ones")
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         row = {
             "model": label,
             "config": config,
-            "dtype": "bfloat16" if config == "bf16" else "float32",
+            "dtype": {"bf16": "bfloat16", "int8": "int8"}.get(config, "float32"),
             "threads": args.threads,
             "seconds": round(n_samples / SAMPLE_RATE, 3),
             "samples_per_s": round(rate),

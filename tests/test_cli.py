@@ -3,6 +3,8 @@ and in-process `main()` calls for the many error paths that need the models' mod
 from __future__ import annotations
 
 import io
+
+import numpy as np
 import os
 import subprocess
 import sys
@@ -180,3 +182,24 @@ def test_list_voices(capsys, monkeypatch, tiny_voice_dir, tiny_voice_dir_r2):
     code, out, _ = _run(capsys, "--list-voices")
     assert code == 0
     assert [line.split()[:2] for line in out.splitlines()] == [["tiny", "griffin-lim"], ["tiny-r2", "griffin-lim"]]
+
+
+def test_int8_waveglow_from_the_command_line(capsys, tmp_path):
+    """--quantize int8 loads WaveGlow with int8 products; the audio stays close to the float32 run."""
+    from tests.conftest import TINY_SYNTHESIS, tiny_tacotron2
+    from tests.test_waveglow import TINY, tiny_waveglow
+    from tts.voice import save_voice
+
+    voice = tmp_path / "voice"
+    save_voice(voice, tiny_tacotron2(1), vocoders={"waveglow": tiny_waveglow(2, TINY)}, default_vocoder="waveglow",
+               synthesis=TINY_SYNTHESIS)
+    outs = {}
+    for extra in ([], ["--quantize", "int8"]):
+        out = tmp_path / f"q{len(extra)}.wav"
+        code, _, err = _run(capsys, "Quantized.", "-o", str(out), "--voice", str(voice), "--max-decoder-steps", "8",
+                            "--device", "cpu", "--seed", "1", "--sigma", "0", "--denoise", "0", *extra)
+        assert code == 0, err
+        outs[len(extra)] = soundfile.read(out, dtype="float32")[0]
+    a, b = outs[0], outs[2]
+    assert a.shape == b.shape and np.abs(a).max() > 0 and not np.array_equal(a, b)
+    assert 10 * np.log10(np.sum(a.astype(np.float64) ** 2) / np.sum((a - b).astype(np.float64) ** 2)) > 20

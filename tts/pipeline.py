@@ -404,6 +404,17 @@ def _parse_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
         raise ValueError(f"unknown dtype {dtype!r}; use float32, float16 or bfloat16") from None
 
 
+def _load_vocoder(name: str, path, device: torch.device, dtype: torch.dtype | None, quantize: str | None) -> torch.nn.Module:
+    """A registered vocoder; `quantize` applies to WaveGlow (which then keeps float32 around its int8 products)."""
+    from vocoder import VOCODERS
+
+    if quantize is None or name != "waveglow":
+        return VOCODERS.load(name, path, device=device, dtype=dtype)
+    if device.type != "cpu":
+        raise ValueError(f"quantize={quantize!r} is a CPU path; the device is {device}")
+    return VOCODERS.load(name, path, device=device, quantize=quantize)
+
+
 def _default_device(device: torch.device | str | None) -> torch.device:
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -457,8 +468,10 @@ class Pipeline:
         *,
         device: torch.device | str | None = None,
         dtype: torch.dtype | str | None = None,
+        quantize: str | None = None,
     ) -> "Pipeline":
-        """Load a voice folder (see `tts.voice`): a path, a name under checkpoints/, or None = default voice."""
+        """Load a voice folder (see `tts.voice`): a path, a name under checkpoints/, or None = default voice.
+        `quantize="int8"` runs WaveGlow's large products in int8 (CPU; see `vocoder.load_waveglow`)."""
         from tts.checkpoint import load_tacotron2
         from vocoder import VOCODERS
 
@@ -475,8 +488,7 @@ class Pipeline:
                 voice.audio.check_compatible(tacotron2.audio, what=f"voice.yaml's audio settings and {voice.tacotron2.name}")
             except ValueError as exc:
                 raise VoiceError(f"{voice.directory}: {exc}") from None
-        vocoders = {name: VOCODERS.load(name, path, device=device, dtype=torch_dtype)
-                    for name, path in voice.vocoders.items()}
+        vocoders = {name: _load_vocoder(name, path, device, torch_dtype, quantize) for name, path in voice.vocoders.items()}
         return cls(tacotron2, vocoders, default_vocoder=voice.default_vocoder, config=config, name=voice.name,
                    voice=voice, dtype=torch_dtype)
 
@@ -490,10 +502,12 @@ class Pipeline:
         device: torch.device | str | None = None,
         dtype: torch.dtype | str | None = None,
         config: SynthesisConfig | None = None,
+        quantize: str | None = None,
     ) -> "Pipeline":
         """Chain weight files directly (NVIDIA's `tacotron2_statedict.pt`, `waveglow_256channels*.pt`,
         DeepLearningExamples checkpoints, or the project's own). `vocoder` picks the default:
-        "waveglow" when a WaveGlow file is given, else "griffin-lim"."""
+        "waveglow" when a WaveGlow file is given, else "griffin-lim". `quantize="int8"`: WaveGlow's
+        large products in int8 (CPU), whatever `dtype` the Tacotron 2 runs in."""
         from tts.checkpoint import load_tacotron2
         from vocoder import VOCODERS
 
@@ -504,7 +518,7 @@ class Pipeline:
         model = load_tacotron2(tacotron2, map_location="cpu").to(device)
         vocoders = {}
         if waveglow is not None:
-            vocoders["waveglow"] = VOCODERS.load("waveglow", waveglow, device=device, dtype=torch_dtype)
+            vocoders["waveglow"] = _load_vocoder("waveglow", waveglow, device, torch_dtype, quantize)
         return cls(model, vocoders, default_vocoder=vocoder, config=config, name=Path(tacotron2).stem,
                    dtype=torch_dtype)
 

@@ -316,10 +316,14 @@ def load_waveglow(
     map_location: Any = "cpu",
     device: torch.device | str | None = None,
     dtype: torch.dtype | None = None,
+    quantize: str | None = None,
 ) -> WaveGlow:
     """A WaveGlow ready for inference (weight norm folded, inverses cached, eval mode) from any
     supported checkpoint. `dtype` (e.g. torch.bfloat16) applies to the WNs and the upsampler; the
-    invertible 1x1 convolutions stay float32."""
+    invertible 1x1 convolutions stay float32. `quantize="int8"` (float32, CPU) runs the WNs' large
+    products on int8 operands (`vocoder.waveglow_int8`): the fastest CPU path, audio within ~30 dB."""
+    if quantize is not None and dtype not in (None, torch.float32):
+        raise ValueError(f"quantize={quantize!r} runs around float32 weights; do not combine it with dtype={dtype}")
     config, audio, state_dict = read_waveglow_checkpoint(path, map_location)
     try:
         model = WaveGlow(config, audio)
@@ -337,7 +341,7 @@ def load_waveglow(
     model.prepare_for_inference()
     if dtype is not None:
         model.to(dtype=dtype)
-    return model
+    return model.set_quantization(quantize)
 
 
 def _load_strict(model: WaveGlow, state_dict: Mapping[str, torch.Tensor]) -> tuple[list[str], list[str]]:
