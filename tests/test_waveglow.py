@@ -195,23 +195,33 @@ def test_vocoder_interface():
     assert "waveglow" in VOCODERS.names() and VOCODERS.get("waveglow").needs_weights
 
 
-@pytest.mark.parametrize("steps", [1, 5, 40, 130])
-def test_packed_wn_equals_wn_module_including_edges(steps):
-    """The packed inference WN (folded skip/end and start, in-place GEMM taps) == WN.forward, also
-    when the input is shorter than the dilation (taps entirely in the zero padding)."""
-    from vocoder.waveglow import WN, PackedWN
+def random_folded_wn(seed: int, steps: int, n_in: int = 3, n_cond: int = 24, n_layers: int = 7, channels: int = 16):
+    """A WN with every parameter perturbed (the zero-initialised `end` too), its output on random
+    audio/conditioning of `steps` time steps, then weight norm folded: (wn, audio [n_in, T],
+    spect [n_cond, T], expected [2 n_in, T])."""
+    from vocoder.waveglow import WN
 
-    torch.manual_seed(steps)
-    wn = WN(n_in_channels=3, n_cond_channels=24, n_layers=7, n_channels=16, kernel_size=3)
+    torch.manual_seed(seed)
+    wn = WN(n_in_channels=n_in, n_cond_channels=n_cond, n_layers=n_layers, n_channels=channels, kernel_size=3)
     with torch.no_grad():
         for p in wn.parameters():
             p.add_(0.1 * torch.randn_like(p))
-    audio, spect = torch.randn(1, 3, steps), torch.randn(1, 24, steps)
-    with torch.no_grad():
+        audio, spect = torch.randn(1, n_in, steps), torch.randn(1, n_cond, steps)
         expected = wn(audio, spect)[0]
         for module in wn.modules():
             if hasattr(module, "fold"):
                 module.fold()
+    return wn, audio[0], spect[0], expected
+
+
+@pytest.mark.parametrize("steps", [1, 5, 40, 130])
+def test_packed_wn_equals_wn_module_including_edges(steps):
+    """The packed inference WN (folded skip/end and start, in-place GEMM taps) == WN.forward, also
+    when the input is shorter than the dilation (taps entirely in the zero padding)."""
+    from vocoder.waveglow import PackedWN
+
+    wn, audio, spect, expected = random_folded_wn(steps, steps)
+    with torch.no_grad():
         for winograd in (False, True):
-            packed = PackedWN(wn, winograd=winograd)(audio[0], spect[0])
+            packed = PackedWN(wn, winograd=winograd)(audio, spect)
             assert torch.allclose(packed, expected, atol=1e-5), (winograd, (packed - expected).abs().max())

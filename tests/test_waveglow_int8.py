@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vocoder import WaveGlow, load_waveglow, save_waveglow
-from vocoder.waveglow import WN, tanh_
+from vocoder.waveglow import tanh_
 from vocoder.waveglow_int8 import Int8WN, int8_matmul, int8_matmul_supported, quantize_columns, quantize_rows
 
 pytestmark = pytest.mark.skipif(not int8_matmul_supported(), reason="no CPU int8 matmul in this torch build")
@@ -45,17 +45,11 @@ def test_fast_tanh_matches_torch():
 @pytest.mark.parametrize("steps", [1, 5, 40, 300])
 def test_int8_wn_matches_float_wn_including_edges(steps):
     """Also when the signal is shorter than the dilation (taps entirely in the zero padding)."""
-    torch.manual_seed(steps)
-    wn = WN(n_in_channels=4, n_cond_channels=40, n_layers=8, n_channels=32, kernel_size=3)
+    from tests.test_waveglow import random_folded_wn
+
+    wn, audio, spect, expected = random_folded_wn(steps, steps, n_in=4, n_cond=40, n_layers=8, channels=32)
     with torch.no_grad():
-        for p in wn.parameters():
-            p.add_(0.1 * torch.randn_like(p))
-        audio, spect = torch.randn(1, 4, steps), torch.randn(1, 40, steps)
-        expected = wn(audio, spect)[0]
-        for module in wn.modules():
-            if hasattr(module, "fold"):
-                module.fold()
-        got = Int8WN(wn)(audio[0], *quantize_columns(spect[0]))
+        got = Int8WN(wn)(audio, *quantize_columns(spect))
     assert got.shape == expected.shape
     assert snr_db(expected, got) > 30
 
@@ -92,15 +86,10 @@ def test_int8_needs_a_float32_cpu_model_and_rejects_unknown_modes(tmp_path):
 def test_blocks_of_time_steps_do_not_change_the_result():
     """Blocks smaller than the dilations (taps across block boundaries and in the padding) give the
     same output as one block over the whole signal."""
-    torch.manual_seed(0)
-    wn = WN(n_in_channels=4, n_cond_channels=40, n_layers=6, n_channels=32, kernel_size=3)
+    from tests.test_waveglow import random_folded_wn
+
+    wn, audio, spect, _ = random_folded_wn(0, 70, n_in=4, n_cond=40, n_layers=6, channels=32)
     with torch.no_grad():
-        for p in wn.parameters():
-            p.add_(0.1 * torch.randn_like(p))
-        for module in wn.modules():
-            if hasattr(module, "fold"):
-                module.fold()
-        audio, spect = torch.randn(4, 70), torch.randn(40, 70)
         packed = Int8WN(wn)
         whole = packed(audio, *quantize_columns(spect))
         packed.chunk_columns = 7
