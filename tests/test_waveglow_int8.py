@@ -7,7 +7,7 @@ import torch
 
 from vocoder import WaveGlow, load_waveglow, save_waveglow
 from vocoder.waveglow import tanh_
-from vocoder.waveglow_int8 import Int8WN, int8_matmul, int8_matmul_supported, quantize_columns, quantize_rows
+from vocoder.waveglow_int8 import Int8WN, int8_matmul_supported, quantize_columns, quantize_rows
 
 pytestmark = pytest.mark.skipif(not int8_matmul_supported(), reason="no CPU int8 matmul in this torch build")
 
@@ -29,11 +29,13 @@ def test_quantizers_round_to_the_nearest_step_with_one_scale_per_row_or_column()
     assert zero_q.eq(0).all() and torch.isfinite(zero_s).all()
 
 
-def test_int8_matmul_is_the_exact_product_of_the_dequantized_operands():
+def test_int_mm_is_exact_so_only_the_quantizers_round():
+    """The int32 product of the int8 operands, scaled, is exactly the product of the dequantized operands."""
     w, x = torch.randn(16, 40), torch.randn(40, 9)
     (qw, sw), (qx, sx) = quantize_rows(w), quantize_columns(x)
     expected = (qw.double() * sw.double()) @ (qx.double() * sx.double())
-    torch.testing.assert_close(int8_matmul(qw, sw, qx, sx).double(), expected, rtol=1e-6, atol=1e-6)
+    got = torch._int_mm(qw, qx).double() * sw.double() * sx.double()
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_fast_tanh_matches_torch():

@@ -35,11 +35,6 @@ def quantize_columns(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.round(x / scale).to(torch.int8), scale
 
 
-def int8_matmul(weight_q: torch.Tensor, weight_scale: torch.Tensor, x_q: torch.Tensor, x_scale: torch.Tensor) -> torch.Tensor:
-    """(q_w s_w) @ (q_x s_x) in float32 from an exact int32 product."""
-    return torch._int_mm(weight_q, x_q).float().mul_(weight_scale).mul_(x_scale)
-
-
 def int8_matmul_supported() -> bool:
     """True where this torch build runs int8 x int8 -> int32 products on the CPU."""
     try:
