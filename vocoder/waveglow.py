@@ -290,6 +290,12 @@ class PackedWN:
             self.wino_bt = torch.tensor(_WINOGRAD_BT, dtype=dtype, device=self.cond_w.device)
             self.wino_at = torch.tensor(_WINOGRAD_AT, dtype=dtype, device=self.cond_w.device)
 
+    @staticmethod
+    def prepare_conditioning(spect: torch.Tensor) -> tuple[torch.Tensor]:
+        """The upsampled mel [n_cond, T] -> this WN's conditioning arguments (the mel itself; the int8
+        WN quantizes it here), computed once for all flows."""
+        return (spect,)
+
     def _conv_into(self, x: torch.Tensor, taps, src: torch.Tensor, dilation: int, start: int = 0) -> None:
         """x[:, t] += sum_k taps[k] @ src[:, t + (k - K // 2) * dilation] for t >= start, zero padding, in place."""
         T = src.shape[1]
@@ -631,19 +637,15 @@ class WaveGlow(Vocoder):
         early_noise = iter(noise[1:])
         audio = sigma * noise[0].to(coupling_dtype)
         packed = self.packed_wns() if self.inference_ready and self.packed_inference else None
-        if packed is not None and self.quantize == "int8":
-            from vocoder.waveglow_int8 import quantize_columns
-
-            spect_q = [quantize_columns(s) for s in spect]  # shared by every flow
+        if packed is not None:  # per batch item, shared by every flow
+            conditioning = [packed[0].prepare_conditioning(s) for s in spect]
         for k in reversed(range(cfg.n_flows)):
             audio_0, audio_1 = self._split(audio, k)
+            wn_in = audio_0.to(wn_dtype)
             if packed is None:
-                output = self.WN[k](audio_0.to(wn_dtype), spect).to(coupling_dtype)
-            elif self.quantize == "int8":
-                output = torch.stack([packed[k](audio_0[b].float(), *spect_q[b]) for b in range(audio_0.shape[0])]).to(coupling_dtype)
+                output = self.WN[k](wn_in, spect).to(coupling_dtype)
             else:
-                wn_in = audio_0.to(wn_dtype)
-                output = torch.stack([packed[k](wn_in[b], spect[b]) for b in range(wn_in.shape[0])]).to(coupling_dtype)
+                output = torch.stack([packed[k](wn_in[b], *conditioning[b]) for b in range(wn_in.shape[0])]).to(coupling_dtype)
             n_half = audio_0.shape[1]
             b, s = output[:, :n_half], output[:, n_half:]
             audio_1 = (audio_1 - b) / torch.exp(s)

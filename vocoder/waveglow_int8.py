@@ -29,10 +29,16 @@ def quantize_rows(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.round(weight / scale).to(torch.int8), scale
 
 
-def quantize_columns(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """[K, T] float -> (int8 [K, T], scale [1, T]) with x ~ q * scale: one scale per time step."""
-    scale = x.abs().amax(0, keepdim=True).clamp_min(1e-30) / 127
-    return torch.round(x / scale).to(torch.int8), scale
+def quantize_columns(x: torch.Tensor, out: torch.Tensor | None = None, scale_out: torch.Tensor | None = None,
+                     scratch: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """[K, T] float -> (int8 [K, T], scale [1, T]) with x ~ q * scale: one scale per time step.
+    `out`, `scale_out` and `scratch` (float, x's shape) are optional preallocated buffers."""
+    scratch = torch.empty_like(x) if scratch is None else scratch
+    scale = x.new_empty(1, x.shape[1]) if scale_out is None else scale_out
+    torch.amax(torch.abs(x, out=scratch), 0, keepdim=True, out=scale)
+    scale.clamp_min_(1e-30).div_(127)
+    torch.div(x, scale, out=scratch).round_()
+    return (scratch.to(torch.int8) if out is None else out.copy_(scratch)), scale
 
 
 def int8_matmul_supported() -> bool:
@@ -46,11 +52,13 @@ def int8_matmul_supported() -> bool:
 
 class Int8WN:
     """A prepared (weight-norm folded) float32 WN with int8 products; the same function as `WN.forward`
-    up to quantization error. Call with the mel conditioning already quantized by `quantize_columns`
-    (it is shared by every flow)."""
+    up to quantization error. Call with the conditioning from `prepare_conditioning` (the mel
+    quantized by `quantize_columns`, shared by every flow)."""
 
     #: time steps per block of a layer's element-wise work (see __call__)
     chunk_columns = 512
+    #: the upsampled mel [n_cond, T] -> this WN's conditioning arguments, computed once for all flows
+    prepare_conditioning = staticmethod(quantize_columns)
 
     def __init__(self, wn: WN):
         if wn.in_layers[0].kernel_size[0] != 3:
@@ -113,6 +121,7 @@ class Int8WN:
         per call (fresh multi-MB tensors per block cost page faults). A layer's residual update comes
         after all its blocks: the taps of a later block read h across the block boundary."""
         C, T, W = self.C, audio.shape[1], self.chunk_columns
+        audio = audio.float()  # the WaveGlow's own dtype, should it have been cast after quantizing
         h = torch.addmm(self.start_b, self.start_w, audio)  # [C, T] residual stream
         out = self.out_b.expand(-1, T).clone()
         audio_1 = torch.cat((audio, audio.new_ones(1, T)))
@@ -158,7 +167,7 @@ class _Workspace:
 
     def __init__(self, C: int, max_columns: int, n_blocks: int):
         n = max_columns
-        self.C, self.n = C, n
+        self.C = C
         layout = [("_acc", torch.int32, (2 * C * n,)), ("_outer", torch.float32, (2 * C * n,)),
                   ("_x", torch.float32, (2 * C * n,)), ("_taps", torch.float32, (3 * C * n,)),
                   ("_scratch", torch.float32, (3 * C * n,)), ("_taps_q", torch.int8, (3 * C * n,)),
@@ -194,13 +203,8 @@ class _Workspace:
         return self._acts_scale[block, :w].view(1, w)
 
     def quantize(self, x: torch.Tensor, q_out: torch.Tensor, scale_out: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """`quantize_columns(x)` written into q_out (int8, x's shape) and scale_out ([1, w]; default: a
-        scratch row). Returns (q_out, scale)."""
+        """`quantize_columns(x)` into q_out (int8, x's shape) and scale_out ([1, w]; default: a
+        scratch row), with the workspace's scratch buffer."""
         rows, w = x.shape
-        scratch = self._scratch[: rows * w].view(rows, w)
         scale = self._scale[:w].view(1, w) if scale_out is None else scale_out
-        torch.amax(torch.abs(x, out=scratch), 0, keepdim=True, out=scale)
-        scale.clamp_min_(1e-30).div_(127)
-        torch.div(x, scale, out=scratch).round_()
-        q_out.copy_(scratch)
-        return q_out, scale
+        return quantize_columns(x, q_out, scale, self._scratch[: rows * w].view(rows, w))
