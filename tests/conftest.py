@@ -24,8 +24,9 @@ TINY_SYNTHESIS = {"max_decoder_steps": 24, "max_retries": 0}
 
 
 def pytest_configure(config):
-    # Small tensors on a busy 2-core machine: a second intra-op thread only adds contention (the
-    # tiny voices' Griffin-Lim ran ~100x slower with 2 threads than with 1 under load).
+    # Every test runs single-threaded. Small tensors on a busy 2-core machine: a second intra-op
+    # thread only adds contention (the tiny voices' Griffin-Lim ran ~100x slower with 2 threads than
+    # with 1 under load; WaveRNN's recurrent loops 10-50x).
     torch.set_num_threads(1)
     # the pipeline records "reached max_decoder_steps" in Speech.warnings; the model's own
     # RuntimeWarning would only repeat it for every tiny-voice chunk

@@ -3,13 +3,12 @@ and in-process `main()` calls for the many error paths that need the models' mod
 from __future__ import annotations
 
 import io
-
-import numpy as np
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile
 

@@ -21,15 +21,6 @@ from vocoder.flowavenet import (
 HOP = 256
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions: two OpenMP threads on the shared 2-core machine are much slower than one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny(**overrides) -> FloWaveNetConfig:
     values = dict(n_blocks=3, n_flows=3, n_layers=2, channels=8, block_per_split=2, prior_layers=1)
     values.update(overrides)

@@ -406,9 +406,8 @@ def _forward_backward(model, loop_name, batch, seed, precision=None):
 
     text, text_lengths, mels, mel_lengths = batch
     model.zero_grad(set_to_none=True)
-    original = Decoder._teacher_forced_for_backprop
-    try:
-        Decoder._teacher_forced_for_backprop = getattr(Decoder, loop_name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Decoder, "_teacher_forced_for_backprop", getattr(Decoder, loop_name))
         torch.manual_seed(seed)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
             out = model(text, text_lengths, mels, mel_lengths)
@@ -416,8 +415,6 @@ def _forward_backward(model, loop_name, batch, seed, precision=None):
             loss = (out.mel.float().pow(2).mean() + out.mel_postnet.float().pow(2).mean()
                     + out.gate.float()[valid].sigmoid().mean() + (out.alignments.float() * torch.rand_like(out.alignments.float())).sum())
         loss.backward()
-    finally:
-        Decoder._teacher_forced_for_backprop = original
     grads = {n: p.grad.clone() for n, p in model.named_parameters()}
     return out, grads
 
@@ -450,7 +447,7 @@ def test_backprop_loop_under_bf16_autocast_is_close_and_gradients_are_float32():
         assert cos > 0.98, (name, cos)
 
 
-def test_eval_and_no_grad_forward_use_the_reference_loop():
+def test_eval_and_no_grad_forward_use_the_reference_loop(monkeypatch):
     """Validation (eval) and no-grad teacher forcing keep NVIDIA's step-by-step computation."""
     from tts.tacotron2 import Decoder
 
@@ -463,14 +460,11 @@ def test_eval_and_no_grad_forward_use_the_reference_loop():
         calls.append(1)
         return original(self, *args)
 
-    Decoder._teacher_forced_for_backprop = spy
-    try:
+    monkeypatch.setattr(Decoder, "_teacher_forced_for_backprop", spy)
+    model(text, text_lengths, torch.randn(1, 80, 6), torch.tensor([6]))
+    model.train()
+    with torch.no_grad():
         model(text, text_lengths, torch.randn(1, 80, 6), torch.tensor([6]))
-        model.train()
-        with torch.no_grad():
-            model(text, text_lengths, torch.randn(1, 80, 6), torch.tensor([6]))
-        assert not calls
-        model(text, text_lengths, torch.randn(1, 80, 6), torch.tensor([6]))
-        assert calls
-    finally:
-        Decoder._teacher_forced_for_backprop = original
+    assert not calls
+    model(text, text_lengths, torch.randn(1, 80, 6), torch.tensor([6]))
+    assert calls

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
 from tests.test_training import logged_losses, make_corpus
@@ -27,15 +26,6 @@ SEGMENT = {"wavernn": 768, "flowavenet": 2048}
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     return make_corpus(tmp_path_factory.mktemp("corpus"))
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """WaveRNN's sample loop and these tiny convolutions are faster on one thread of a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def write_config(path: Path, corpus: Path, vocoder: str, segment_length: int | None = None, **train) -> Path:

@@ -28,15 +28,6 @@ from vocoder.wavernn import (
 HOP = 256
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Recurrent loops of tiny matrices: two OpenMP threads on a shared 2-core machine are 10-50x
-    slower than one (measured), so these tests run single-threaded."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 SUBSCALE = dict(subscale_factor=4, subscale_horizon=3, subscale_past=2, subscale_context_dims=8)
 
 
