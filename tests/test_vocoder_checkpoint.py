@@ -5,7 +5,6 @@ that module exists in sys.modules only while saving, so loading must not import 
 """
 import contextlib
 import os
-import pickle
 import sys
 import types
 import warnings

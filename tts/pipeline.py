@@ -473,7 +473,6 @@ class Pipeline:
         """Load a voice folder (see `tts.voice`): a path, a name under checkpoints/, or None = default voice.
         `quantize="int8"` runs WaveGlow's large products in int8 (CPU; see `vocoder.load_waveglow`)."""
         from tts.checkpoint import load_tacotron2
-        from vocoder import VOCODERS
 
         voice = load_voice_config(resolve_voice_dir(name_or_dir))
         device = _default_device(device)
@@ -509,7 +508,6 @@ class Pipeline:
         "waveglow" when a WaveGlow file is given, else "griffin-lim". `quantize="int8"`: WaveGlow's
         large products in int8 (CPU), whatever `dtype` the Tacotron 2 runs in."""
         from tts.checkpoint import load_tacotron2
-        from vocoder import VOCODERS
 
         if vocoder == "waveglow" and waveglow is None:
             raise ValueError("vocoder='waveglow' needs a WaveGlow checkpoint (waveglow=PATH)")

@@ -619,7 +619,7 @@ class Tacotron2(nn.Module):
     def _infer(self, text: Tensor, text_lengths: Tensor, gate_threshold: float, max_steps: int,
                prenet_dropout: float, fast: bool, dtype: torch.dtype | None) -> Tacotron2Inference:
         c = self.config
-        r, n_mel = c.n_frames_per_step, c.n_mel_channels
+        r = c.n_frames_per_step
         B, T_in = text.shape
         padded = bool((text_lengths < T_in).any())
         memory = self.encode(text, text_lengths.to(text.device) if padded else None)

@@ -13,8 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from a clone
     sys.path.insert(0, str(REPO))
