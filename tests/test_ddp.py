@@ -64,3 +64,40 @@ def test_two_process_ddp_on_cpu(tmp_path):
     assert len(records) == 3  # one log line per step, from rank 0 only
     ckpt = torch.load(run_dir / "checkpoints" / "tacotron2_step0000003.pt", weights_only=True)
     assert len(ckpt["extra"]["rng"]) == 2  # both ranks' RNG states, for an exact resume
+
+
+def _worker_killed(rank: int, world_size: int, port: int, config: str, run_dir: str) -> None:
+    """Like `_worker`, but rank 1 alone gets SIGTERM during the 2nd step (as from `kill <pid>`)."""
+    import os
+    import signal
+
+    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": str(world_size),
+                       "RANK": str(rank), "LOCAL_RANK": str(rank)})
+    torch.set_num_threads(1)
+    from tts import training_utils
+    from tts.train import run_training
+
+    original_step = training_utils.Trainer.train_step
+
+    def step_then_signal(self, batch):
+        if rank == 1 and self.step == 1:
+            signal.raise_signal(signal.SIGTERM)
+        return original_step(self, batch)
+
+    training_utils.Trainer.train_step = step_then_signal
+    trainer = run_training(["--config", config, "--run-dir", run_dir])
+    assert trainer.step == 2, trainer.step
+
+
+def test_a_signal_to_one_rank_stops_every_rank_at_the_same_step_with_a_checkpoint(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus", n=18)
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({
+        "model": TINY_TACOTRON,
+        "data": {"corpus": str(corpus), "cache_dir": str(tmp_path / "cache"), "batch_size": 2, "val_size": 2,
+                 "precompute_workers": 1},
+        "train": {"steps": 6, "checkpoint_every": 100, "validate_every": 1000, "log_every": 1, "num_threads": 1},
+    }))
+    run_dir = tmp_path / "run"
+    mp.spawn(_worker_killed, args=(2, _free_port(), str(config), str(run_dir)), nprocs=2, join=True)
+    assert [p.name for p in (run_dir / "checkpoints").glob("*.pt")] == ["tacotron2_step0000002.pt"]

@@ -265,6 +265,40 @@ def test_tacotron2_resume_continues_the_same_loss_curve(tmp_path, corpus):
         assert b[step] == pytest.approx(a[step], abs=1e-6), step
 
 
+def test_sigterm_saves_a_checkpoint_and_the_resume_continues_the_curve(tmp_path, corpus, monkeypatch):
+    """`kill` (SIGTERM) mid-run: the step in flight finishes, a checkpoint is written at that step
+    (not only at checkpoint_every), the process returns normally and resuming loses nothing."""
+    import signal
+
+    from tts import training_utils
+    from tts.train import run_training
+
+    cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache", checkpoint_every=100, validate_every=100)
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    run_training(["--config", str(cfg), "--run-dir", str(straight), "--max-steps", "9"])
+
+    original_step = training_utils.Trainer.train_step
+
+    def step_then_signal(self, batch):
+        if self.step == 5:  # during the 6th step
+            signal.raise_signal(signal.SIGTERM)
+        return original_step(self, batch)
+
+    handler_before = signal.getsignal(signal.SIGTERM)
+    with monkeypatch.context() as m:
+        m.setattr(training_utils.Trainer, "train_step", step_then_signal)
+        run_training(["--config", str(cfg), "--run-dir", str(killed), "--max-steps", "9"])
+    assert signal.getsignal(signal.SIGTERM) is handler_before
+    assert [p.name for p in (killed / "checkpoints").glob("*.pt")] == ["tacotron2_step0000006.pt"]
+    assert max(logged_losses(killed)) == 6
+
+    run_training(["--config", str(cfg), "--run-dir", str(killed), "--max-steps", "9", "--resume", "auto"])
+    a, b = logged_losses(straight), logged_losses(killed)
+    assert sorted(a) == sorted(b) == list(range(1, 10))
+    for step in a:
+        assert b[step] == pytest.approx(a[step], abs=1e-6), step
+
+
 def test_tacotron2_bf16_autocast_runs(tmp_path, corpus):
     from tts.train import run_training
 

@@ -13,6 +13,7 @@ import math
 import os
 import random
 import re
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -329,6 +330,50 @@ SaveFn = Callable[[torch.nn.Module, Path, "dict[str, Any]"], Any]
 ValidateFn = Callable[[int], "dict[str, Any]"]
 
 
+class StopRequest:
+    """Turns SIGTERM / SIGINT into a request to stop after the current step (the trainer then saves a
+    checkpoint, so `kill` or Ctrl-C loses no training). A second signal stops at once, as usual.
+
+    Used as a context manager around the loop; outside it the previous handlers are back."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.requested:  # the second signal: behave as if we had no handler
+            self.__exit__(None, None, None)
+            signal.raise_signal(signum)
+            return
+        self.requested = True
+        print(f"\n{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
+              "(send it again to stop now)", file=sys.stderr, flush=True)
+
+    def __enter__(self) -> "StopRequest":
+        import threading
+
+        if threading.current_thread() is threading.main_thread():  # handlers can only be set there
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+    def agreed(self, info: DistInfo, device: torch.device) -> bool:
+        """True when any rank was asked to stop; every rank gets the same answer at the same step
+        (so they all reach `save` together instead of one waiting forever in an all-reduce)."""
+        if not info.enabled:
+            return self.requested
+        flag = torch.tensor([1.0 if self.requested else 0.0], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item())
+
+
 class Trainer:
     """Optimizer steps over a bucketed DataLoader with clipping, mixed precision, DDP, logging,
     periodic validation and exactly resumable checkpoints. Model-specific parts come in as functions:
@@ -438,13 +483,20 @@ class Trainer:
     def fit(self) -> None:
         from tqdm import tqdm
 
-        t = self.t
-        steps = int(t["steps"])
+        steps = int(self.t["steps"])
         bar = tqdm(total=steps, initial=self.step, desc=self.name, unit="step", disable=not self.dist.is_main,
                    dynamic_ncols=True, mininterval=1.0 if sys.stderr.isatty() else 30.0)
         timer = StepTimer()
-        bad_steps = 0
         self.model.train()
+        with StopRequest() as stop:
+            self._loop(steps, bar, timer, stop)
+        bar.close()
+
+    def _loop(self, steps: int, bar, timer: "StepTimer", stop: StopRequest) -> None:
+        from tqdm import tqdm
+
+        t = self.t
+        bad_steps = 0
         while self.step < steps:
             self.sampler.set_epoch(self.epoch, self.batch_in_epoch)
             if hasattr(self.loader.dataset, "set_epoch"):  # e.g. random segment offsets per epoch
@@ -469,14 +521,18 @@ class Trainer:
                             f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
                     barrier(self.dist)
                     timer.reset()
-                if self.step % int(t["checkpoint_every"]) == 0 or self.step == steps:
-                    self.save()
+                stopping = stop.agreed(self.dist, self.device)
+                if self.step % int(t["checkpoint_every"]) == 0 or self.step == steps or stopping:
+                    path = self.save()
                     timer.reset()
+                    if stopping:
+                        if self.dist.is_main:
+                            tqdm.write(f"stopped at step {self.step}; saved {path} (resume with --resume auto)")
+                        return
                 if self.step >= steps:
                     break
             else:
                 self.epoch, self.batch_in_epoch = self.epoch + 1, 0
-        bar.close()
 
     def _log(self, losses: Mapping[str, torch.Tensor], grad_norm: torch.Tensor, timer: StepTimer, bar) -> None:
         record = all_reduce_mean({k: float(v.detach()) for k, v in losses.items()}, self.dist, self.device)

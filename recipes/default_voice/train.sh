@@ -9,7 +9,8 @@
 #                                                          threads was slower than with one: 1.81 vs 1.66 s/step)
 #
 # The log goes to <run dir>/train.log (appended across restarts), the process id to <run dir>/train.pid.
-# Stop with: kill "$(cat runs/default_voice/train.pid)"   (the next start resumes from the latest checkpoint)
+# Stop with: kill "$(cat runs/default_voice/train.pid)"   (SIGTERM: the step in flight finishes, a checkpoint
+# is saved at that step, and the next start resumes from it; a second kill stops at once)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
