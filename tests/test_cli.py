@@ -45,7 +45,7 @@ def runs(tiny_voice_dir, tmp_path_factory):
     voice = str(tiny_voice_dir)
     commands = {
         "stdin": (["-", "-o", str(out / "stdin.wav"), "--voice", voice, "--seed", "1", "--pace", "1.25"],
-                  "Spoken from standard input, with a comma. And a second sentence!".encode()),
+                  "Spoken from standard input, with a comma \U0001f642. And a second sentence!".encode()),
         "file": (["--file", str(out / "text.txt"), "-o", str(out / "file.flac"), "--voice", voice, "--quiet",
                   "--vocoder", "waveglow", "--sigma", "0.5", "--denoise", "0.02", "--max-decoder-steps", "12"], None),
         "list": (["--list-vocoders"], None),
@@ -66,6 +66,8 @@ def test_text_from_stdin_to_wav(runs):
     assert summary.startswith(f"wrote {out / 'stdin.wav'}: {len(data) / 22050:.2f} s of audio, 2 chunk(s)")
     assert "x real time" in summary
     assert "warning: chunk 1" in stderr  # the random voice never stops: said, not hidden
+    # the text is normalised three times (check, chunk count, synthesis); the warning prints once
+    assert stderr.count("cannot read 1 character(s)") == 1, stderr
     assert "Traceback" not in stderr
 
 

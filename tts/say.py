@@ -15,6 +15,7 @@ Cheap checks run before torch is imported, so a mistyped command fails in well u
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import traceback
 from pathlib import Path
@@ -167,7 +168,33 @@ def load_pipeline(args: argparse.Namespace):
     return Pipeline.from_pretrained(voice_dir, device=args.device, dtype=args.dtype, quantize=args.quantize)
 
 
+class _OnceEach(logging.Filter):
+    """Lets each distinct message through once: the text is normalised by the early check, the chunk
+    count and the synthesis, and a warning about it (an unreadable character) should print once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
+
+
 def synthesize(args: argparse.Namespace, text: str) -> int:
+    once = _OnceEach()
+    frontend_logger = logging.getLogger("frontend")
+    frontend_logger.addFilter(once)
+    try:
+        return _synthesize(args, text)
+    finally:
+        frontend_logger.removeFilter(once)
+
+
+def _synthesize(args: argparse.Namespace, text: str) -> int:
     import warnings
 
     from tts.pipeline import SynthesisConfig, check_output_path, plan_text
