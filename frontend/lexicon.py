@@ -144,8 +144,14 @@ REGNAL_NAMES = frozenset(
     gregory leo innocent clement alexander peter frederick philip mary victoria napoleon
     ramesses rameses constantine nicholas ivan otto ludwig francis felipe juan carlos gustav
     gustavus christian olaf haakon harald wilhelm friedrich boniface urban sixtus stephen
-    anne david robert alfonso pedro manuel umberto amadeus cyrus darius ptolemy
+    anne david robert alfonso pedro manuel umberto amadeus cyrus darius ptolemy ferdinand
+    leopold maximilian rudolf sigismund casimir mehmed murad selim suleiman mahmud baldwin
+    conrad thutmose amenhotep seti antiochus seleucus theodosius justinian valentinian
     """.split()
+)
+# Titles after which any name takes a regnal numeral ("Pharaoh Thutmose III", "King Tut II").
+REGNAL_TITLES = frozenset(
+    "king queen pope emperor empress tsar czar tsarina sultan pharaoh prince princess duke kaiser shah".split()
 )
 
 # Words after a 4-digit number that still allow a year reading ("in 1999 and 2005").
@@ -165,6 +171,13 @@ YEAR_CUES = frozenset(
     mid class vintage model
     """.split()
 )
+
+# Determiners and possessives before which a 4-digit number is an adjective, usually a year:
+# "a 2019 study", "his 1995 album". A plural noun after it makes it a count again ("the 1500 people").
+YEAR_DETERMINERS = frozenset("the a an his her their its our my your this that whose".split())
+# Plurals without an "s" at the end, and "s" words that are no plurals (for the check above).
+IRREGULAR_PLURALS = frozenset("people men women children feet teeth mice geese police cattle".split())
+S_SINGULARS = frozenset("news series species bus gas lens bonus census campus virus status".split())
 
 # unit -> (singular, plural); case-sensitive, matched only right after a number
 UNITS: Mapping[str, tuple[str, str]] = MappingProxyType({

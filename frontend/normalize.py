@@ -19,9 +19,22 @@ Documented reading choices (see tests/test_frontend_normalize.py for the full ta
 * A 4-digit number 1100-2099 is read as a year ("nineteen ninety-five") unless a lower-case word
   that is not a function word follows ("1500 people" -> "one thousand five hundred people");
   after "in", "since", "from", "until", "during", "year", "circa", seasons, it is always a year.
+  After a determiner or possessive ("a", "the", "his", "this"...) it is a year unless the next
+  word looks plural: "a 2019 study" -> "a twenty nineteen study", "the 1500 people" stays a count
+  (the trade-off: "the 1500 meter race" -> "the fifteen hundred meter race", still fine speech).
   1000-1099 are years only after such a cue word.
 * Money: "$3.50" -> "three dollars and fifty cents"; "$1.2 million" -> "one point two million
-  dollars"; three or more decimals -> "point".
+  dollars"; three or more decimals -> "point"; "$3-4 million" -> "three to four million dollars";
+  "$10 USD" names one currency. "5M users" -> "five million users", "3bn" -> "three billion"
+  (so "3M" the company reads "three million"); "K" stays a letter ("a 10K run").
+* After "a"/"an" and before a noun, an amount or measure is an adjective with a singular unit:
+  "a $20 bill" -> "a twenty dollar bill", "a 5 km run" -> "a five kilometer run".
+* Ranges of times, days and weekdays use "to": "9am-5pm", "June 1-5" -> "june first to fifth",
+  "Mon-Fri" -> "monday to friday".
+* Lines starting with "*", "-", "+" or "1." / "2)" are list items: each ends a sentence and its
+  number is a label ("1. Apples" -> "one, apples.").
+* Roman numerals: regnal ordinals after known monarchs' names or a title ("Charles I", "King Tut
+  II"), numbers after other names ("Rocky II" -> "rocky two") and after cue words ("Chapter XII").
 * Times: "10:00" -> "ten o'clock", "18:00" -> "eighteen hundred", "12:05" -> "twelve oh five",
   "3:30 pm" -> "three thirty p m".
 * Dates: numeric dates are month/day/year unless the first number cannot be a month; day-first
@@ -61,7 +74,12 @@ def normalize(text: str) -> str:
         return _normalize_plain(text)
     out: list[str] = []
     for i, part in enumerate(parts):
-        piece = "{" + " ".join(part.split()) + "}" if i % 2 else _normalize_plain(part, first=not out)
+        if i % 2:
+            piece = "{" + " ".join(part.split()) + "}"
+        elif i + 1 < len(parts):
+            piece = _normalize_before_block(part, first=not out)
+        else:
+            piece = _normalize_plain(part, first=not out)
         if not piece:
             continue
         if out and not piece[0] in ",.;:!?)":
@@ -70,8 +88,25 @@ def normalize(text: str) -> str:
     return "".join(out)
 
 
+_STAND_IN = "Qzx"  # a name-like word no rule reads
+
+
+def _normalize_before_block(text: str, first: bool) -> str:
+    """Normalize the text before an ARPAbet block with a stand-in name where the block is, so the
+    rules see that a word follows: "Dr. {S M IH1 TH}" -> "doctor {...}", not "doctor. {...}"."""
+    if not text.strip():
+        return _normalize_plain(text, first)
+    stand_in = " " + _STAND_IN.lower()
+    words = _normalize_plain(text + " " + _STAND_IN, first)
+    if words == stand_in[1:]:
+        return ""
+    if words.endswith(stand_in):
+        return words[: -len(stand_in)]
+    return _normalize_plain(text, first)
+
+
 def _normalize_plain(text: str, first: bool = True) -> str:
-    text = _to_ascii(text)
+    text = _to_ascii(_list_items(text, at_line_start=first))  # before line breaks become spaces
     if first:  # leading punctuation is dropped at the end anyway; drop it before rules see it
         text = _LEADING_JUNK.sub("", text)
     for rule in _RULES:
@@ -200,6 +235,28 @@ def _to_ascii(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
+# List items: "* milk" / "- milk" / "1. milk" / "2) eggs" at the start of a line
+
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[*+-]|(\d{1,2})[.)])[ \t]+(?=\S)", re.ASCII | re.MULTILINE)
+_LIST_ITEM_AFTER_NEWLINE = re.compile(r"(?<=\n)[ \t]*(?:[*+-]|(\d{1,2})[.)])[ \t]+(?=\S)", re.ASCII)
+_LAST_CHARACTER = re.compile(r"(\S)\s*$", re.ASCII)
+
+
+def _list_item(m: Match) -> str:
+    """Each item is its own sentence, and its number is a label: "1. Apples" -> "1, Apples"
+    ("one, apples"), not "one. apples"; a bullet is silent (and never "times")."""
+    before = _LAST_CHARACTER.search(m.string, max(0, m.start() - _CONTEXT), m.start())
+    new_paragraph = before and m.string.count("\n", before.end(1), m.start()) > 1  # gets its stop later
+    stop = ". " if before and before.group(1).isalnum() and not new_paragraph else " "
+    return stop + (m.group(1) + ", " if m.group(1) else "")
+
+
+def _list_items(text: str, at_line_start: bool) -> str:
+    """`at_line_start`: the text starts a line (a piece after an ARPAbet block does not)."""
+    return (_LIST_ITEM if at_line_start else _LIST_ITEM_AFTER_NEWLINE).sub(_list_item, text)
+
+
+# ------------------------------------------------------------------------------------------------
 # URLs and e-mail addresses
 
 _URL_SYMBOLS = {
@@ -307,6 +364,14 @@ def _ratio(m: Match) -> str:
     return f"{m.group(1)} to {m.group(2)}"
 
 
+# "5-7 pm", "9am-5pm", "9:00-17:00": the dash of a time range is "to"; the times are read below.
+# One side must have minutes or am/pm, so scores ("2-1") and plain ranges stay for the range rule.
+_AMPM_BARE = r"[AaPp]\.?\s?[Mm]\.?(?![A-Za-z])"
+_CLOCK_TIME = rf"\d{{1,2}}(?::[0-5]\d(?:\s?{_AMPM_BARE})?|\s?{_AMPM_BARE})"
+_TIME_RANGES = (
+    _sub(rf"(?<![\w:.$-])({_CLOCK_TIME})\s?-\s?(?=\d{{1,2}}(?::[0-5]\d)?(?:\s?{_AMPM_BARE})?(?![\w:]|\.\d))", r"\1 to "),
+    _sub(rf"(?<![\w:.$-])(\d{{1,2}})\s?-\s?(?={_CLOCK_TIME}(?![\w:]))", r"\1 to "),
+)
 _TIMES = _sub(r"(?<![\w:.])(\d{1,2}):([0-5]\d)(?::([0-5]\d))?(?![\d:]|\.\d)(?:\s?" + _AMPM + ")?", _time)
 _HOURS = _sub(r"(?<![\w:.])(1[0-2]|0?[1-9])\s?" + _AMPM, _hour_ampm)
 _RATIOS = _sub(r"(?<![\w:.])(\d+):(\d+)(?![\w:]|\.\d)", _ratio)  # what is left of "d:d" after times: "16:9"
@@ -325,10 +390,12 @@ def _month_forms() -> str:
 _MONTH = _month_forms()
 
 
-def _say_date(month: int, day: int | None, year: str | None, sep: str = ", ") -> str:
+def _say_date(month: int, day: int | None, year: str | None, sep: str = ", ", last_day: int | None = None) -> str:
     words = lx.MONTHS[month - 1]
     if day is not None:
         words += " " + nw.ordinal(day)
+    if last_day is not None:  # "June 1-5" -> "june first to fifth"
+        words += " to " + nw.ordinal(last_day)
     if year:
         words += sep + (nw.year(int(year)) if len(year) == 4 else nw.two_digit_year(year))
     return words
@@ -337,10 +404,11 @@ def _say_date(month: int, day: int | None, year: str | None, sep: str = ", ") ->
 def _date_mdy_words(m: Match) -> str:
     month = lx.MONTH_BY_NAME[m.group(1).lower()]
     day = int(m.group(3))
-    if not 1 <= day <= 31:
+    last_day = int(m.group(4)) if m.group(4) else None
+    if not 1 <= day <= 31 or (last_day is not None and not day < last_day <= 31):
         return m.group(0)
-    sep = ", " if m.group(4) else " "
-    return _spaced(m, _say_date(month, day, m.group(5), sep))
+    sep = ", " if m.group(5) else " "
+    return _spaced(m, _say_date(month, day, m.group(6), sep, last_day))
 
 
 def _date_dmy_words(m: Match) -> str:
@@ -377,10 +445,24 @@ def _date_slash(m: Match) -> str:
 
 _WEEKDAY_ABBREVIATIONS = {"Mon": "monday", "Tue": "tuesday", "Tues": "tuesday", "Wed": "wednesday", "Thu": "thursday",
                           "Thur": "thursday", "Thurs": "thursday", "Fri": "friday", "Sat": "saturday", "Sun": "sunday"}
+_WEEKDAY_FORMS = {**_WEEKDAY_ABBREVIATIONS, **{w.capitalize(): w for w in set(_WEEKDAY_ABBREVIATIONS.values())}}
+_WEEKDAY_ALT = "|".join(sorted(_WEEKDAY_FORMS, key=len, reverse=True))
+
+
+def _weekday_range(m: Match) -> str:
+    """'Mon-Fri' -> 'monday to friday'."""
+    words = f"{_WEEKDAY_FORMS[m.group(1)]} to {_WEEKDAY_FORMS[m.group(2)]}"
+    if m.group(3) and _ends_sentence(m.string, m.end()):
+        words += "."
+    return _spaced(m, words)
+
+
 _DATES = (
+    _sub(rf"\b({_WEEKDAY_ALT})\.?\s?-\s?({_WEEKDAY_ALT})\b(\.?)", _weekday_range),
     _sub(rf"\b({'|'.join(_WEEKDAY_ABBREVIATIONS)})\.?(?=,?\s+(?:{_MONTH}|\d))",
          lambda m: _WEEKDAY_ABBREVIATIONS[m.group(1)]),
-    _sub(rf"\b({_MONTH})(\.?)\s+(\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:(,)?\s+(\d{{4}})(?![\d:]))?\b", _date_mdy_words),
+    _sub(rf"\b({_MONTH})(\.?)\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:\s?-\s?(\d{{1,2}})(?:st|nd|rd|th)?)?(?![\d:])"
+         rf"(?:(,)?\s+(\d{{4}})(?![\d:]))?\b", _date_mdy_words),
     _sub(rf"(?<![\w.,])(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b(\.?)(?:,?\s+(\d{{4}})(?!\d))?", _date_dmy_words),
     _sub(rf"\b({_MONTH})(\.?),?\s+(\d{{4}})(?![\d:])", _date_my_words),
     _sub(r"(?<![\w/.-])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\w/]|\.\d)", _date_slash),
@@ -487,9 +569,15 @@ _RANGES = (
 )
 
 
-def say_money(amount: str, symbol: str, magnitude: str | None = None, prefix: str = "") -> str:
-    """'3.50', '$' -> 'three dollars and fifty cents'; with a magnitude, '1.2', 'million' -> '... million dollars'."""
+def say_money(amount: str, symbol: str, magnitude: str | None = None, prefix: str = "", adjective: bool = False) -> str:
+    """'3.50', '$' -> 'three dollars and fifty cents'; with a magnitude, '1.2', 'million' -> '... million dollars'.
+
+    `adjective`: the amount qualifies a noun ("a $20 bill"), so a whole amount takes the singular
+    ("a twenty dollar bill"); amounts with cents keep the plain reading.
+    """
     one, many, sub_one, sub_many = lx.CURRENCIES[symbol]
+    if adjective and (magnitude or not amount.partition(".")[2].strip("0")):
+        many = one
     if magnitude:
         return f"{say_number(amount)} {lx.MAGNITUDES[magnitude.lower()]} {prefix}{many}"
     whole, _, frac = amount.partition(".")
@@ -504,23 +592,71 @@ def say_money(amount: str, symbol: str, magnitude: str | None = None, prefix: st
     return sub if whole_n == 0 else f"{main} and {sub}"
 
 
+_WORD_AFTER = re.compile(r" +([a-z][a-z'-]*)", re.ASCII)
+_NOT_NOUNS = frozenset("and or nor of to in on at for per each a an the than but".split())
+
+
+def _attributive(m: Match) -> bool:
+    """'a $20 bill', 'a 5 km run': after "a"/"an" and before a noun the amount is an adjective,
+    and the unit or currency is said in the singular."""
+    if _prev_word(m.string, m.start()).lower() not in ("a", "an"):
+        return False
+    after = _WORD_AFTER.match(m.string, m.end())
+    return bool(after) and after.group(1) not in _NOT_NOUNS
+
+
 def _money(m: Match) -> str:
     prefix = lx.CURRENCY_PREFIX.get((m.group(1) or "").lower(), "")
-    return _spaced(m, say_money(m.group(3), m.group(2), m.group(4), prefix))
+    return _spaced(m, say_money(m.group(3), m.group(2), m.group(4), prefix, _attributive(m)))
+
+
+def _money_range(m: Match) -> str:
+    """'$3-4 million' -> 'three to four million dollars', '$20-30' -> 'twenty to thirty dollars'."""
+    prefix = lx.CURRENCY_PREFIX.get((m.group(1) or "").lower(), "")
+    symbol, low, high, magnitude = m.group(2), m.group(3), m.group(4), m.group(5)
+    high_words = say_money(high, symbol, magnitude, prefix, _attributive(m))
+    if not magnitude and "." in low + high:  # "$3.50-4.50": each amount with its cents
+        return _spaced(m, f"{say_money(low, symbol, None, prefix)} to {high_words}")
+    return _spaced(m, f"{say_number(low)} to {high_words}")
 
 
 def _money_after(m: Match) -> str:
-    return _spaced(m, say_money(m.group(1), m.group(2)))
+    return _spaced(m, say_money(m.group(1), m.group(2), adjective=_attributive(m)))
 
 
 def _cents(m: Match) -> str:
-    return _spaced(m, f"{say_number(m.group(1))} cent" + ("" if m.group(1) == "1" else "s"))
+    plural = m.group(1) != "1" and not _attributive(m)
+    return _spaced(m, f"{say_number(m.group(1))} cent" + ("s" if plural else ""))
 
 
-_MAG = r"(?:\s?(thousand|million|billion|trillion|[kKmMbBtT]|mn|bn|tn|mm)(?![A-Za-z]))"
+def _code_form(code: str, symbol: str) -> str:
+    """'USD' written next to '$': 'US$'; a code that contradicts the symbol is dropped."""
+    form = _CURRENCY_CODES[code]
+    return form if form.endswith(symbol) else symbol
+
+
+def _bare_magnitude(m: Match) -> str:
+    """'5M users' -> 'five million users', '3bn' -> 'three billion' (no currency: no 'dollars')."""
+    return _spaced(m, f"{say_number(m.group(1))} {lx.MAGNITUDES[(m.group(2) or m.group(3)).lower()]}")
+
+
+_MAG_WORDS = r"thousand|million|billion|trillion|[kKmMbBtT]|mn|bn|tn|mm"
+_MAG = rf"(?:\s?({_MAG_WORDS})(?![A-Za-z]))"
+_MAG_UNCAPTURED = rf"(?:\s?(?:{_MAG_WORDS})(?![A-Za-z]))"
 _CURRENCY_CODES = {"USD": "US$", "CAD": "C$", "AUD": "A$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 _CODE_ALT = "|".join(_CURRENCY_CODES)
+_CURRENCY_SYMBOL = "[$£€¥₹₩₽]"
+_AMOUNT = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_MONEY_RANGES = (
+    # before the plain ranges turn "$3-4 million" into "$3 to 4 million" (three dollars to four million)
+    _sub(rf"(?<![A-Za-z])(US|A|AU|C|CA|NZ|HK|S)?({_CURRENCY_SYMBOL})\s?({_AMOUNT})\s?-\s?({_AMOUNT})(?![\d-]|\.\d|/\d){_MAG}?",
+         _money_range),
+)
 _MONEY = (
+    # "$10 USD" / "USD $10": one currency, said once
+    _sub(rf"(?<![A-Za-z])({_CURRENCY_SYMBOL})\s?((?:{_AMOUNT}){_MAG_UNCAPTURED}?)\s?({_CODE_ALT})\b",
+         lambda m: _spaced(m, _code_form(m.group(3), m.group(1)) + m.group(2))),
+    _sub(rf"\b({_CODE_ALT})\s?({_CURRENCY_SYMBOL})(?=\s?\d)", lambda m: _spaced(m, _code_form(m.group(1), m.group(2)))),
     # "USD 100" / "100 USD" -> "US$100", then read like any amount with a symbol
     _sub(rf"\b({_CODE_ALT})\s?(?=\d)", lambda m: " " + _CURRENCY_CODES[m.group(1)]),
     _sub(rf"(?<![\w.])(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?({_CODE_ALT})\b",
@@ -528,24 +664,27 @@ _MONEY = (
     _sub(r"(?<![A-Za-z])(US|A|AU|C|CA|NZ|HK|S)?([$£€¥₹₩₽])\s?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)" + _MAG + "?", _money),
     _sub(r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?:\.\d\d)?|\d+(?:\.\d\d)?)\s?([€£¥₹₩₽])(?!\d)", _money_after),
     _sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s?¢", _cents),
+    # magnitudes without a currency; "K" stays a letter ("a 10K run", "4K video")
+    _sub(r"(?<![\w.$£€¥₹₩₽])(\d+(?:\.\d+)?)(?:(M)|\s?(mn|bn|Bn|BN|tn))(?![A-Za-z0-9'])", _bare_magnitude),
 )
 
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(lx.UNITS, key=len, reverse=True))
 
 
-def _say_measure(number: str, unit: str) -> str:
+def _say_measure(number: str, unit: str, adjective: bool = False) -> str:
+    """`adjective`: the measure qualifies a noun, so the unit is singular ("a five kilometer run")."""
     one, many = lx.UNITS[unit]
     if _is_proper_fraction(number):
         num, den = (int(x) for x in number.split("/"))
         if (num, den) == (1, 2):
             return f"half a {one}"
         return f"{say_number(number)} of a {one}"
-    return f"{say_number(number)} {one if number == '1' else many}"
+    return f"{say_number(number)} {one if number == '1' or adjective else many}"
 
 
 def _measure(m: Match) -> str:
     unit = m.group(2)
-    words = _say_measure(m.group(1), unit)
+    words = _say_measure(m.group(1), unit, _attributive(m))
     if unit == "in." and _ends_sentence(m.string, m.end()):
         words += "."
     return _spaced(m, words)
@@ -555,10 +694,31 @@ def _feet_inches(m: Match) -> str:
     return _spaced(m, f"{_say_measure(m.group(1), 'ft')} {_say_measure(m.group(2), 'in.')}")
 
 
+_OPENING_SINGLE_QUOTE = re.compile(r"(?:^|(?<=\s))'", re.ASCII)
+
+
+def _is_closing_quote(s: str, start: int, mark: str) -> bool:
+    """Is the mark after a number the end of a quotation ("he said "12"") rather than feet/inches?"""
+    line = s[max(0, start - _CONTEXT) : start].rpartition("\n")[2]
+    if mark == '"':
+        return line.count('"') % 2 == 1
+    return len(_OPENING_SINGLE_QUOTE.findall(line)) % 2 == 1
+
+
+def _foot_or_inch_mark(m: Match) -> str:
+    """'6'' -> 'six feet', '12"' -> 'twelve inches' (not after an opening quote)."""
+    mark = m.group(2)
+    if _is_closing_quote(m.string, m.start(), mark[0]):
+        return m.group(0)
+    unit = "ft" if mark == "'" else "in."
+    return _spaced(m, _say_measure(m.group(1), unit, _attributive(m)))
+
+
 _MEASURES = (
     _sub(r"°\s(?=[CF]\b)", "°"),
     _sub(r"(?<![\w.])(\d+)'\s?(\d+(?:\.\d+)?)(?:\"|'')", _feet_inches),
     _sub(r"(?<![\w.])(\d+)\s?ft\.?\s(\d+(?:\.\d+)?)\s?(?:in\b\.?|\")", _feet_inches),
+    _sub(r"(?<![\w.'\"])(\d+(?:\.\d+)?)(''|'|\")(?![\w'\"])", _foot_or_inch_mark),
     _sub(rf"(?<![\w.]){_NUM}\s?({_UNIT_ALT})(?![A-Za-z0-9²³])", _measure),
     _sub(rf"(?<![\w.]){_NUM}(in)\b(?!')", lambda m: _spaced(m, _say_measure(m.group(1), "in."))),
 )
@@ -595,19 +755,27 @@ def _ordinal(m: Match) -> str:
     return _spaced(m, nw.ordinal(int(m.group(1).replace(",", ""))))
 
 
+def _looks_plural(word: str) -> bool:
+    if word in lx.IRREGULAR_PLURALS:
+        return True
+    return word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")) and word not in lx.S_SINGULARS
+
+
 def _year_or_number(m: Match) -> str:
     s = m.string
     n = int(m.group(1))
     if not 1000 <= n <= 2099:
         return _spaced(m, nw.integer(m.group(1)))
-    prev = _prev_word(s, m.start())
-    strong_cue = prev.lower() in lx.YEAR_CUES
+    prev = _prev_word(s, m.start()).lower()
+    strong_cue = prev in lx.YEAR_CUES
     nxt = _next_word(s, m.end())
     if 1000 <= n < 1100 and not strong_cue and nxt.lower() not in ("ad", "bc", "bce", "ce"):
         return _spaced(m, nw.integer(m.group(1)))
     between = s[m.end() : m.end() + 2]
     followed_by_word = bool(nxt) and nxt[0].islower() and nxt.isalpha() and (between[:1] == " ")
-    if followed_by_word and not strong_cue and nxt not in lx.YEAR_FOLLOWERS:
+    # "a 2019 study", "his 1995 album": after a determiner only a plural noun makes it a count
+    adjective_year = prev in lx.YEAR_DETERMINERS and not _looks_plural(nxt)
+    if followed_by_word and not (strong_cue or adjective_year) and nxt not in lx.YEAR_FOLLOWERS:
         return _spaced(m, nw.integer(m.group(1)))
     return _spaced(m, nw.year(n))
 
@@ -697,6 +865,8 @@ def _abbreviation(m: Match) -> str:
         return m.group(0)
     elif key in lx.POST_NOMINALS:
         words = lx.POST_NOMINALS[key]
+    elif _month_outside_date(word, s, m.start()):
+        words = lx.PLAIN_ABBREVIATIONS[key]
     elif key in lx.PLAIN_ABBREVIATIONS and not (key in lx.MONTH_BY_NAME or key in _WEEKDAYS):
         words = lx.PLAIN_ABBREVIATIONS[key]
     elif word in ("Vs", "V", "v") and next_is_name:
@@ -706,6 +876,21 @@ def _abbreviation(m: Match) -> str:
     if _ends_sentence(s, m.end()):
         words += "."
     return _spaced(m, words)
+
+
+# "Mar." can be the verb and "Jan." a name: a month abbreviation outside a date is read only with
+# a capital and after a word that introduces a time ("in Jan. and Feb.").
+_RISKY_MONTHS = frozenset({"mar", "may"})
+_MONTH_CUES = frozenset(
+    "in of since until till from to by during before after through between and or early late mid last next this every".split()
+)
+
+
+def _month_outside_date(word: str, s: str, start: int) -> bool:
+    key = word.lower()
+    if key not in lx.MONTH_BY_NAME or key not in lx.PLAIN_ABBREVIATIONS or key in _RISKY_MONTHS:
+        return False
+    return word[:1].isupper() and _prev_word(s, start).lower() in _MONTH_CUES
 
 
 def _dotted_fixed(words: str) -> Callable[[Match], str]:
@@ -759,8 +944,17 @@ _ONSETS = frozenset(
     x y z zh
     """.split()
 )
-_CODA_TRIPLES = frozenset("rld nds nts rst rts ght nch tch sts rch lds rds nks ngs rms lts mps nth".split())
+_CODA_TRIPLES = frozenset("rld nds nts rst rts ght nch tch sts rch lds rds nks ngs rms lts mps nth ngth".split())
+# final pairs that take a plural "s": "STOCKS", "WORKS", "FACTS"
+_CODA_PAIRS = frozenset("ck ct ft ld lf lk lm lp lt mp nd ng nk nt pt rb rd rf rg rk rl rm rn rp rt sk sp st th ph gh".split())
 _VOWEL_RUN = re.compile(r"[aeiouy]+", re.ASCII)
+
+
+def _valid_coda(coda: str) -> bool:
+    if len(coda) <= 2 or coda in _CODA_TRIPLES:
+        return True
+    base = coda[:-1]
+    return coda.endswith("s") and (base in _CODA_PAIRS or base in _CODA_TRIPLES)
 
 
 def pronounceable(word: str) -> bool:
@@ -772,7 +966,7 @@ def pronounceable(word: str) -> bool:
     onset, coda = runs[0], runs[-1]
     if onset and onset not in _ONSETS:
         return False
-    if len(coda) > 3 or (len(coda) == 3 and coda not in _CODA_TRIPLES):
+    if not _valid_coda(coda):
         return False
     if any(len(r) > 3 for r in runs[1:-1]):
         return False
@@ -813,25 +1007,41 @@ _PRONOUN_FOLLOWERS = frozenset(
 )
 
 
+# Verb forms only "I" takes, never a king: "Henry I think" is the pronoun, "Charles I was" the king.
+_FIRST_PERSON_VERBS = frozenset("am have do don't think know want love like need mean guess hope feel believe see say".split())
+_NAME_BEFORE_NUMERAL = re.compile(r"(?:([A-Za-z]+) +)?([A-Z][A-Za-z]*) +$", re.ASCII)
+
+
+def _is_regnal(s: str, start: int) -> bool:
+    """A monarch's name right before the numeral at `start`: a known regnal name ("Charles I"),
+    or any name after a title ("King Tut II")."""
+    m = _NAME_BEFORE_NUMERAL.search(s, max(0, start - _CONTEXT), start)
+    if not m:
+        return False
+    return m.group(2).lower() in lx.REGNAL_NAMES or (m.group(1) or "").lower() in lx.REGNAL_TITLES
+
+
 def _roman(m: Match) -> str:
-    """Roman numerals after a cue word are numbers, after a name regnal ordinals; else untouched."""
+    """Roman numerals after a cue word are numbers, after a monarch's name regnal ordinals, after
+    another name ("Rocky II", "Star Trek II") sequel numbers; one letter elsewhere is untouched."""
     numeral, suffix = m.group(1), m.group(2) or ""
     value = roman_value(numeral)
     if value is None:
         return m.group(0)
     prev = _prev_word(m.string, m.start())
-    if numeral == "I" and _next_word(m.string, m.end()).lower() in _PRONOUN_FOLLOWERS:
+    regnal = _is_regnal(m.string, m.start())
+    nxt = _next_word(m.string, m.end()).lower()
+    if numeral == "I" and nxt in _PRONOUN_FOLLOWERS and not (regnal and nxt not in _FIRST_PERSON_VERBS):
         return m.group(0)  # "Henry I think", "chapter I was reading" are the pronoun
     if prev.lower() in lx.ROMAN_CARDINAL_CUES and (len(numeral) > 1 or prev.lower() != "number"):
         return _spaced(m, nw.cardinal(value) + suffix)
     if not (prev.isalpha() and prev[:1].isupper()) or prev in lx.SENTENCE_STARTERS or set(numeral) - set("IVX"):
         return m.group(0)
-    regnal_name = prev.lower() in lx.REGNAL_NAMES
-    if prev.isupper() and len(prev) > 1 and not regnal_name:
-        return m.group(0)  # shouted text: "DO IT" / "PART I" handled above
-    if len(numeral) == 1 and not regnal_name:
-        return m.group(0)  # "Vitamin C", "Malcolm X", "plan B"
-    return _spaced(m, "the " + nw.ordinal(value) + suffix)
+    if regnal:
+        return _spaced(m, "the " + nw.ordinal(value) + suffix)
+    if (prev.isupper() and len(prev) > 1) or len(numeral) == 1:
+        return m.group(0)  # shouted text ("DO IT"); "Vitamin C", "Malcolm X", "plan B"
+    return _spaced(m, nw.cardinal(value) + suffix)
 
 
 def _initial(m: Match) -> str:
@@ -912,7 +1122,7 @@ def _symbol(m: Match) -> str:
 _PER_UNITS = "hour|hr|day|week|month|year|yr|night|person|head|unit|piece|item|kg|lb|mile|km|gallon|liter|litre|minute|min|second|sec|page|word|share|ticket"
 _SYMBOL_RULES = (
     _sub(rf"(?<=[A-Za-z])\s?/\s?(?=(?:{_PER_UNITS})s?\b)", " per "),  # "$5/hour" -> "five dollars per hour"
-    _sub(r"(?<=[A-Za-z0-9])\s*\*\s*(?=[A-Za-z0-9])", " times "),
+    _sub(r"(?<=[A-Za-z0-9])[ \t]*\*[ \t]*(?=[A-Za-z0-9])", " times "),  # not across a line break
     _sub(r"\*", " "),
     _sub(r"(?<![\w#])#(?=[A-Za-z])", " hashtag "),
     _sub(r"#", " hash "),
@@ -966,12 +1176,13 @@ _RULES: tuple[Callable[[str], str], ...] = (
     _specials,
     _MISSING_SPACE,
     _UNDERSCORE,
-    _TIMES, _HOURS, _RATIOS,
+    *_TIME_RANGES, _TIMES, _HOURS, _RATIOS,
     *_DATES,
     *_PHONES,
     *_VERSIONS,
     _BEFORE_NUMBER,
     *_SIGNS,
+    *_MONEY_RANGES,
     *_RANGES,
     *_MONEY,
     *_DIMENSIONS,

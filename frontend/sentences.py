@@ -1,7 +1,8 @@
 """Split long text into chunks Tacotron 2 can read: sentences, then clauses, then words.
 
 Works on raw and on normalized text. Abbreviations ("Dr.", "e.g.", "U.S.A.") and decimals do
-not end sentences; `{ARPAbet}` blocks are kept whole. Chunks keep every word of the input in
+not end sentences; `{ARPAbet}` blocks are kept whole; a line starting with a bullet or a list
+number ("1. Apples") starts a chunk, and its "1." is no sentence end. Chunks keep every word of the input in
 order (whitespace collapsed); only a single word longer than `max_chars` is cut.
 """
 
@@ -12,6 +13,9 @@ import re
 from . import lexicon as lx
 
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n\s*")
+# a line that starts with a bullet or a list number ("1.", "2)") starts a new chunk
+_LIST_ITEM_LINE = re.compile(r"\n(?=[ \t]*(?:[*+\-\u2022]|\d{1,2}[.)])[ \t]+\S)")
+_LIST_NUMBER = re.compile(r"\d{1,2}[.)]")
 _TOKEN = re.compile(r"(?:\{[^{}]*\}|[^\s{])+|\{")
 _CLOSERS = "\"')]}"
 _OPENERS = "\"'([{"
@@ -49,11 +53,14 @@ def _ends_sentence(token: str, nxt: str | None) -> bool:
     return True
 
 
-def _sentences(tokens: list[str]) -> list[list[str]]:
+def _sentences(tokens: list[str], list_item: bool = False) -> list[list[str]]:
+    """`list_item`: the tokens are one line of a list, so a leading "1." is its label, no sentence end."""
     out: list[list[str]] = []
     current: list[str] = []
     for i, token in enumerate(tokens):
         current.append(token)
+        if i == 0 and list_item and _LIST_NUMBER.fullmatch(token) and len(tokens) > 1:
+            continue
         if _ends_sentence(token, tokens[i + 1] if i + 1 < len(tokens) else None):
             out.append(current)
             current = []
@@ -126,8 +133,11 @@ def split_sentences(text: str, max_chars: int = 180) -> list[str]:
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, got {max_chars}")
     chunks: list[str] = []
-    for paragraph in _PARAGRAPHS.split(text):
-        for sentence in _sentences(_TOKEN.findall(paragraph)):
+    blocks = [(block, i > 0 or bool(_LIST_NUMBER.match(block.lstrip())))
+              for paragraph in _PARAGRAPHS.split(text)
+              for i, block in enumerate(_LIST_ITEM_LINE.split(paragraph))]
+    for block, list_item in blocks:
+        for sentence in _sentences(_TOKEN.findall(block), list_item):
             joined = " ".join(sentence)
             if len(joined) <= max_chars:
                 chunks.append(joined)

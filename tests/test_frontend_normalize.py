@@ -171,7 +171,7 @@ CASES = {
         ("6 ft", "six feet"),
         ("1 ft", "one foot"),
         ("5'10\"", "five feet ten inches"),
-        ("a 12 in. ruler", "a twelve inches ruler"),
+        ("a 12 in. ruler", "a twelve inch ruler"),
         ("12in", "twelve inches"),
         ("I live in 5 places", "i live in five places"),
         ("5 lbs", "five pounds"),
