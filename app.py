@@ -20,7 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from
 import gradio as gr
 import numpy as np
 
-from tts.pipeline import DENOISE_RANGE, PACE_RANGE, Pipeline, Speech, SynthesisConfig, block_diagonal
+from tts.pipeline import DENOISE_RANGE, PACE_RANGE, RANDOM_SEED, Pipeline, Speech, SynthesisConfig, block_diagonal
 from tts.plotting import plot_alignment, plot_mel
 from tts.voice import VoiceError, find_voices, load_voice_config
 
@@ -159,7 +159,7 @@ def build_demo(
         try:
             pipe = library.get(voice)
             overrides = dict(sigma=sigma, denoise=denoise, pace=pace,
-                             seed=None if seed is None or seed < 0 else int(seed),
+                             seed=RANDOM_SEED if seed is None or seed < 0 else int(seed),
                              vocoder=None if vocoder in (None, "", DEFAULT_VOCODER) else vocoder)
             total = pipe.count_chunks(text, **overrides)
             progress((0, total), desc="Speaking", unit="chunks")

@@ -10,10 +10,11 @@ import soundfile
 import torch
 import yaml
 
+import frontend
 from tests.conftest import tiny_tacotron2
 from tts.audio import AudioSettings
-from tts.pipeline import (Chunk, Pipeline, Speech, SynthesisConfig, Timing, derive_seed, pause_for, resample_time,
-                          split_in_half)
+from tts.pipeline import (Chunk, Pipeline, Speech, SynthesisConfig, Timing, decoder_step_budget, derive_seed, pause_for,
+                          resample_time, split_in_half)
 from tts.voice import VOICE_DIR_ENV, VoiceError, load_voice_config, save_voice
 
 THREE_SENTENCES = "The cat sat on the mat. Did it rain, or not? It did; we stayed in."
@@ -196,17 +197,65 @@ def test_pauses_scale_with_pace_and_pause_scale(tiny_pipeline):
 # ----------------------------------------------------------------------------------------------------
 # retries
 # ----------------------------------------------------------------------------------------------------
-def test_chunks_that_do_not_stop_are_resplit_and_recorded(tiny_pipeline):
+def test_a_chunk_that_never_stops_keeps_its_first_attempt_when_retries_do_not_help(tiny_pipeline):
     text = "one two three four five six seven eight."
     speech = tiny_pipeline.speak(text, seed=2, max_decoder_steps=6, max_retries=2)
     (chunk,) = speech.chunks
-    assert chunk.retries == 2
-    assert len(chunk.pieces) == 4  # halves, then halves of halves
+    assert chunk.retries == 2  # a re-draw, then halves: random weights never stop
+    assert chunk.pieces == (text,)  # four pieces that never stop are worse than one: nothing fragmented
+    assert chunk.reached_max_steps  # still flagged after the retries
+    assert chunk.mel.shape[1] == 6 and chunk.alignment.shape == (6, len(text))  # r = 1
+    assert any("re-synthesised in 1 piece(s) over 2 retries: still failing" in w for w in speech.warnings)
+
+
+def _fake_tacotron_that_fails_on_long_pieces(pipe, monkeypatch, max_words: int, calls: list[list[str]]):
+    """Pipeline._infer stand-in: a piece of more than `max_words` words never stops; shorter ones do."""
+    from tts.pipeline import _Piece
+
+    def infer(self, texts, cfg, seed):
+        words = [frontend.sequence_to_text(ids).split() for ids in texts]
+        calls.append([" ".join(w) for w in words])
+        return [_Piece(text="", mel=torch.zeros(80, 4 * len(w)), alignment=torch.eye(len(ids))[:2 * len(w)],
+                       reached_max_steps=len(w) > max_words, failure_reasons=[]) for w, ids in zip(words, texts)]
+
+    monkeypatch.setattr(Pipeline, "_infer", infer)
+
+
+def test_retries_redraw_whole_then_split_until_the_pieces_stop(tiny_pipeline, monkeypatch):
+    calls: list[list[str]] = []
+    _fake_tacotron_that_fails_on_long_pieces(tiny_pipeline, monkeypatch, max_words=2, calls=calls)
+    text = "one two three four five six seven eight."
+    speech = tiny_pipeline.speak(text, seed=2, max_retries=3)
+    (chunk,) = speech.chunks
+    assert calls[1] == [text]  # round 1: the whole chunk with another dropout draw
+    assert calls[2] == ["one two three four", "five six seven eight."]  # round 2: halves
+    assert chunk.pieces == ("one two", "three four", "five six", "seven eight.")  # round 3: they stop
     assert " ".join(chunk.pieces) == text  # nothing lost
-    assert chunk.reached_max_steps  # random weights never stop: still flagged after the retries
-    assert chunk.mel.shape[1] >= 4 * 6  # four pieces of 6 frames plus any gaps
-    assert chunk.alignment.shape == (24, sum(len(p) for p in chunk.pieces))
-    assert any("re-synthesised in 4 piece(s) over 2 retries" in w for w in speech.warnings)
+    assert chunk.retries == 3 and chunk.ok
+    assert any("re-synthesised in 4 piece(s) over 3 retries: fixed" in w for w in speech.warnings)
+
+
+def test_retries_keep_the_better_earlier_attempt(tiny_pipeline, monkeypatch):
+    """Halves that still fail are more failures than the whole: the whole chunk is kept."""
+    calls: list[list[str]] = []
+    _fake_tacotron_that_fails_on_long_pieces(tiny_pipeline, monkeypatch, max_words=1, calls=calls)
+    speech = tiny_pipeline.speak("one two three four five six seven eight.", seed=2, max_retries=2)
+    (chunk,) = speech.chunks
+    assert len(calls) == 3 and len(calls[2]) == 2  # it did try the halves
+    assert chunk.pieces == ("one two three four five six seven eight.",) and chunk.retries == 2
+
+
+def test_decoder_step_budget_scales_with_the_text():
+    assert decoder_step_budget(10, 1, 1000) == 20 * 10 + 50
+    assert decoder_step_budget(10, 2, 1000) == 125  # frames / r, rounded up
+    assert decoder_step_budget(200, 1, 1000) == 1000  # never above max_decoder_steps
+    assert decoder_step_budget(0, 3, 1000) == 17
+
+
+def test_a_short_piece_that_never_stops_is_cut_at_its_budget(tiny_pipeline):
+    chunk = next(tiny_pipeline.stream("hi", seed=0, max_decoder_steps=1000, max_retries=0))
+    assert chunk.reached_max_steps  # random weights never stop
+    assert chunk.mel.shape[1] == decoder_step_budget(len(frontend.text_to_sequence("hi")), 1, 1000) < 1000  # r = 1
 
 
 def test_no_retries_when_the_decoder_stops(tiny_pipeline):
@@ -378,3 +427,16 @@ def test_resample_time_and_pause_helpers():
     assert resample_time(mel, 1.0) is mel
     assert pause_for("so it goes.") == 0.35 and pause_for("well,") == 0.15 and pause_for('he said "no!"') == 0.35
     assert pause_for("no punctuation") == 0.0
+
+
+def test_random_seed_override_unsets_a_voice_seed(tiny_pipeline):
+    from tts.pipeline import RANDOM_SEED
+
+    seeded = tiny_pipeline.settings(seed=0)
+    assert seeded.replace(seed=None).seed == 0  # None keeps
+    assert seeded.replace(seed=RANDOM_SEED).seed is None
+    a = tiny_pipeline.speak("hello there.", config=seeded, seed=RANDOM_SEED, max_retries=0).audio
+    b = tiny_pipeline.speak("hello there.", config=seeded, seed=RANDOM_SEED, max_retries=0).audio
+    assert not np.array_equal(a, b)  # prenet dropout drawn afresh
+    with pytest.raises(ValueError, match="seed"):
+        seeded.replace(seed=-2)

@@ -388,6 +388,13 @@ def test_attention_failure_heuristic_on_synthetic_alignments():
 
     assert attention_failure_reasons(torch.zeros(0, L), L) == ["no frames"]
 
+    # the first decoder step attends from a zero context and may peak anywhere: not a failure
+    stray_start = [33] + good[1:]
+    assert attention_failure_reasons(alignment_from_positions(stray_start, L), L) == []
+    # ... but a jump a few steps in still is
+    late_skip = good[:3] + [33] + good[4:]
+    assert any("skipped ahead" in s for s in attention_failure_reasons(alignment_from_positions(late_skip, L), L))
+
 
 def test_infer_flags_failed_attention():
     model = tiny()  # untrained: attention does not move through the text

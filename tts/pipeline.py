@@ -43,6 +43,12 @@ AUDIO_FORMATS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
 )
 PACE_RANGE: Final = (0.25, 4.0)
 DENOISE_RANGE: Final = (0.0, 0.5)
+#: the `seed` override that means "different every run" (overrides use None for "keep the default")
+RANDOM_SEED: Final = -1
+#: a chunk's decoder gets at most this many mel frames per input symbol (plus the slack): see
+#: `decoder_step_budget`
+FRAMES_PER_SYMBOL: Final = 20
+FRAMES_SLACK: Final = 50
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -58,7 +64,8 @@ class SynthesisConfig:
     denoise: float = 0.01
     #: speaking rate: 2.0 = twice as fast, 0.5 = half as fast; pitch is unchanged (mel time axis resampled)
     pace: float = 1.0
-    #: None = different every run; an int makes the output reproducible (prenet dropout + vocoder noise)
+    #: None = different every run; an int makes the output reproducible (prenet dropout + vocoder noise).
+    #: In overrides (`replace`, `speak(seed=...)`), where None means "keep", RANDOM_SEED (-1) asks for None.
     seed: int | None = None
     #: Tacotron 2 stops after a frame whose stop probability exceeds this
     gate_threshold: float = 0.5
@@ -108,11 +115,14 @@ class SynthesisConfig:
             raise ValueError(f"vocoder must be a vocoder name, got {self.vocoder!r}")
 
     def replace(self, **overrides: Any) -> "SynthesisConfig":
-        """A copy with some fields changed; unknown names are a `ValueError`, None means "keep"."""
+        """A copy with some fields changed; unknown names are a `ValueError`, None means "keep", and
+        `seed=RANDOM_SEED` (-1) means "no seed" (a voice's own seed cannot be unset with None)."""
         unknown = sorted(set(overrides) - _CONFIG_FIELDS)
         if unknown:
             raise ValueError(f"unknown synthesis setting(s) {unknown}; known: {sorted(_CONFIG_FIELDS)}")
         changes = {k: v for k, v in overrides.items() if v is not None}
+        if isinstance(changes.get("seed"), (int, np.integer)) and changes["seed"] == RANDOM_SEED:
+            changes["seed"] = None
         return dataclasses.replace(self, **changes) if changes else self
 
     @classmethod
@@ -690,12 +700,13 @@ class Pipeline:
         for i, ids in enumerate(texts):
             batch[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
         infer_dtype = self.dtype if self.dtype == torch.bfloat16 else None
+        r = self.tacotron2.config.n_frames_per_step
+        max_steps = decoder_step_budget(int(lengths.max()), r, cfg.max_decoder_steps)
         with self._lock:
             out = self.tacotron2.infer(
                 batch.to(self.device), lengths, gate_threshold=cfg.gate_threshold,
-                max_decoder_steps=cfg.max_decoder_steps, prenet_dropout=cfg.prenet_dropout, seed=seed,
+                max_decoder_steps=max_steps, prenet_dropout=cfg.prenet_dropout, seed=seed,
                 dtype=infer_dtype)
-        r = self.tacotron2.config.n_frames_per_step
         pieces = []
         for i in range(len(texts)):
             frames = int(out.mel_lengths[i])
@@ -765,20 +776,27 @@ class Pipeline:
         return chunks
 
     def _retry(self, pieces: list[_Piece], cfg: SynthesisConfig, seed: int | None) -> tuple[list[_Piece], int, list[str]]:
-        """Re-split failed pieces in halves (or re-draw the dropout for a single word) for up to max_retries rounds.
+        """Re-synthesise failed pieces for up to max_retries rounds; return the best attempt.
 
-        Returns the final pieces in reading order, the rounds used, and at most one note for Speech.warnings.
+        Round 1 re-draws the prenet dropout for the whole piece (a trained model's failures are mostly
+        unlucky draws, and a whole sentence keeps its prosody); later rounds, or all rounds without
+        dropout, split failed pieces in halves (a single word is re-drawn instead). A re-split can be
+        worse than the original (one word that never stops is 20 s of babble), so the attempt kept is
+        the one with the fewest pieces that did not stop, then the fewest failed, then the fewest
+        pieces. Returns the pieces in reading order, the rounds used and at most one note for
+        Speech.warnings.
         """
         problems = "; ".join(p.describe() for p in pieces if p.failed)
-        rounds = 0
+        best, rounds = pieces, 0
         while rounds < cfg.max_retries and any(p.failed for p in pieces):
+            redraw_whole = rounds == 0 and cfg.prenet_dropout > 0
             plan: list[list[str]] = []  # per piece: [] = keep, else the texts to synthesise instead
             for p in pieces:
-                halves = split_in_half(p.text) if p.failed else None
+                halves = split_in_half(p.text) if p.failed and not redraw_whole else None
                 if halves and all(_ids(h) for h in halves):
                     plan.append(list(halves))
                 elif p.failed and cfg.prenet_dropout > 0:
-                    plan.append([p.text])  # cannot split: another dropout draw may stop properly
+                    plan.append([p.text])  # another dropout draw may stop properly
                 else:
                     plan.append([])
             todo = [t for texts in plan for t in texts]
@@ -795,6 +813,9 @@ class Pipeline:
                     q.text = t
                     new_pieces.append(q)
             pieces = new_pieces
+            if _badness(pieces) < _badness(best):
+                best = pieces
+        pieces = best
         if not problems:
             return pieces, rounds, []
         failed = [p for p in pieces if p.failed]
@@ -853,6 +874,19 @@ class Pipeline:
             if name not in self._denoisers:
                 self._denoisers[name] = Denoiser(vocoder)
             return self._denoisers[name]
+
+
+def _badness(pieces: Sequence[_Piece]) -> tuple[int, int, int]:
+    """Orders attempts at a chunk (lower is better): pieces that never stopped, failed pieces, pieces."""
+    return (sum(p.reached_max_steps for p in pieces), sum(p.failed for p in pieces), len(pieces))
+
+
+def decoder_step_budget(n_symbols: int, frames_per_step: int, max_decoder_steps: int) -> int:
+    """Decoder steps allowed for a text of `n_symbols`: `max_decoder_steps`, but no more than
+    `FRAMES_PER_SYMBOL` frames per symbol plus `FRAMES_SLACK` (speech runs 5-10 frames per symbol), so a
+    short piece whose decoder never stops ends as a short failure instead of 20 s of babble."""
+    frames = FRAMES_PER_SYMBOL * n_symbols + FRAMES_SLACK
+    return max(1, min(max_decoder_steps, -(-frames // frames_per_step)))
 
 
 def _ids(text: str) -> tuple[int, ...]:

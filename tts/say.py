@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--sigma", type=float, metavar="S", help="WaveGlow noise scale, >= 0 (e.g. 0.6)")
     knobs.add_argument("--denoise", type=float, metavar="D", help="denoiser strength in [0, 0.5]; 0 = off (e.g. 0.01)")
     knobs.add_argument("--pace", type=float, metavar="P", help="speaking rate in [0.25, 4]: 1.2 = 20%% faster, same pitch")
-    knobs.add_argument("--seed", type=int, metavar="N", help="make the output reproducible")
+    knobs.add_argument("--seed", type=int, metavar="N", help="make the output reproducible; -1 = different every run (a voice may set its own seed)")
     knobs.add_argument("--max-decoder-steps", type=int, metavar="N", help="decoder step limit per chunk (e.g. 1000)")
     knobs.add_argument("--gate-threshold", type=float, metavar="G", help="stop probability threshold in [0, 1]")
     knobs.add_argument("--prenet-dropout", type=float, metavar="P", help="prenet dropout at inference (0 = deterministic)")

@@ -457,7 +457,8 @@ class Tacotron2Inference:
 def attention_failure_reasons(alignment: Tensor, text_length: int, frames_per_step: int = 1, *,
                               end_tolerance: float = 0.1, max_backward_jump: float = 0.2,
                               max_forward_jump: float = 0.25, max_stall_frames: int = 100,
-                              max_tail_frames: int = 120, min_sharpness: float = 0.15) -> list[str]:
+                              max_tail_frames: int = 120, min_sharpness: float = 0.15,
+                              settle_steps: int = 2) -> list[str]:
     """Why one item's alignment [steps, >= text_length] looks broken ([] = looks fine).
 
     A working Tacotron 2 attention is peaked, moves monotonically through the text at roughly 2-20
@@ -473,6 +474,9 @@ def attention_failure_reasons(alignment: Tensor, text_length: int, frames_per_st
       region (stuck on a symbol, mumbling);
     * "kept talking after the end": more than `max_tail_frames` frames (~1.4 s) were produced after
       the attention first reached the end region (babbling; often together with reached_max_steps).
+    The jump checks start after the first `settle_steps` decoder steps: the first step attends from an
+    all-zero context and may peak anywhere (a small trained voice put 0.8 of its weight on a random
+    symbol there, then sat on symbol 0 from step 1 on), which is not a failure.
     Thresholds are deliberately loose: a false alarm costs the pipeline a needless retry.
     """
     steps = alignment.size(0)
@@ -493,7 +497,7 @@ def attention_failure_reasons(alignment: Tensor, text_length: int, frames_per_st
     back, ahead = max(3, math.ceil(max_backward_jump * L)), max(4, math.ceil(max_forward_jump * L))
     best, stall, longest_stall, first_end = -1, 0, 0, None
     jumped_back = skipped = None
-    for t, p in enumerate(pos):
+    for t, p in enumerate(pos[settle_steps:], start=settle_steps):
         if jumped_back is None and p < best - back:
             jumped_back = f"jumped back from symbol {best} to {p} at step {t}"
         if skipped is None and p > max(best, 0) + ahead:
