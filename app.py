@@ -1,7 +1,7 @@
 """Web demo: type text, hear it, see its mel spectrogram and attention alignment.
 
     python app.py                          # http://127.0.0.1:7860, voices found in checkpoints/
-    python app.py --voice path/to/voice --host 0.0.0.0 --port 8080 --max-chars 2000
+    python app.py --voice default --voice path/to/voice --host 0.0.0.0 --port 8080 --max-chars 2000
 
 Everything model-related goes through `tts.Pipeline`; this file only parses input and presents output.
 """
@@ -22,7 +22,7 @@ import numpy as np
 
 from tts.pipeline import DENOISE_RANGE, PACE_RANGE, RANDOM_SEED, Pipeline, Speech, SynthesisConfig, block_diagonal
 from tts.plotting import plot_alignment, plot_mel
-from tts.voice import VoiceError, find_voices, load_voice_config
+from tts.voice import VoiceError, find_voices, load_voice_config, resolve_voice_dir
 
 DEFAULT_VOCODER = "voice default"
 MAX_PLOT_COLUMNS = 1600  # wider spectrograms are averaged down in time for display
@@ -137,7 +137,13 @@ def build_demo(
         library = VoiceLibrary.from_dirs(voices)
     if max_chars < 1:
         raise ValueError(f"max_chars must be positive, got {max_chars}")
-    defaults = SynthesisConfig()
+
+    def voice_settings(voice: str) -> SynthesisConfig:
+        """The voice's own synthesis defaults (its voice.yaml), so the sliders start where the CLI does."""
+        try:
+            return library.get(voice).config
+        except Exception:  # the error shows when speaking; the sliders fall back to the library defaults
+            return SynthesisConfig()
 
     def vocoder_choices(voice: str) -> list[str]:
         try:
@@ -146,7 +152,13 @@ def build_demo(
             return [DEFAULT_VOCODER]
 
     def on_voice_change(voice: str):
-        return gr.Dropdown(choices=vocoder_choices(voice), value=DEFAULT_VOCODER)
+        settings = voice_settings(voice)
+        return (gr.Dropdown(choices=vocoder_choices(voice), value=DEFAULT_VOCODER),
+                gr.Slider(value=settings.sigma, maximum=max(1.0, settings.sigma)),
+                gr.Slider(value=settings.denoise), gr.Slider(value=settings.pace), seed_value(settings))
+
+    def seed_value(settings: SynthesisConfig) -> int:
+        return RANDOM_SEED if settings.seed is None else settings.seed
 
     def speak(text: str, voice: str, vocoder: str, sigma: float, denoise: float, pace: float, seed: float | None,
               progress=gr.Progress()):
@@ -176,6 +188,7 @@ def build_demo(
             raise gr.Error(f"Synthesis failed: {exc.__class__.__name__}: {exc}") from None
 
     first_voice = library.names[0]
+    defaults = voice_settings(first_voice)
     with gr.Blocks(title="tts: Tacotron 2 text to speech", analytics_enabled=False) as demo:
         gr.Markdown(
             "# Text to speech\nTacotron 2 turns your text into a mel spectrogram; a vocoder (WaveGlow or "
@@ -192,13 +205,13 @@ def build_demo(
                     vocoder = gr.Dropdown(choices=vocoder_choices(first_voice), value=DEFAULT_VOCODER, label="Vocoder",
                                           elem_id="tts-vocoder")
                 with gr.Accordion("Settings", open=False):
-                    sigma = gr.Slider(0.0, 1.0, value=defaults.sigma, step=0.01, label="σ (WaveGlow noise)",
+                    sigma = gr.Slider(0.0, max(1.0, defaults.sigma), value=defaults.sigma, step=0.01, label="σ (WaveGlow noise)",
                                       info="Lower is steadier, higher is livelier; ignored by Griffin-Lim.")
                     denoise = gr.Slider(DENOISE_RANGE[0], DENOISE_RANGE[1], value=defaults.denoise, step=0.005,
                                         label="Denoiser strength", info="Removes the vocoder's hiss; 0 = off.")
                     pace = gr.Slider(PACE_RANGE[0], PACE_RANGE[1], value=defaults.pace, step=0.05, label="Pace",
                                      info="Speaking rate (2 = twice as fast); pitch stays the same.")
-                    seed = gr.Number(value=-1, precision=0, label="Seed",
+                    seed = gr.Number(value=seed_value(defaults), precision=0, label="Seed",
                                      info="-1 = different every time; any other number repeats the same take.")
                 button = gr.Button("Speak", variant="primary", elem_id="tts-speak")
             with gr.Column(scale=2):
@@ -209,7 +222,7 @@ def build_demo(
                 mel = gr.Image(label="Mel spectrogram", type="pil", interactive=False, format="png")
                 alignment = gr.Image(label="Attention alignment (decoder steps → text)", type="pil",
                                      interactive=False, format="png")
-        voice.change(on_voice_change, inputs=voice, outputs=vocoder, api_name=False)
+        voice.change(on_voice_change, inputs=voice, outputs=[vocoder, sigma, denoise, pace, seed], api_name=False)
         inputs = [text, voice, vocoder, sigma, denoise, pace, seed]
         outputs = [audio, mel, alignment, info]
         button.click(speak, inputs=inputs, outputs=outputs, api_name="speak")
@@ -231,8 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve the text-to-speech web demo.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 = every interface)")
     parser.add_argument("--port", type=int, default=7860)
-    parser.add_argument("--voice", metavar="DIR", action="append",
-                        help="voice folder to serve (repeatable; default: every voice under checkpoints/)")
+    parser.add_argument("--voice", metavar="NAME|DIR", action="append",
+                        help="voice to serve: a name under checkpoints/ or a folder, as for tts-say "
+                             "(repeatable; default: every voice under checkpoints/)")
     parser.add_argument("--share", type=_boolean, default=False, metavar="true|false",
                         help="also open a public gradio.live link (default false)")
     parser.add_argument("--max-chars", type=int, default=5000, help="longest text accepted")
@@ -244,8 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.voice:
             dirs = {}
             for d in args.voice:
-                config = load_voice_config(d)
-                dirs[config.name if config.name not in dirs else str(d)] = Path(d)
+                directory = resolve_voice_dir(d)  # a voice name or a folder, resolved as the CLI does
+                config = load_voice_config(directory)
+                dirs[config.name if config.name not in dirs else str(d)] = directory
         else:
             dirs = find_voices()
             if not dirs:

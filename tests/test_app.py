@@ -120,3 +120,67 @@ def test_long_spectrograms_are_shrunk_for_display():
     assert small.shape == (80, 1250)  # blocks of 4 columns averaged
     assert small[0, 0] == pytest.approx(wide[0, :4].mean())
     assert app._shrink_time(wide[:, :100], 1600).shape == (80, 100)
+
+
+def _component(demo, label):
+    (found,) = [b for b in demo.blocks.values() if getattr(b, "label", None) == label]
+    return found
+
+
+def _handler(demo, name):
+    (found,) = [f for f in demo.fns.values() if getattr(f.fn, "__name__", None) == name]
+    return found.fn
+
+
+def test_settings_start_from_the_voice_and_follow_it(fast_pipeline, tiny_pipeline):
+    """The sliders show the selected voice's own voice.yaml settings (as the CLI uses), not library defaults."""
+    import app
+    from tts.pipeline import SynthesisConfig
+
+    assert fast_pipeline.config.denoise == 0.0 != SynthesisConfig().denoise
+    custom = app.VoiceLibrary(pipelines={"fast": fast_pipeline, "tiny": tiny_pipeline})
+    fast_pipeline_config = fast_pipeline.config
+    try:
+        fast_pipeline.config = fast_pipeline.config.replace(sigma=0.3, pace=1.25, seed=5)
+        demo = app.build_demo(custom)
+        assert _component(demo, "σ (WaveGlow noise)").value == 0.3
+        assert _component(demo, "Denoiser strength").value == 0.0
+        assert _component(demo, "Pace").value == 1.25
+        assert _component(demo, "Seed").value == 5
+        vocoder, sigma, denoise, pace, seed = _handler(demo, "on_voice_change")("tiny")
+        tiny = tiny_pipeline.config
+        assert (sigma.value, denoise.value, pace.value) == (tiny.sigma, tiny.denoise, tiny.pace)
+        assert seed == -1  # the tiny voice sets no seed
+        assert "waveglow" in vocoder.choices or ("waveglow", "waveglow") in vocoder.choices
+        _, sigma, denoise, pace, seed = _handler(demo, "on_voice_change")("fast")
+        assert (sigma.value, denoise.value, pace.value, seed) == (0.3, 0.0, 1.25, 5)
+    finally:
+        fast_pipeline.config = fast_pipeline_config
+
+
+def test_voice_names_resolve_like_the_cli(monkeypatch, tmp_path, tiny_voice_dir):
+    """`python app.py --voice NAME` serves checkpoints/NAME, as `tts-say --voice NAME` does."""
+    import shutil
+
+    import app
+    import tts.voice
+
+    shutil.copytree(tiny_voice_dir, tmp_path / "mine")
+    monkeypatch.setattr(tts.voice, "CHECKPOINTS_DIR", tmp_path)
+    monkeypatch.chdir(tmp_path.parent)  # "mine" is not a folder here: only the name lookup finds it
+    served = {}
+
+    class Demo:
+        def launch(self, **kwargs):
+            served["launched"] = True
+
+    def fake_build_demo(library, max_chars):
+        served["names"] = library.names
+        served["pipeline"] = library.get(library.names[0])
+        return Demo()
+
+    monkeypatch.setattr(app, "build_demo", fake_build_demo)
+    assert app.main(["--voice", "mine", "--device", "cpu"]) == 0
+    assert served["launched"] and len(served["names"]) == 1
+    assert served["pipeline"].voice.directory.resolve() == (tmp_path / "mine").resolve()
+    assert app.main(["--voice", "no-such-voice"]) == 2
