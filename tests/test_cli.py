@@ -204,3 +204,18 @@ def test_int8_waveglow_from_the_command_line(capsys, tmp_path):
     a, b = outs[0], outs[2]
     assert a.shape == b.shape and np.abs(a).max() > 0 and not np.array_equal(a, b)
     assert 10 * np.log10(np.sum(a.astype(np.float64) ** 2) / np.sum((a - b).astype(np.float64) ** 2)) > 20
+
+
+@pytest.mark.parametrize("content", [b"\x17" + bytes(range(256)) * 8, b"Some notes, not weights.\n"],
+                         ids=["binary", "text"])
+def test_foreign_file_as_checkpoint_is_not_called_a_pickle(capsys, tmp_path, tiny_voice_dir, content):
+    import shutil
+
+    voice = tmp_path / "foreign"
+    shutil.copytree(tiny_voice_dir, voice)
+    (voice / "tacotron2.pt").write_bytes(content)
+    (tmp_path / "t2.pt").write_bytes(content)
+    for args in (["--voice", str(voice)], ["--tacotron2", str(tmp_path / "t2.pt")]):
+        code, _, err = _run(capsys, "Hi.", "-o", str(tmp_path / "x.wav"), *args)
+        assert code == 1 and err.count("\n") == 1
+        assert "is not a PyTorch checkpoint (corrupt or another file type)" in err and "pickled" not in err

@@ -250,3 +250,78 @@ def test_warm_start_skips_embedding_when_symbols_differ(tmp_path):
     other_r = tiny_model(seed=3, n_frames_per_step=2)
     with pytest.raises(CheckpointError, match="shape mismatches: decoder"):
         warm_start_state_dict(other_r, source.state_dict())
+
+
+# -------------------------------------------------------------------------------------------------
+# corrupt files are named as such, never as pickles; messages are never cut mid-word
+# -------------------------------------------------------------------------------------------------
+def test_corrupt_or_foreign_files_are_not_called_pickles(tmp_path):
+    import random
+
+    noise = bytearray(random.Random(0).randbytes(4096))
+    noise[0] = 0x17  # neither a zip ('P') nor a pickle (0x80) header
+    (tmp_path / "noise.pt").write_bytes(bytes(noise))
+    (tmp_path / "notes.pt").write_text("Just some notes,\nnot weights at all.\n")
+    (tmp_path / "proto0.pt").write_bytes(pickle.dumps({"a": 1}, protocol=0))
+    for name in ("noise.pt", "notes.pt", "proto0.pt"):
+        with pytest.raises(CheckpointError) as info:
+            load_tacotron2(tmp_path / name)
+        message = str(info.value)
+        assert name in message and "is not a PyTorch checkpoint (corrupt or another file type)" in message
+        assert "pickled" not in message
+
+
+def test_damaged_checkpoints_say_so_in_whole_sentences(tmp_path):
+    good = tmp_path / "good.pt"
+    torch.save({"state_dict": tiny_model().state_dict()}, good)
+    data = good.read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError) as info:
+        load_tacotron2(tmp_path / "cut.pt")
+    message = str(info.value)
+    assert "cut.pt" in message and "truncated" in message and "pickled" not in message
+    assert not message.rstrip(")").endswith((" o", ",")) and "weights_only" not in message
+
+    legacy = tmp_path / "legacy.pt"
+    torch.save({"state_dict": tiny_model().state_dict()}, legacy, _use_new_zipfile_serialization=False)
+    raw = legacy.read_bytes()
+    (tmp_path / "legacy_cut.pt").write_bytes(raw[: len(raw) // 2])
+    damaged = bytearray(raw)
+    damaged[2:40] = b"\xff" * 38  # right header, garbage opcodes: torch's weights-only unpickler refuses it
+    (tmp_path / "legacy_damaged.pt").write_bytes(bytes(damaged))
+    for name in ("legacy_cut.pt", "legacy_damaged.pt"):
+        with pytest.raises(CheckpointError, match="corrupt or truncated") as info:
+            load_tacotron2(tmp_path / name)
+        assert "pickled" not in str(info.value) and "weights_only" not in str(info.value)
+
+
+def test_long_library_messages_keep_whole_sentences(tmp_path, monkeypatch):
+    import tts.serialization
+
+    torch_message = (  # torch 2.x's message for a damaged zip archive
+        "PytorchStreamReader failed reading zip archive: failed finding central directory. This is an internal "
+        "miniz error. If you are seeing this error, there is a high likelihood that your checkpoint file is "
+        "corrupted. This can happen if the checkpoint was not saved properly, was transferred incorrectly, or "
+        "the file was modified after saving.")
+    path = tmp_path / "damaged.pt"
+    torch.save({"state_dict": tiny_model().state_dict()}, path)
+
+    def failing_load(*args, **kwargs):
+        raise RuntimeError(torch_message)
+
+    monkeypatch.setattr(tts.serialization.torch, "load", failing_load)
+    with pytest.raises(CheckpointError) as info:
+        load_tacotron2(path)
+    message = str(info.value)
+    kept = message[message.index("RuntimeError: ") + len("RuntimeError: "): message.index(")")]
+    assert torch_message.startswith(kept) and kept.endswith(".")  # whole sentences only
+    assert torch_message[len(kept)] == " "
+    assert tts.serialization.brief("word " * 100, 40).endswith("word …")
+
+
+def test_real_pickles_are_still_refused_as_pickles(tmp_path):
+    for legacy in (False, True):
+        path = tmp_path / f"objects_{legacy}.pt"
+        torch.save({"model": _Pickled()}, path, _use_new_zipfile_serialization=not legacy)
+        with pytest.raises(CheckpointError, match="holds pickled Python objects, which are not loaded for safety"):
+            load_tacotron2(path)

@@ -12,7 +12,6 @@ NVIDIA checkpoints store no hyper-parameters, so the model's dimensions are read
 """
 from __future__ import annotations
 
-import pickle
 import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -28,6 +27,7 @@ from tts.serialization import (
     read_checkpoint,
     save_project_checkpoint,
     strip_prefixes,
+    unsafe_pickle_global,
 )
 from tts.tacotron2 import Tacotron2, Tacotron2Config
 
@@ -162,14 +162,15 @@ def tacotron2_from_state_dict(state_dict: Mapping[str, torch.Tensor], config: Ta
 
 def _read(path: str | Path, map_location: Any = "cpu") -> Any:
     """read_checkpoint (weights_only), with the message for pickled objects rephrased: such files are
-    refused, never unpickled, so torch's advice to pass weights_only=False is not repeated."""
+    refused, never unpickled, so torch's advice to pass weights_only=False is not repeated. Only a real
+    pickle of arbitrary objects is called one; a corrupt file or another file type is reported as such."""
     try:
         return read_checkpoint(path, map_location=map_location)
     except CheckpointError as exc:
-        if isinstance(exc.__cause__, pickle.UnpicklingError):
+        if unsafe_pickle_global(exc.__cause__) is not None:
             raise CheckpointError(f"{path}: holds pickled Python objects, which are not loaded for safety; "
                                   "expected a Tacotron 2 checkpoint made of plain tensors") from exc
-        raise CheckpointError(f"{exc} (expected a Tacotron 2 checkpoint)") from exc
+        raise CheckpointError(f"{exc}; expected a Tacotron 2 checkpoint") from exc
 
 
 def load_tacotron2(path: str | Path, map_location: Any = "cpu") -> Tacotron2:
