@@ -55,13 +55,38 @@ def _char_ids(text: str) -> list[int]:
     return ids
 
 
+_UNCLOSED = re.compile(r"\{([^{}\n]*)")  # once the closed blocks are cut out: a "{" that no "}" closes
+_TOKEN_EDGES = "\"'.,;:!?()[]"
+
+
+def _looks_like_arpabet(content: str) -> bool:
+    """Do the words after an unclosed "{" read as phones? All of them are ARPAbet symbols, or the leading
+    ones are and one carries a stress digit ("{HH AH0", "{HH AH0 L OW1 world"). Ordinary text after a
+    stray brace ("{a", "{The end") is not: normalization reads such a brace as a parenthesis."""
+    tokens = [t.strip(_TOKEN_EDGES) for t in content.split()]
+    leading = []
+    for token in tokens:
+        if "@" + token not in SYMBOL_TO_ID:
+            break
+        leading.append(token)
+    return bool(leading) and (len(leading) == len(tokens) or any(t[-1].isdigit() for t in leading))
+
+
 def check_arpabet(text: str) -> None:
-    """Raise ValueError for a malformed or unknown `{ARPAbet}` block in raw text.
+    """Raise ValueError for a malformed, unknown or unclosed `{ARPAbet}` block in raw text.
 
     Call it before normalization, which would otherwise read a bad block as words in parentheses.
+    An unclosed "{" followed by phones ("{HH AH0") is an error too; a stray "{" or "}" in ordinary
+    text is left to normalization (read as a parenthesis).
     """
     for m in _BRACES.finditer(text):
         _arpabet_ids(m.group(1))
+    for m in _UNCLOSED.finditer(_BRACES.sub(" ", text)):
+        if _looks_like_arpabet(m.group(1)):
+            block = " ".join(m.group(1).split())
+            raise ValueError(
+                f"unclosed ARPAbet block '{{{block}': add the closing '}}', e.g. '{{HH AH0 L OW1}}'"
+            )
 
 
 def text_to_sequence(text: str, normalize: bool = True) -> list[int]:

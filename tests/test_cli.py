@@ -219,3 +219,11 @@ def test_foreign_file_as_checkpoint_is_not_called_a_pickle(capsys, tmp_path, tin
         code, _, err = _run(capsys, "Hi.", "-o", str(tmp_path / "x.wav"), *args)
         assert code == 1 and err.count("\n") == 1
         assert "is not a PyTorch checkpoint (corrupt or another file type)" in err and "pickled" not in err
+
+
+def test_unclosed_arpabet_block_is_a_usage_error(capsys, tmp_path, tiny_voice_dir):
+    out = tmp_path / "x.wav"
+    code, _, err = _run(capsys, "{HH AH0", "-o", str(out), "--voice", str(tiny_voice_dir))
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("error: unclosed ARPAbet block '{HH AH0'")
+    assert not out.exists()

@@ -146,3 +146,24 @@ def test_round_trip_after_normalization(text):
         assert "ARPAbet" in str(error) or not any(c.isalpha() for c in normalized)
         return
     assert frontend.sequence_to_text(ids) == normalized
+
+
+@pytest.mark.parametrize("text, block", [
+    ("{HH AH0", "{HH AH0"),
+    ("Say {HH AH0 L OW1 to everyone.", "{HH AH0 L OW1 to everyone."),
+    ("{HH AH0 L OW1} and {W ER1 L D", "{W ER1 L D"),
+    ("x {HH AH0 {L OW1}", "{HH AH0"),
+])
+def test_unclosed_arpabet_block_is_an_error(text, block):
+    with pytest.raises(ValueError, match="unclosed ARPAbet block") as info:
+        frontend.check_arpabet(text)
+    assert f"'{block}'" in str(info.value) and "closing '}'" in str(info.value)
+    with pytest.raises(ValueError, match="unclosed ARPAbet block"):
+        frontend.text_to_sequence(text)
+
+
+@pytest.mark.parametrize("text", ["{a", "b}", "AH0}", "if (x) { return", "brace { alone", "{The end",
+                                  "{HH AH0 L OW1\n}", "{HH AH0 L OW1} {"])
+def test_stray_braces_in_ordinary_text_are_still_read(text):
+    frontend.check_arpabet(text)  # no error: normalization reads a stray brace as a parenthesis
+    assert frontend.text_to_sequence(text)
