@@ -227,3 +227,47 @@ def test_unclosed_arpabet_block_is_a_usage_error(capsys, tmp_path, tiny_voice_di
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("error: unclosed ARPAbet block '{HH AH0'")
     assert not out.exists()
+
+
+def test_cuda_without_cuda_is_a_usage_error(capsys, tmp_path, tiny_voice_dir, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on a CPU-only torch build
+    out = tmp_path / "x.wav"
+    for device in ("cuda", "cuda:0"):
+        code, _, err = _run(capsys, "Hi.", "-o", str(out), "--voice", str(tiny_voice_dir), "--device", device)
+        assert code == 2 and err.count("\n") == 1, err
+        assert err.startswith(f"error: --device {device}: CUDA is not available") and "--device cpu" in err
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_unwritable_output_folder_fails_before_synthesis(capsys, tiny_voice_dir, monkeypatch):
+    import tts.pipeline
+
+    def no_synthesis(*args, **kwargs):
+        raise AssertionError("the models should not load when the output cannot be written")
+
+    monkeypatch.setattr(tts.pipeline.Pipeline, "from_pretrained", no_synthesis)
+    # /proc refuses new files even to root, for whom os.access says "writable"
+    code, _, err = _run(capsys, "Hi.", "-o", "/proc/a.wav", "--voice", str(tiny_voice_dir))
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("error: cannot write /proc/a.wav: no file can be created in /proc")
+
+
+def test_quantize_without_waveglow_warns(capsys, tmp_path, tiny_voice_dir, tiny_voice_dir_r2):
+    out = tmp_path / "x.wav"
+    common = ["Hi.", "-o", str(out), "--device", "cpu", "--quantize", "int8", "--max-decoder-steps", "4"]
+    code, _, err = _run(capsys, *common, "--voice", str(tiny_voice_dir_r2))
+    assert code == 0, err
+    assert ("warning: --quantize int8 applies only to the WaveGlow vocoder and this voice has none; ignored"
+            in err.splitlines())
+    assert out.exists()
+    code, _, err = _run(capsys, *common, "--voice", str(tiny_voice_dir))  # has a WaveGlow, uses Griffin-Lim
+    assert code == 0, err
+    assert "warning: --quantize int8 applies only to the WaveGlow vocoder and this run uses griffin-lim; ignored" in err
+    code, _, err = _run(capsys, *common, "--voice", str(tiny_voice_dir), "--vocoder", "waveglow")
+    assert code == 0, err
+    assert "--quantize" not in err
+    code, _, err = _run(capsys, *common, "--voice", str(tiny_voice_dir_r2), "--quiet")
+    assert code == 0 and err == ""

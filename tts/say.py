@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--device", help='torch device, e.g. "cpu" or "cuda" (default: cuda when available)')
     models.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], help="model precision (default float32)")
     models.add_argument("--quantize", choices=["int8"],
-                        help="WaveGlow's large matrix products in int8 on the CPU (fastest on CPU; measured SNR ~40 dB against float32)")
+                        help="WaveGlow's large matrix products in int8 on the CPU (fastest on CPU; measured SNR ~40 dB "
+                             "against float32). Applies to the WaveGlow vocoder only: with a voice that has none, or "
+                             "another --vocoder, it has no effect and a warning says so")
 
     knobs = parser.add_argument_group("synthesis (defaults come from the voice)")
     knobs.add_argument("--sigma", type=float, metavar="S", help="WaveGlow noise scale, >= 0 (e.g. 0.6)")
@@ -121,6 +123,43 @@ def check_paths(args: argparse.Namespace) -> None:
         path = getattr(args, option)
         if path is not None and not Path(path).is_file():
             raise UsageError(f"--{option}: checkpoint not found: {path}")
+
+
+def check_writable(output: str) -> None:
+    """Create and remove a temporary file next to `output` (and open an existing `output` for appending,
+    without changing it): permission bits say yes to root even in /proc or on a read-only file system,
+    so only trying tells whether the file can be written after a long synthesis."""
+    import os
+    import tempfile
+
+    path = Path(output)
+    folder = path.parent
+    try:
+        if path.exists():
+            with open(path, "ab"):
+                pass
+        else:
+            fd, probe = tempfile.mkstemp(prefix=".tts-say-", suffix=".tmp", dir=folder)
+            os.close(fd)
+            os.remove(probe)
+    except OSError as exc:
+        where = "the file cannot be opened for writing" if path.exists() else f"no file can be created in {folder}"
+        raise UsageError(f"cannot write {path}: {where} ({exc.strerror or exc})") from None
+
+
+def check_device(device: str) -> None:
+    """The device parses and is there: asking for CUDA on a CPU-only torch is a bad argument, not a crash."""
+    import torch
+
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "this torch build has no CUDA support" if torch.version.cuda is None else "no CUDA GPU is visible"
+            raise UsageError(f"--device {device}: CUDA is not available ({why}); use --device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise UsageError(f"--device {device}: there are only {torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise UsageError(f"--device {device}: MPS is not available; use --device cpu")
 
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -210,15 +249,20 @@ def _synthesize(args: argparse.Namespace, text: str) -> int:
             VOCODERS.get(args.vocoder)  # a typo fails before the models load
         if args.output != "-":
             check_output_path(args.output)
+            check_writable(args.output)
         plan_text(text, knobs.get("max_chunk_chars", SynthesisConfig.max_chunk_chars))  # anything to say?
         if args.device is not None:
-            import torch
-
-            torch.device(args.device)
+            check_device(args.device)
     except (ValueError, OSError, RuntimeError) as exc:
         raise UsageError(str(exc)) from None
 
     pipe = load_pipeline(args)
+    if args.quantize is not None and not args.quiet:
+        used = args.vocoder or pipe.default_vocoder
+        if used != "waveglow":
+            why = "this voice has none" if "waveglow" not in pipe.vocoder_names else f"this run uses {used}"
+            print(f"warning: --quantize {args.quantize} applies only to the WaveGlow vocoder and {why}; ignored",
+                  file=sys.stderr)
     n_chunks = pipe.count_chunks(text, **knobs)
     progress = _progress_bar(n_chunks, disable=args.quiet or n_chunks < 2)
     try:
