@@ -440,3 +440,16 @@ def test_random_seed_override_unsets_a_voice_seed(tiny_pipeline):
     assert not np.array_equal(a, b)  # prenet dropout drawn afresh
     with pytest.raises(ValueError, match="seed"):
         seeded.replace(seed=-2)
+
+
+def test_warm_up_does_not_warn_about_its_own_two_steps(tiny_pipeline):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert tiny_pipeline.warm_up() is tiny_pipeline
+        during_warm_up = [str(w.message) for w in caught]
+        tiny_pipeline.speak("warm up.", max_decoder_steps=2, max_retries=0, seed=0)  # outside warm_up: still said
+        afterwards = [str(w.message) for w in caught[len(during_warm_up):]]
+    assert not any("reached max_decoder_steps" in m for m in during_warm_up), during_warm_up
+    assert any("reached max_decoder_steps=2" in m for m in afterwards), afterwards

@@ -561,8 +561,16 @@ class Pipeline:
 
     def warm_up(self) -> "Pipeline":
         """Synthesise two decoder steps once, so that the first real request does not pay one-off costs
-        (mel filter bank, Griffin-Lim's set-up, the denoiser's bias spectrum). Returns self."""
-        self.speak("warm up.", max_decoder_steps=2, max_retries=0, seed=0)
+        (mel filter bank, Griffin-Lim's set-up, the denoiser's bias spectrum). Returns self.
+
+        Two steps never reach the stop gate, so Tacotron 2's "reached max_decoder_steps" warning is
+        expected here and silenced (only here, only that warning)."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Tacotron2\.infer: .*reached max_decoder_steps",
+                                    category=RuntimeWarning)
+            self.speak("warm up.", max_decoder_steps=2, max_retries=0, seed=0)
         return self
 
     # -- synthesis -----------------------------------------------------------------------------------
