@@ -23,7 +23,7 @@ SPEAKABLE = [
     "-12345678901234567890.5", "3.14159265358979323846", "1,000,000,000,000", "$99999999999999999999",
     "@#$%^&*", "1e308", "0x1F", "1/0", "50%", "#1", "Dr. Dr. Dr.", "St. St. St.", "Mr.Mrs.Ms.", "e.g. i.e. etc.",
     "U.S.A. U.K. E.U.", "a.b.c.d.e.f.g", "http://example.com/a?b=c&d=e", "user@example.com", "C:\\Windows\\system32",
-    "{HH AH0 L OW1}", "{HH AH0 L OW1} world", "{HH AH0", "AH0}", "{a", "b}",
+    "{HH AH0 L OW1}", "{HH AH0 L OW1} world", "AH0}", "{a", "b}",
     "hello {W ER1 L D} and {B AY1}", "Smith's", "rock 'n' roll", "don't won't can't", "naïve café",
     "Ångström", "Straße", "Ærø", "œuvre", "ﬁne ﬂow", "１２３", "Ⅻ", "½ ¾", "x²", "10°C", "5′11″", "£5 €5 ¥5",
     "שלום hello", "مرحبا hello", "hello 你好", "Привет, hello", "Γειά σου hello", "नमस्ते hello", "hello 😀 world",
@@ -38,7 +38,7 @@ SPEAKABLE = [
 ]
 
 # braces hold ARPAbet (as in NVIDIA's frontend); a block that is not valid ARPAbet is the user's error
-BAD_ARPABET = ["{NOT ARPABET}", "{hh ah0 l ow1}", "say {XX} now", "{}"]
+BAD_ARPABET = ["{NOT ARPABET}", "{hh ah0 l ow1}", "say {XX} now", "{}", "{HH AH0"]  # an unclosed block of phones
 
 
 def _generated(n: int, seed: int = 1234) -> list[str]:
