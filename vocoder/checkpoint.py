@@ -28,6 +28,7 @@ import torch
 from tts.audio import DEFAULT_AUDIO, AudioSettings
 from tts.serialization import (
     CheckpointError,
+    brief,
     expect_project_model,
     is_project_checkpoint,
     make_project_checkpoint,
@@ -151,7 +152,7 @@ def load_pickled_checkpoint(path: str | Path, map_location: Any = "cpu") -> Any:
     except pickle.UnpicklingError as exc:
         raise CheckpointError(f"{path}: {exc}") from exc
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, AttributeError, IndexError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"{path}: corrupt or truncated checkpoint ({exc.__class__.__name__}: {str(exc)[:300]})") from exc
+        raise CheckpointError(f"{path}: corrupt or truncated checkpoint ({exc.__class__.__name__}: {brief(exc)})") from exc
 
 
 def record_state_dict(obj: PickledObject, prefix: str = "") -> dict[str, torch.Tensor]:
