@@ -373,6 +373,93 @@ CASES = {
         ("  lots   of\n\tspace  ", "lots of space"),
         ("para one\n\npara two", "para one. para two"),
     ],
+    "year after a determiner": [
+        ("a 2019 study found", "a twenty nineteen study found"),
+        ("the 1918 flu pandemic", "the nineteen eighteen flu pandemic"),
+        ("his 1995 album", "his nineteen ninety-five album"),
+        ("the 2008 financial crisis", "the two thousand eight financial crisis"),
+        ("their 2016 census data", "their twenty sixteen census data"),
+        # a plural noun after it keeps the count (the documented trade-off)
+        ("the 1500 people", "the one thousand five hundred people"),
+        ("his 1200 soldiers", "his one thousand two hundred soldiers"),
+    ],
+    "money ranges": [
+        ("$3-4 million", "three to four million dollars"),
+        ("$1.5-2 billion", "one point five to two billion dollars"),
+        ("costs $20-30", "costs twenty to thirty dollars"),
+        ("$5-10", "five to ten dollars"),
+        ("$3.50-4.50", "three dollars and fifty cents to four dollars and fifty cents"),
+    ],
+    "time and date ranges": [
+        ("5-7 pm", "five to seven p m"),
+        ("9am-5pm", "nine a m to five p m"),
+        ("9:00-17:00", "nine o'clock to seventeen hundred"),
+        ("9:30-11", "nine thirty to eleven"),
+        ("June 1-5", "june first to fifth"),
+        ("May 3-5, 2021", "may third to fifth, twenty twenty-one"),
+        ("Mon-Fri", "monday to friday"),
+        ("Open Monday-Friday.", "open monday to friday."),
+    ],
+    "magnitudes without currency": [
+        ("5M users", "five million users"),
+        ("Revenue hit 3bn", "revenue hit three billion"),
+        ("1.5M downloads", "one point five million downloads"),
+        ("a 10K run", "a ten k run"),
+        ("$5M", "five million dollars"),
+    ],
+    "all-caps words": [
+        ("STOCKS FALL", "stocks fall"),
+        ("WORKS", "works"),
+        ("FACTS", "facts"),
+        ("STRENGTH", "strength"),
+        ("USA", "u s a"),
+        ("IBM", "i b m"),
+    ],
+    "unit as an adjective": [
+        ("a $20 bill", "a twenty dollar bill"),
+        ("a 5 km run", "a five kilometer run"),
+        ("a $1.2 million deal", "a one point two million dollar deal"),
+        ("an 8 hour shift", "an eight hour shift"),
+        ("it costs $20", "it costs twenty dollars"),
+        ("a 5 km or 10 km run", "a five kilometers or ten kilometers run"),
+    ],
+    "lists and bullets": [
+        ("* bullet\n* bullet two", "bullet. bullet two"),
+        ("1. Apples\n2. Oranges", "one, apples. two, oranges"),
+        ("Shopping list:\n1. Apples\n2) Oranges", "shopping list: one, apples. two, oranges"),
+    ],
+    "duplicated currency": [
+        ("$10 USD", "ten dollars"),
+        ("USD $10", "ten dollars"),
+        ("$10 CAD", "ten canadian dollars"),
+        ("100 USD", "one hundred dollars"),
+    ],
+    "roman numerals": [
+        ("Charles I was executed", "charles the first was executed"),
+        ("Elizabeth I was a queen", "elizabeth the first was a queen"),
+        ("Rocky II", "rocky two"),
+        ("Star Trek II", "star trek two"),
+        ("King Tut II", "king tut the second"),
+        ("Chapter XII", "chapter twelve"),
+        ("Super Bowl LVII", "super bowl fifty-seven"),
+        ("Charles, I was late", "charles, i was late"),
+    ],
+    "feet and inches": [
+        ("He is 6' tall.", "he is six feet tall."),
+        ('a 12" pizza', "a twelve inch pizza"),
+        ("a 6' fence", "a six foot fence"),
+        ('He said "12" twice', "he said twelve twice"),
+    ],
+    "arpabet after a title": [
+        ("Dr. {S M IH1 TH}", "doctor {S M IH1 TH}"),
+        ("Thank you, Dr. {S M IH1 TH}.", "thank you, doctor {S M IH1 TH}."),
+        ("Hello. {HH AH0 L OW1}", "hello. {HH AH0 L OW1}"),
+    ],
+    "month abbreviations": [
+        ("Sales rose in Jan. and Feb.", "sales rose in january and february."),
+        ("from Sept. to Dec.", "from september to december."),
+        ("I met Jan. Then we left.", "i met jan. then we left."),
+    ],
 }
 TABLE = [(category, raw, expected) for category, rows in CASES.items() for raw, expected in rows]
 
@@ -432,7 +519,10 @@ def test_non_latin_script_is_transliterated():
 
 
 @pytest.mark.parametrize("word, expected", [("NASA", True), ("SCUBA", True), ("HTML", False), ("ISBN", False),
-                                            ("NCAA", False), ("WORLD", True), ("XKCD", False)])
+                                            ("NCAA", False), ("WORLD", True), ("XKCD", False),
+                                            # plural codas and "ngth" (shouted words, not acronyms)
+                                            ("STOCKS", True), ("WORKS", True), ("FACTS", True), ("STRENGTH", True),
+                                            ("STRENGTHS", True), ("ABCS", False)])
 def test_pronounceable(word, expected):
     assert pronounceable(word) is expected
 

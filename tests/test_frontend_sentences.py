@@ -113,3 +113,16 @@ def test_never_loses_duplicates_or_overruns(words, max_chars):
 def test_arbitrary_text_keeps_all_characters(text):
     chunks = split_sentences(text, max_chars=40)
     assert "".join("".join(chunks).split()) == "".join(text.split())
+
+
+def test_numbered_list_lines_are_chunks_not_sentence_ends():
+    text = "Shopping list:\n1. Apples\n2. Oranges\n3. Milk"
+    assert split_sentences(text) == ["Shopping list:", "1. Apples", "2. Oranges", "3. Milk"]
+
+
+def test_bullet_lines_are_chunks():
+    assert split_sentences("Todo:\n* eggs\n* milk") == ["Todo:", "* eggs", "* milk"]
+
+
+def test_a_number_ending_a_sentence_still_ends_it():
+    assert split_sentences("It was 5. Then we left.") == ["It was 5.", "Then we left."]
