@@ -17,13 +17,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, world_size: int, port: int, config: str, run_dir: str, out_dir: str) -> None:
+def _join_as_rank(rank: int, world_size: int, port: int) -> None:
+    """Set what torchrun sets for each process; one thread per process."""
     import os
 
-    # what torchrun sets for each process
     os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": str(world_size),
                        "RANK": str(rank), "LOCAL_RANK": str(rank)})
     torch.set_num_threads(1)
+
+
+def _write_config(tmp_path: Path, steps: int, checkpoint_every: int) -> Path:
+    """A tiny Tacotron 2 run on an 18-clip corpus, batch 2 per rank."""
+    corpus = make_corpus(tmp_path / "corpus", n=18)
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({
+        "model": TINY_TACOTRON,
+        "data": {"corpus": str(corpus), "cache_dir": str(tmp_path / "cache"), "batch_size": 2, "val_size": 2,
+                 "precompute_workers": 1},
+        "train": {"steps": steps, "checkpoint_every": checkpoint_every, "validate_every": 1000, "log_every": 1,
+                  "num_threads": 1},
+    }))
+    return config
+
+
+def _worker(rank: int, world_size: int, port: int, config: str, run_dir: str, out_dir: str) -> None:
+    _join_as_rank(rank, world_size, port)
     from tts.train import run_training
 
     trainer = run_training(["--config", config, "--run-dir", run_dir])
@@ -33,14 +51,7 @@ def _worker(rank: int, world_size: int, port: int, config: str, run_dir: str, ou
 
 
 def test_two_process_ddp_on_cpu(tmp_path):
-    corpus = make_corpus(tmp_path / "corpus", n=18)
-    config = tmp_path / "c.yaml"
-    config.write_text(yaml.safe_dump({
-        "model": TINY_TACOTRON,
-        "data": {"corpus": str(corpus), "cache_dir": str(tmp_path / "cache"), "batch_size": 2, "val_size": 2,
-                 "precompute_workers": 1},
-        "train": {"steps": 3, "checkpoint_every": 3, "validate_every": 1000, "log_every": 1, "num_threads": 1},
-    }))
+    config = _write_config(tmp_path, steps=3, checkpoint_every=3)
     run_dir = tmp_path / "run"
     mp.spawn(_worker, args=(2, _free_port(), str(config), str(run_dir), str(tmp_path)), nprocs=2, join=True)
 
@@ -68,12 +79,9 @@ def test_two_process_ddp_on_cpu(tmp_path):
 
 def _worker_killed(rank: int, world_size: int, port: int, config: str, run_dir: str) -> None:
     """Like `_worker`, but rank 1 alone gets SIGTERM during the 2nd step (as from `kill <pid>`)."""
-    import os
     import signal
 
-    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": str(world_size),
-                       "RANK": str(rank), "LOCAL_RANK": str(rank)})
-    torch.set_num_threads(1)
+    _join_as_rank(rank, world_size, port)
     from tts import training_utils
     from tts.train import run_training
 
@@ -90,14 +98,7 @@ def _worker_killed(rank: int, world_size: int, port: int, config: str, run_dir: 
 
 
 def test_a_signal_to_one_rank_stops_every_rank_at_the_same_step_with_a_checkpoint(tmp_path):
-    corpus = make_corpus(tmp_path / "corpus", n=18)
-    config = tmp_path / "c.yaml"
-    config.write_text(yaml.safe_dump({
-        "model": TINY_TACOTRON,
-        "data": {"corpus": str(corpus), "cache_dir": str(tmp_path / "cache"), "batch_size": 2, "val_size": 2,
-                 "precompute_workers": 1},
-        "train": {"steps": 6, "checkpoint_every": 100, "validate_every": 1000, "log_every": 1, "num_threads": 1},
-    }))
+    config = _write_config(tmp_path, steps=6, checkpoint_every=100)
     run_dir = tmp_path / "run"
     mp.spawn(_worker_killed, args=(2, _free_port(), str(config), str(run_dir)), nprocs=2, join=True)
     assert [p.name for p in (run_dir / "checkpoints").glob("*.pt")] == ["tacotron2_step0000002.pt"]
