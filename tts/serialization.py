@@ -38,12 +38,10 @@ _UNSAFE_GLOBAL = re.compile(r"GLOBAL (\S+) was not an allowed global|unsupported
 def checkpoint_kind(path: str | Path) -> str | None:
     """"zip" or "pickle" from the file's first bytes (as `torch.save` writes them); None for anything else."""
     with open(path, "rb") as f:
-        head = f.read(2)
-    if head == ZIP_MAGIC[:2]:
-        with open(path, "rb") as f:
-            head = f.read(len(ZIP_MAGIC))
-        return "zip" if head == ZIP_MAGIC else None
-    if head[:1] == PICKLE_MAGIC and len(head) == 2 and 2 <= head[1] <= pickle.HIGHEST_PROTOCOL:
+        head = f.read(len(ZIP_MAGIC))
+    if head == ZIP_MAGIC:
+        return "zip"
+    if head[:1] == PICKLE_MAGIC and len(head) >= 2 and 2 <= head[1] <= pickle.HIGHEST_PROTOCOL:
         return "pickle"
     return None
 
