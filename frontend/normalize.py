@@ -237,8 +237,9 @@ def _to_ascii(text: str) -> str:
 # ------------------------------------------------------------------------------------------------
 # List items: "* milk" / "- milk" / "1. milk" / "2) eggs" at the start of a line
 
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[*+-]|(\d{1,2})[.)])[ \t]+(?=\S)", re.ASCII | re.MULTILINE)
-_LIST_ITEM_AFTER_NEWLINE = re.compile(r"(?<=\n)[ \t]*(?:[*+-]|(\d{1,2})[.)])[ \t]+(?=\S)", re.ASCII)
+_LIST_MARKER = r"[ \t]*(?:[*+-]|(\d{1,2})[.)])[ \t]+(?=\S)"  # group 1: the item's number
+_LIST_ITEM = re.compile(r"^" + _LIST_MARKER, re.ASCII | re.MULTILINE)
+_LIST_ITEM_AFTER_NEWLINE = re.compile(r"(?<=\n)" + _LIST_MARKER, re.ASCII)
 _LAST_CHARACTER = re.compile(r"(\S)\s*$", re.ASCII)
 
 
