@@ -173,8 +173,6 @@ def build_demo(
             overrides = dict(sigma=sigma, denoise=denoise, pace=pace,
                              seed=RANDOM_SEED if seed is None or seed < 0 else int(seed),
                              vocoder=None if vocoder in (None, "", DEFAULT_VOCODER) else vocoder)
-            total = pipe.count_chunks(text, **overrides)
-            progress((0, total), desc="Speaking", unit="chunks")
             speech = pipe.speak(text, progress=lambda done, n: progress((done, n), desc="Speaking", unit="chunks"),
                                 **overrides)
             image, shown = alignment_image(speech)

@@ -65,8 +65,9 @@ def test_text_from_stdin_to_wav(runs):
     summary = stderr.strip().splitlines()[-1]
     assert summary.startswith(f"wrote {out / 'stdin.wav'}: {len(data) / 22050:.2f} s of audio, 2 chunk(s)")
     assert "x real time" in summary
+    assert "speaking:   0%| " in stderr and "0/2" in stderr  # a progress bar over the two chunks
     assert "warning: chunk 1" in stderr  # the random voice never stops: said, not hidden
-    # the text is normalised three times (check, chunk count, synthesis); the warning prints once
+    # the text is normalised twice (the early check, the synthesis); the warning prints once
     assert stderr.count("cannot read 1 character(s)") == 1, stderr
     assert "Traceback" not in stderr
 

@@ -136,7 +136,7 @@ def test_speak_is_stream_joined_with_pauses(tiny_pipeline):
 def test_progress_is_reported_per_chunk(tiny_pipeline):
     calls = []
     tiny_pipeline.speak(THREE_SENTENCES, seed=0, progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(1, 3), (2, 3), (3, 3)]
+    assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert tiny_pipeline.count_chunks(THREE_SENTENCES) == 3
 
 

@@ -584,8 +584,9 @@ class Pipeline:
     ) -> Speech:
         """Synthesise `text`; overrides are `SynthesisConfig` fields (sigma=, pace=, seed=, vocoder=, ...).
 
-        `progress(done, total)` is called after each chunk. The audio is the chunks of `stream`
-        joined with their pauses.
+        `progress(done, total)` is called once with done = 0 before the first chunk (so a progress bar
+        knows its length without planning the text again) and then after each chunk. The audio is
+        the chunks of `stream` joined with their pauses.
         """
         cfg = self.settings(config, **overrides)
         start = time.perf_counter()
@@ -593,6 +594,8 @@ class Pipeline:
         vocoder_name = self._check_vocoder(cfg)
         chunks: list[Chunk] = []
         first_audio = None
+        if progress is not None:
+            progress(0, len(plan))
         for chunk in self._run(plan, cfg, vocoder_name):
             if first_audio is None:
                 first_audio = time.perf_counter() - start

@@ -208,8 +208,9 @@ def load_pipeline(args: argparse.Namespace):
 
 
 class _OnceEach(logging.Filter):
-    """Lets each distinct message through once: the text is normalised by the early check, the chunk
-    count and the synthesis, and a warning about it (an unreadable character) should print once."""
+    """Lets each distinct message through once: the text is normalised by the early check (before the
+    models load) and again by the synthesis, and a warning about it (an unreadable character) should
+    print once."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -263,10 +264,9 @@ def _synthesize(args: argparse.Namespace, text: str) -> int:
             why = "this voice has none" if "waveglow" not in pipe.vocoder_names else f"this run uses {used}"
             print(f"warning: --quantize {args.quantize} applies only to the WaveGlow vocoder and {why}; ignored",
                   file=sys.stderr)
-    n_chunks = pipe.count_chunks(text, **knobs)
-    progress = _progress_bar(n_chunks, disable=args.quiet or n_chunks < 2)
+    progress = _ProgressBar(disable=args.quiet)
     try:
-        speech = pipe.speak(text, progress=progress.update_to, **knobs)
+        speech = pipe.speak(text, progress=progress.update, **knobs)
     except ValueError as exc:  # e.g. a vocoder this voice has no weights for
         raise UsageError(str(exc)) from None
     finally:
@@ -292,16 +292,24 @@ def _synthesize(args: argparse.Namespace, text: str) -> int:
     return EXIT_OK
 
 
-def _progress_bar(total: int, disable: bool):
-    from tqdm import tqdm
+class _ProgressBar:
+    """A tqdm bar over chunks, made when `Pipeline.speak` first reports the total (none for one chunk)."""
 
-    bar = tqdm(total=total, unit="chunk", desc="speaking", file=sys.stderr, disable=disable, leave=False)
+    def __init__(self, disable: bool) -> None:
+        self.disable = disable
+        self.bar = None
 
-    def update_to(done: int, _total: int) -> None:
-        bar.update(done - bar.n)
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
 
-    bar.update_to = update_to  # type: ignore[attr-defined]
-    return bar
+            self.bar = tqdm(total=total, unit="chunk", desc="speaking", file=sys.stderr,
+                            disable=self.disable or total < 2, leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
