@@ -265,6 +265,33 @@ def test_tacotron2_resume_continues_the_same_loss_curve(tmp_path, corpus):
         assert b[step] == pytest.approx(a[step], abs=1e-6), step
 
 
+def test_resume_applies_an_edited_learning_rate_schedule_and_says_so(tmp_path, corpus, capsys):
+    """Loading the optimizer / scheduler state must not silently bring back the checkpoint's schedule."""
+    from tts.train import run_training
+
+    cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache", checkpoint_every=6, validate_every=100)
+    run_dir = tmp_path / "run"
+    run_training(["--config", str(cfg), "--run-dir", str(run_dir), "--max-steps", "6"])
+    edited = yaml.safe_load(cfg.read_text())
+    edited["optimizer"].update(lr=1e-3, decay_half_life=2)
+    cfg.write_text(yaml.safe_dump(edited), encoding="utf-8")
+    capsys.readouterr()
+    run_training(["--config", str(cfg), "--run-dir", str(run_dir), "--max-steps", "9", "--resume", "auto"])
+    err = capsys.readouterr().err
+    assert "optimizer settings changed" in err and "lr: 0.003 -> 0.001" in err and "decay_half_life: 1000 -> 2" in err
+
+    records = [json.loads(line) for line in (run_dir / "train_log.jsonl").read_text().splitlines()]
+    lr = {r["step"]: r["lr"] for r in records if "lr" in r}
+    for step in range(1, 7):
+        assert lr[step] == pytest.approx(3e-3 * 0.5 ** (step / 1000)), step
+    for step in range(7, 10):
+        assert lr[step] == pytest.approx(1e-3 * 0.5 ** (step / 2)), step
+
+    capsys.readouterr()  # an unchanged config resumes without the notice
+    run_training(["--config", str(cfg), "--run-dir", str(run_dir), "--max-steps", "10", "--resume", "auto"])
+    assert "optimizer settings changed" not in capsys.readouterr().err
+
+
 def test_sigterm_saves_a_checkpoint_and_the_resume_continues_the_curve(tmp_path, corpus, monkeypatch):
     """`kill` (SIGTERM) mid-run: the step in flight finishes, a checkpoint is written at that step
     (not only at checkpoint_every), the process returns normally and resuming loses nothing."""

@@ -8,6 +8,7 @@ with rotating checkpoints and a `latest` pointer, a jsonl loss log, and torch.di
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -417,7 +418,10 @@ class Trainer:
                 model, device_ids=[device.index] if device.type == "cuda" else None)
 
     # -- state ---------------------------------------------------------------------------------------
-    def resume(self, path: Path) -> None:
+    def resume(self, path: Path) -> list[str]:
+        """Load the training state at `path`. Returns the optimizer settings this run's config changed
+        since that checkpoint ("lr: 0.001 -> 0.0005"); the config's values apply from here on (loading
+        the optimizer and scheduler state alone would silently bring the old ones back)."""
         ckpt = read_training_checkpoint(path, self.name)
         config = getattr(self.model, "config", None)
         if config is not None and ckpt.get("config") != config.to_dict():
@@ -425,8 +429,17 @@ class Trainer:
                              "start a new run directory (or warm-start from it)")
         self.model.load_state_dict(ckpt["state_dict"])
         extra = ckpt["extra"]
+        configured = self._optimizer_settings()
         self.optimizer.load_state_dict(extra["optimizer"])
         self.scheduler.load_state_dict(extra["scheduler"])
+        saved = dict((extra.get("train_config") or {}).get("optimizer") or {})
+        changes = [f"{key}: {saved.get(key)} -> {value}" for key, value in self.cfg["optimizer"].items()
+                   if saved and saved.get(key) != value]
+        if changes:
+            self._apply_optimizer_settings(*configured)
+            if self.dist.is_main:
+                print(f"{path.name}: optimizer settings changed since this checkpoint; the config's apply from "
+                      f"step {extra['step']}: {'; '.join(changes)}", file=sys.stderr)
         if self.scaler is not None and extra.get("scaler"):
             self.scaler.load_state_dict(extra["scaler"])
         self.step = int(extra["step"])
@@ -436,6 +449,24 @@ class Trainer:
             set_rng_state(rng[self.dist.rank])
         else:  # the world size changed: training goes on, but not bit-identically
             seed_everything(int(self.t["seed"]) + 1000 * self.dist.rank + self.step)
+        return changes
+
+    def _optimizer_settings(self) -> tuple[list[dict[str, Any]], list[Any], list[float]]:
+        """The hyper-parameters this run's config gave the optimizer and scheduler (not their state)."""
+        groups = [{k: v for k, v in group.items() if k not in ("params", "lr")} for group in self.optimizer.param_groups]
+        # copies: LambdaLR.load_state_dict updates the lambda objects in place
+        lambdas = copy.deepcopy(list(getattr(self.scheduler, "lr_lambdas", [])))
+        return groups, lambdas, list(self.scheduler.base_lrs)
+
+    def _apply_optimizer_settings(self, groups: list[dict[str, Any]], lambdas: list[Any], base_lrs: list[float]) -> None:
+        if lambdas:
+            self.scheduler.lr_lambdas = lambdas
+        self.scheduler.base_lrs = base_lrs
+        step = self.scheduler.last_epoch
+        for i, (group, settings, base_lr) in enumerate(zip(self.optimizer.param_groups, groups, base_lrs)):
+            group.update(settings)
+            group["lr"] = base_lr * (lambdas[i](step) if lambdas else 1.0)
+        self.scheduler._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def save(self) -> Path | None:
         """All ranks call this (their RNG states are gathered); rank 0 writes."""
