@@ -859,7 +859,8 @@ class Pipeline:
         if "seed" in params:
             kwargs["seed"] = seed
         with self._lock:
-            audio = vocoder(batch.to(self._vocoder_dtype(vocoder)), **kwargs)
+            # unclipped until the denoiser has run, as in NVIDIA's inference.py (clipped below)
+            audio = vocoder(batch.to(self._vocoder_dtype(vocoder)), clip=False, **kwargs)
             if cfg.denoise > 0:
                 audio = self._denoiser(name, vocoder)(audio, strength=cfg.denoise)
         audio = audio.float()

@@ -41,8 +41,12 @@ class Vocoder(nn.Module):
         """Vocoder-specific synthesis, unclipped. Subclasses implement this."""
         raise NotImplementedError
 
-    def forward(self, mel: torch.Tensor, **kwargs) -> torch.Tensor:
-        """mel [B, n_mels, T] (or [n_mels, T]) -> float32 audio [B, T * hop] clipped to [-1, 1]."""
+    def forward(self, mel: torch.Tensor, *, clip: bool = True, **kwargs) -> torch.Tensor:
+        """mel [B, n_mels, T] (or [n_mels, T]) -> float32 audio [B, T * hop] clipped to [-1, 1].
+
+        `clip=False` returns the vocoder's own output, for a denoiser: NVIDIA denoises the unclipped
+        output of `infer` and only the written file is clipped.
+        """
         if mel.dim() == 2:
             mel = mel[None]
         if mel.dim() != 3 or mel.shape[1] != self.audio.n_mel_channels:
@@ -50,9 +54,9 @@ class Vocoder(nn.Module):
                 f"{self.name}: expected a mel of shape [B, {self.audio.n_mel_channels}, T], got {tuple(mel.shape)}"
             )
         with torch.inference_mode():
-            audio = self.synthesize(mel, **kwargs)
+            audio = self.synthesize(mel, **kwargs).float()
             # clip, never wrap around: NVIDIA's inference.py casts to int16 without clipping
-            return audio.float().clamp(-1.0, 1.0)
+            return audio.clamp(-1.0, 1.0) if clip else audio
 
 
 def match_mel_to_audio(mel: torch.Tensor, audio: torch.Tensor, settings: AudioSettings) -> torch.Tensor:
