@@ -8,11 +8,15 @@ Pure text (no torch). Public API:
   148-symbol ids (no EOS appended).
 * `split_sentences(text, max_chars=180)` - sentence, then clause, then word chunking.
 * `symbols` - the 148 symbols in NVIDIA's order.
+* `english_cleaners(text)` / `nvidia_text_to_sequence(text)` - NVIDIA's own text processing, quirks
+  and all, for reproducing its published checkpoints' outputs id for id (opt-in; `frontend.nvidia`).
 """
 
 from .normalize import normalize
+from .nvidia import english_cleaners, nvidia_text_to_sequence
 from .sentences import split_sentences
 from .sequence import NothingToSay, check_arpabet, sequence_to_text, text_to_sequence
 from .symbols import symbols
 
-__all__ = ["NothingToSay", "check_arpabet", "normalize", "text_to_sequence", "sequence_to_text", "split_sentences", "symbols"]
+__all__ = ["NothingToSay", "check_arpabet", "english_cleaners", "normalize", "nvidia_text_to_sequence",
+           "text_to_sequence", "sequence_to_text", "split_sentences", "symbols"]
