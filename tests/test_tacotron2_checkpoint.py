@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from tts.audio import AudioSettings
-from tts.checkpoint import config_from_state_dict, load_tacotron2, save_tacotron2, warm_start_state_dict
+from tts.checkpoint import (average_tacotron2, config_from_state_dict, load_tacotron2, save_tacotron2,
+                            warm_start_state_dict)
 from tts.serialization import CheckpointError, make_project_checkpoint, save_project_checkpoint
 from tts.tacotron2 import Tacotron2, Tacotron2Config
 
@@ -128,6 +129,30 @@ def test_project_format_keeps_config_audio_and_text_settings(tmp_path):
     assert loaded.text_settings == model.text_settings
     assert loaded.checkpoint_extra["step"] == 7
     assert_same_weights(loaded, model.eval())
+
+
+def test_average_is_the_mean_of_the_weights_and_keeps_the_last_metadata(tmp_path):
+    models = [tiny_model(seed) for seed in (1, 2, 3)]
+    paths = [save_tacotron2(m, tmp_path / f"step{i}.pt", extra={"step": 100 * (i + 1)}) for i, m in enumerate(models)]
+    averaged = average_tacotron2(paths)
+    states = [m.state_dict() for m in models]
+    for key, value in averaged.state_dict().items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, (states[0][key] + states[1][key] + states[2][key]) / 3)
+        else:  # integer buffers (num_batches_tracked) come from the last checkpoint
+            assert torch.equal(value, states[2][key]), key
+    assert averaged.checkpoint_extra["step"] == 300
+    assert averaged.checkpoint_extra["averaged"] == ["step0.pt", "step1.pt", "step2.pt"]
+    assert_same_weights(average_tacotron2(paths[1:2]), models[1])
+
+
+def test_average_refuses_checkpoints_of_different_models(tmp_path):
+    a = save_tacotron2(tiny_model(1), tmp_path / "a.pt")
+    b = save_tacotron2(tiny_model(2, n_frames_per_step=2), tmp_path / "b.pt")
+    with pytest.raises(ValueError, match="only checkpoints of one run can be averaged"):
+        average_tacotron2([a, b])
+    with pytest.raises(ValueError, match="at least one"):
+        average_tacotron2([])
 
 
 def test_dimensions_are_read_from_shapes():

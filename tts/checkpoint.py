@@ -206,6 +206,33 @@ def load_tacotron2(path: str | Path, map_location: Any = "cpu") -> Tacotron2:
     return model
 
 
+def average_tacotron2(paths: Iterable[str | Path], map_location: Any = "cpu") -> Tacotron2:
+    """Checkpoint averaging: one model whose weights are the mean of several checkpoints' (float32).
+
+    Averaging the last few checkpoints of one run smooths out the step-to-step noise of a constant
+    learning rate, much as a lower learning rate would, at no training cost (Polyak averaging done
+    after the fact; see recipes/default_voice/export_voice.py --average). The checkpoints must share one model config
+    and mel definition; the result keeps the last one's `audio`, `text_settings` and
+    `checkpoint_extra`, with `checkpoint_extra["averaged"]` naming the sources.
+    """
+    paths = list(paths)
+    if not paths:
+        raise ValueError("average_tacotron2 needs at least one checkpoint")
+    models = [load_tacotron2(p, map_location) for p in paths]
+    last = models[-1]
+    for path, model in zip(paths, models):
+        if model.config != last.config or model.audio != last.audio:
+            raise ValueError(f"{path}: its model config or mel settings differ from {paths[-1]}'s; "
+                             "only checkpoints of one run can be averaged")
+    state = last.state_dict()
+    states = [m.state_dict() for m in models]
+    averaged = {k: torch.stack([s[k].float() for s in states]).mean(0) if v.is_floating_point() else v
+                for k, v in state.items()}
+    last.load_state_dict(averaged)
+    last.checkpoint_extra = {**last.checkpoint_extra, "averaged": [Path(p).name for p in paths]}
+    return last
+
+
 def save_tacotron2(model: Tacotron2, path: str | Path, extra: Mapping[str, Any] | None = None) -> Path:
     """Write the project format (atomically). `model.text_settings`, if set, is stored as
     `extra['text_settings']` unless `extra` brings its own."""

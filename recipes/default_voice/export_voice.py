@@ -2,6 +2,7 @@
 
     python3 recipes/default_voice/export_voice.py                      # latest checkpoint of runs/default_voice
     python3 recipes/default_voice/export_voice.py --checkpoint runs/default_voice/checkpoints/tacotron2_step0002000.pt
+    python3 recipes/default_voice/export_voice.py --average 3           # mean weights of the run's last 3 checkpoints
 
 Writes `checkpoints/default/` (voice.yaml, tacotron2.pt with fp16 weights — loading casts them back
 to fp32 — and MODEL_CARD.md from `--model-card`, or a generated one). Optimizer state and the
@@ -17,8 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from a clone
     sys.path.insert(0, str(REPO))
 
-from tts.checkpoint import load_tacotron2  # noqa: E402
+from tts.checkpoint import average_tacotron2, load_tacotron2  # noqa: E402
 from tts.serialization import read_checkpoint  # noqa: E402
+from tts.training_utils import RunDirectory  # noqa: E402
 from tts.voice import save_voice  # noqa: E402
 from vocoder import GriffinLim  # noqa: E402
 
@@ -32,18 +34,35 @@ def latest_checkpoint(run_dir: Path) -> Path:
     return run_dir / pointer.read_text().strip()
 
 
+def checkpoints_ending_at(path: Path, n: int) -> list[Path]:
+    """`path` and the n - 1 checkpoints before it (by step) in its run's checkpoint folder."""
+    run = RunDirectory(path.parent.parent, "tacotron2")
+    ordered = [p.resolve() for p in run.list_checkpoints()]
+    if path.resolve() not in ordered:
+        raise SystemExit(f"error: --average needs a checkpoint in a run's checkpoints/ folder, got {path}")
+    end = ordered.index(path.resolve()) + 1
+    if end < n:
+        raise SystemExit(f"error: --average {n} needs {n} checkpoints up to {path.name}; {path.parent} has {end}")
+    return ordered[end - n : end]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-dir", type=Path, default=REPO / "runs" / "default_voice")
     parser.add_argument("--checkpoint", type=Path, help="training checkpoint (default: the run's latest)")
     parser.add_argument("--out", type=Path, default=REPO / "checkpoints" / "default")
     parser.add_argument("--model-card", type=Path, help="MODEL_CARD.md to ship (default: generated)")
+    parser.add_argument("--average", type=int, default=1, metavar="N",
+                        help="ship the mean weights of the last N checkpoints up to --checkpoint (default 1: that one)")
     parser.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: fp16, half the size)")
     args = parser.parse_args(argv)
+    if args.average < 1:
+        parser.error(f"--average must be >= 1, got {args.average}")
 
     path = args.checkpoint or latest_checkpoint(args.run_dir)
     step = read_checkpoint(path).get("extra", {}).get("step")
-    model = load_tacotron2(path)
+    sources = checkpoints_ending_at(path, args.average) if args.average > 1 else [path]
+    model = average_tacotron2(sources) if len(sources) > 1 else load_tacotron2(path)
     if not args.fp32:
         model = model.half()
     card = args.model_card.read_text() if args.model_card else None
@@ -58,14 +77,15 @@ def main(argv: list[str] | None = None) -> int:
         provenance={
             "trained_by": "this project (recipes/default_voice)",
             "training_step": step,
-            "source_checkpoint": path.name,
+            "source_checkpoint": path.name if len(sources) == 1 else "mean of " + ", ".join(p.name for p in sources),
             "corpus": "recipes/default_voice/build_corpus.py: Austen + Melville + own sentences, spoken by Festival cmu_us_slt_arctic_hts",
             "weights_dtype": "float32" if args.fp32 else "float16",
         },
         model_card=card,
     )
     size = sum(f.stat().st_size for f in args.out.iterdir()) / 2**20
-    print(f"exported step {step} from {path} to {args.out} ({size:.1f} MiB)")
+    what = path if len(sources) == 1 else f"the mean of {', '.join(p.name for p in sources)}"
+    print(f"exported step {step} from {what} to {args.out} ({size:.1f} MiB)")
     return 0
 
 
