@@ -118,7 +118,9 @@ def _extract(obj: Any, path: str | Path) -> tuple[dict[str, torch.Tensor], Mappi
 
 def _adapt_gate(state_dict: dict[str, torch.Tensor], r: int) -> None:
     """NVIDIA's code keeps ONE gate unit even when r > 1; this model predicts one per frame. Give every
-    frame of the group the reference's gate (same decision as the reference)."""
+    frame of the group the reference's gate: decoding stops at the same step as the reference's, but
+    that step keeps one frame instead of r (the stop frame is the group's first frame over the
+    threshold). Repeating keeps every frame's gate trainable, which is what a warm start needs."""
     w, b = "decoder.gate_layer.linear_layer.weight", "decoder.gate_layer.linear_layer.bias"
     if r > 1 and w in state_dict and state_dict[w].size(0) == 1:
         state_dict[w] = state_dict[w].repeat(r, 1)
