@@ -213,9 +213,9 @@ def average_tacotron2(paths: Iterable[str | Path], map_location: Any = "cpu") ->
 
     Averaging the last few checkpoints of one run smooths out the step-to-step noise of a constant
     learning rate, much as a lower learning rate would, at no training cost (Polyak averaging done
-    after the fact; see recipes/default_voice/export_voice.py --average). The checkpoints must share one model config
-    and mel definition; the result keeps the last one's `audio`, `text_settings` and
-    `checkpoint_extra`, with `checkpoint_extra["averaged"]` naming the sources.
+    after the fact; see recipes/default_voice/export_voice.py --average). The checkpoints must share
+    one model config and mel definition; the result keeps the last one's `audio`, `text_settings`
+    and `checkpoint_extra`, with `checkpoint_extra["averaged"]` naming the sources.
     """
     paths = list(paths)
     if not paths:
@@ -226,10 +226,9 @@ def average_tacotron2(paths: Iterable[str | Path], map_location: Any = "cpu") ->
         if model.config != last.config or model.audio != last.audio:
             raise ValueError(f"{path}: its model config or mel settings differ from {paths[-1]}'s; "
                              "only checkpoints of one run can be averaged")
-    state = last.state_dict()
     states = [m.state_dict() for m in models]
     averaged = {k: torch.stack([s[k].float() for s in states]).mean(0) if v.is_floating_point() else v
-                for k, v in state.items()}
+                for k, v in states[-1].items()}
     last.load_state_dict(averaged)
     last.checkpoint_extra = {**last.checkpoint_extra, "averaged": [Path(p).name for p in paths]}
     return last

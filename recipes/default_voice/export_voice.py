@@ -19,7 +19,6 @@ if str(REPO) not in sys.path:  # run as a script from a clone
     sys.path.insert(0, str(REPO))
 
 from tts.checkpoint import average_tacotron2, load_tacotron2  # noqa: E402
-from tts.serialization import read_checkpoint  # noqa: E402
 from tts.training_utils import RunDirectory  # noqa: E402
 from tts.voice import save_voice  # noqa: E402
 from vocoder import GriffinLim  # noqa: E402
@@ -60,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--average must be >= 1, got {args.average}")
 
     path = args.checkpoint or latest_checkpoint(args.run_dir)
-    step = read_checkpoint(path).get("extra", {}).get("step")
     sources = checkpoints_ending_at(path, args.average) if args.average > 1 else [path]
     model = average_tacotron2(sources) if len(sources) > 1 else load_tacotron2(path)
+    step = model.checkpoint_extra.get("step")  # the last source's (the loader keeps its `extra`)
     if not args.fp32:
         model = model.half()
     card = args.model_card.read_text() if args.model_card else None
