@@ -5,6 +5,7 @@ from vocoder.denoiser import Denoiser
 from vocoder.griffin_lim import GriffinLim
 from vocoder.flowavenet import FloWaveNet, FloWaveNetConfig, load_flowavenet, load_flowavenet_vocoder, save_flowavenet
 from vocoder.waveglow import WaveGlow, WaveGlowConfig, WaveGlowLoss
+from vocoder.waveglow_compact import CompactWaveGlow, CompactWaveGlowConfig
 from vocoder.wavernn import WaveRNN, WaveRNNConfig, load_wavernn, load_wavernn_vocoder, save_wavernn
 
 register_vocoder(
@@ -39,6 +40,8 @@ __all__ = [
     "WaveGlow",
     "WaveGlowConfig",
     "WaveGlowLoss",
+    "CompactWaveGlow",
+    "CompactWaveGlowConfig",
     "load_waveglow",
     "save_waveglow",
     "GriffinLim",

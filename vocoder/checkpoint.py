@@ -37,6 +37,7 @@ from tts.serialization import (
     strip_prefixes,
 )
 from vocoder.waveglow import WaveGlow, WaveGlowConfig
+from vocoder.waveglow_compact import MODEL_NAME as COMPACT_NAME, CompactWaveGlow, CompactWaveGlowConfig
 
 # ---------------------------------------------------------------------------------------------
 # restricted unpickling of NVIDIA's pickled modules
@@ -255,8 +256,10 @@ def _tensor_dict(obj: Any) -> bool:
     return isinstance(obj, Mapping) and len(obj) > 0 and all(torch.is_tensor(v) for v in obj.values())
 
 
-def read_waveglow_checkpoint(path: str | Path, map_location: Any = "cpu") -> tuple[WaveGlowConfig, AudioSettings, dict]:
-    """(config, audio settings, fused-layout state_dict) from any supported file."""
+def read_waveglow_checkpoint(path: str | Path, map_location: Any = "cpu"
+                             ) -> tuple[WaveGlowConfig | CompactWaveGlowConfig, AudioSettings, dict]:
+    """(config, audio settings, fused-layout state_dict) from any supported file; a compact WaveGlow
+    (project format only) comes with a `CompactWaveGlowConfig`."""
     try:
         ckpt = read_checkpoint(path, map_location)
     except CheckpointError as exc:
@@ -265,9 +268,10 @@ def read_waveglow_checkpoint(path: str | Path, map_location: Any = "cpu") -> tup
         ckpt = load_pickled_checkpoint(path, map_location)  # pickled modules: NVIDIA/waveglow (a)
 
     if is_project_checkpoint(ckpt):
-        expect_project_model(ckpt, "waveglow", path)
+        compact = ckpt.get("model") == COMPACT_NAME
+        expect_project_model(ckpt, COMPACT_NAME if compact else "waveglow", path)
         try:
-            config = WaveGlowConfig.from_dict(ckpt["config"])
+            config = (CompactWaveGlowConfig if compact else WaveGlowConfig).from_dict(ckpt["config"])
             audio = AudioSettings.from_dict(ckpt.get("audio"))
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{path}: bad WaveGlow config in project checkpoint ({exc})") from exc
@@ -318,16 +322,18 @@ def load_waveglow(
     device: torch.device | str | None = None,
     dtype: torch.dtype | None = None,
     quantize: str | None = None,
-) -> WaveGlow:
+) -> WaveGlow | CompactWaveGlow:
     """A WaveGlow ready for inference (weight norm folded, inverses cached, eval mode) from any
-    supported checkpoint. `dtype` (e.g. torch.bfloat16) applies to the WNs and the upsampler; the
+    supported checkpoint, the compact variant (`vocoder.waveglow_compact`) included. `dtype` (e.g. torch.bfloat16) applies to the WNs and the upsampler; the
     invertible 1x1 convolutions stay float32. `quantize="int8"` (float32, CPU) runs the WNs' large
     products on int8 operands (`vocoder.waveglow_int8`): the fastest CPU path (SNR ~40 dB vs float32)."""
     if quantize is not None and dtype not in (None, torch.float32):
         raise ValueError(f"quantize={quantize!r} runs around float32 weights; do not combine it with dtype={dtype}")
     config, audio, state_dict = read_waveglow_checkpoint(path, map_location)
+    if isinstance(config, CompactWaveGlowConfig) and quantize is not None:
+        raise ValueError(f"quantize={quantize!r} is for full-size WaveGlow; {path} is a compact WaveGlow")
     try:
-        model = WaveGlow(config, audio)
+        model = (CompactWaveGlow if isinstance(config, CompactWaveGlowConfig) else WaveGlow)(config, audio)
     except ValueError as exc:
         raise CheckpointError(f"{path}: unsupported WaveGlow configuration ({exc})") from exc
     missing, unexpected = _load_strict(model, state_dict)
@@ -342,7 +348,7 @@ def load_waveglow(
     model.prepare_for_inference()
     if dtype is not None:
         model.to(dtype=dtype)
-    return model.set_quantization(quantize)
+    return model if isinstance(model, CompactWaveGlow) else model.set_quantization(quantize)
 
 
 def _load_strict(model: WaveGlow, state_dict: Mapping[str, torch.Tensor]) -> tuple[list[str], list[str]]:
@@ -356,9 +362,10 @@ def _load_strict(model: WaveGlow, state_dict: Mapping[str, torch.Tensor]) -> tup
     return [], []
 
 
-def save_waveglow(model: WaveGlow, path: str | Path, extra: Mapping[str, Any] | None = None) -> Path:
+def save_waveglow(model: WaveGlow | CompactWaveGlow, path: str | Path, extra: Mapping[str, Any] | None = None) -> Path:
     """Write the project's format (weights_only-loadable, atomic). Weight norm is saved as (g, v)
     whether or not the model was prepared for inference, so the file loads in any mode."""
     state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    checkpoint = make_project_checkpoint("waveglow", model.config.to_dict(), state_dict, model.audio, extra)
+    name = COMPACT_NAME if isinstance(model, CompactWaveGlow) else "waveglow"
+    checkpoint = make_project_checkpoint(name, model.config.to_dict(), state_dict, model.audio, extra)
     return save_project_checkpoint(path, checkpoint)

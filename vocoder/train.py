@@ -146,7 +146,9 @@ class VocoderKind(NamedTuple):
     save: Callable[..., Any]  # save_fn(model, path, extra): the project checkpoint format
 
 
-VOCODER_NAMES = ("waveglow", "wavernn", "flowavenet")
+VOCODER_NAMES = ("waveglow", "waveglow_compact", "wavernn", "flowavenet")
+#: vocoders trained by WaveGlow's loss (negative log-likelihood under N(0, sigma^2))
+WAVEGLOW_LOSS = ("waveglow", "waveglow_compact")
 
 
 def vocoder_kind(name: str) -> VocoderKind:
@@ -155,6 +157,7 @@ def vocoder_kind(name: str) -> VocoderKind:
 
     kinds = {
         "waveglow": VocoderKind(v.WaveGlow, v.WaveGlowConfig, v.save_waveglow),
+        "waveglow_compact": VocoderKind(v.CompactWaveGlow, v.CompactWaveGlowConfig, v.save_waveglow),
         "wavernn": VocoderKind(v.WaveRNN, v.WaveRNNConfig, v.save_wavernn),
         "flowavenet": VocoderKind(v.FloWaveNet, v.FloWaveNetConfig, v.save_flowavenet),
     }
@@ -172,7 +175,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     if segment <= settings.filter_length // 2:  # the STFT's reflect padding needs more samples
         raise ValueError(f"data.segment_length ({segment}) must be more than filter_length / 2 "
                          f"({settings.filter_length // 2})")
-    if name == "waveglow":
+    if name in WAVEGLOW_LOSS:
         if segment % model_config.n_group:
             raise ValueError(f"data.segment_length ({segment}) must be a multiple of n_group ({model_config.n_group})")
     else:
@@ -213,7 +216,7 @@ def waveglow_loss(model_output, sigma: float) -> torch.Tensor:
 def batch_losses(model: torch.nn.Module, batch: AudioMelBatch, cfg: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """{"loss": scalar, other terms...} of one batch; `model` may be the DDP wrapper (it is called,
     not its methods, so DDP sees the pass). WaveRNN and FloWaveNet return their terms themselves."""
-    if cfg["vocoder"] == "waveglow":
+    if cfg["vocoder"] in WAVEGLOW_LOSS:
         return {"loss": waveglow_loss(model(batch.mel, batch.audio), float(cfg["loss"]["sigma"]))}
     return model(batch.mel, batch.audio)
 
@@ -221,7 +224,8 @@ def batch_losses(model: torch.nn.Module, batch: AudioMelBatch, cfg: Mapping[str,
 def sample_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """Synthesis arguments of the validation sample (seeded, so samples of a run compare)."""
     t = cfg["train"]
-    extra = {"waveglow": {"sigma": float(t["sample_sigma"])}, "wavernn": {}, "flowavenet": {"temperature": 0.8}}
+    sigma = {"sigma": float(t["sample_sigma"])}
+    extra = {"waveglow": sigma, "waveglow_compact": sigma, "wavernn": {}, "flowavenet": {"temperature": 0.8}}
     return {**extra[cfg["vocoder"]], "seed": int(t["seed"])}
 
 

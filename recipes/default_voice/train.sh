@@ -3,6 +3,11 @@
 #
 #   bash recipes/default_voice/train.sh            # Tacotron 2 (runs/default_voice)
 #   MODEL=waveglow bash recipes/default_voice/train.sh   # WaveGlow (runs/default_voice_waveglow)
+#   MODEL=waveglow_compact bash recipes/default_voice/train.sh   # the compact WaveGlow (runs/default_voice_waveglow_compact)
+#   CONFIG=recipes/default_voice/tacotron2_continue.yaml RUN_DIR=runs/default_voice_continue \
+#     WARM_START=checkpoints/default/tacotron2.pt bash recipes/default_voice/train.sh
+#                                                        # a new run that starts from the shipped weights
+#                                                        # (WARM_START applies when the run has no checkpoint yet)
 #   NPROC=2 bash recipes/default_voice/train.sh          # two 1-thread data-parallel processes (torchrun, gloo):
 #                                                          on an otherwise idle 2-core machine 1.45x the samples/s
 #                                                          of one process (11 vs 7.6 clips/s; one process with two
@@ -16,12 +21,28 @@ cd "$(dirname "$0")/../.."
 
 MODEL=${MODEL:-tacotron2}
 case "$MODEL" in
-    tacotron2) MODULE=tts.train; CONFIG=recipes/default_voice/tacotron2_small.yaml; DEFAULT_RUN=runs/default_voice ;;
-    waveglow) MODULE=vocoder.train; CONFIG=recipes/default_voice/waveglow_small.yaml; DEFAULT_RUN=runs/default_voice_waveglow ;;
-    *) echo "MODEL must be tacotron2 or waveglow, got '$MODEL'" >&2; exit 2 ;;
+    tacotron2) MODULE=tts.train; DEFAULT_CONFIG=recipes/default_voice/tacotron2_small.yaml; DEFAULT_RUN=runs/default_voice ;;
+    waveglow) MODULE=vocoder.train; DEFAULT_CONFIG=recipes/default_voice/waveglow_small.yaml; DEFAULT_RUN=runs/default_voice_waveglow ;;
+    waveglow_compact) MODULE=vocoder.train; DEFAULT_CONFIG=recipes/default_voice/waveglow_compact.yaml
+                      DEFAULT_RUN=runs/default_voice_waveglow_compact ;;
+    *) echo "MODEL must be tacotron2, waveglow or waveglow_compact, got '$MODEL'" >&2; exit 2 ;;
 esac
+CONFIG=${CONFIG:-$DEFAULT_CONFIG}
 RUN_DIR=${RUN_DIR:-$DEFAULT_RUN}
 mkdir -p "$RUN_DIR"
+
+# The corpus must exist before training starts (the trainers check it too, after their imports).
+CORPUS=$(python3 -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['data']['corpus'])" "$CONFIG")
+if [[ ! -f "$CORPUS/metadata.csv" ]]; then
+    echo "error: corpus not found: $CORPUS (build it first: python3 recipes/default_voice/build_corpus.py --jobs 2)" >&2
+    exit 2
+fi
+
+EXTRA=()
+if [[ -n "${WARM_START:-}" ]]; then  # the trainer uses it only when the run has no checkpoint to resume
+    [[ "$MODEL" == tacotron2 ]] || { echo "error: WARM_START is for MODEL=tacotron2" >&2; exit 2; }
+    EXTRA=(--warm-start "$WARM_START")
+fi
 
 if [[ -f "$RUN_DIR/train.pid" ]] && kill -0 "$(cat "$RUN_DIR/train.pid")" 2>/dev/null; then
     echo "already training: pid $(cat "$RUN_DIR/train.pid") (log: $RUN_DIR/train.log)" >&2
@@ -37,9 +58,10 @@ NPROC=${NPROC:-1}
 if [[ "$NPROC" -gt 1 ]]; then
     export OMP_NUM_THREADS=1
     nohup torchrun --standalone --nproc_per_node "$NPROC" -m "$MODULE" --config "$CONFIG" --run-dir "$RUN_DIR" \
-        --resume auto >> "$RUN_DIR/train.log" 2>&1 &
+        --resume auto "${EXTRA[@]}" >> "$RUN_DIR/train.log" 2>&1 &
 else
-    nohup python3 -m "$MODULE" --config "$CONFIG" --run-dir "$RUN_DIR" --resume auto >> "$RUN_DIR/train.log" 2>&1 &
+    nohup nice -n 5 python3 -m "$MODULE" --config "$CONFIG" --run-dir "$RUN_DIR" --resume auto "${EXTRA[@]}" \
+        >> "$RUN_DIR/train.log" 2>&1 &
 fi
 echo $! > "$RUN_DIR/train.pid"
 echo "started $MODEL training: pid $! , log $RUN_DIR/train.log, checkpoints $RUN_DIR/checkpoints"

@@ -1,0 +1,110 @@
+"""Training step time of the compact WaveGlow against the project's small WaveGlow, same run, same batch.
+
+One step = mel of the batch (as the trainer computes it) + flow forward + WaveGlowLoss + backward +
+Adam, on a batch of `--batch` segments of `--segment` samples (a speech-like signal, so the mels are
+realistic). Both models are built from their recipe configs; the baseline is
+`recipes/default_voice/waveglow_small.yaml` (12.1 M parameters, n_group 8), the compact one
+`recipes/default_voice/waveglow_compact.yaml`.
+
+    python3 bench/waveglow_compact_step.py                        # 1 thread, batch 8 x 8192, table
+    python3 bench/waveglow_compact_step.py --threads 2 --steps 10 --json
+    python3 bench/waveglow_compact_step.py --precision bf16       # compact model under bf16 autocast too
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tts.audio import mel_spectrogram  # noqa: E402
+from vocoder import train as vtrain  # noqa: E402
+from vocoder.waveglow import WaveGlowLoss  # noqa: E402
+
+BASELINE = ROOT / "recipes/default_voice/waveglow_small.yaml"
+COMPACT = ROOT / "recipes/default_voice/waveglow_compact.yaml"
+
+
+def speechlike_batch(batch: int, segment: int, seed: int = 0) -> torch.Tensor:
+    """[batch, segment] harmonic audio with a syllable envelope and noise bursts, different per row."""
+    g = torch.Generator().manual_seed(seed)
+    t = torch.arange(segment, dtype=torch.float64) / 22050
+    rows = []
+    for _ in range(batch):
+        f0 = 100 + 80 * torch.rand((), generator=g, dtype=torch.float64)
+        phase = 2 * torch.pi * f0 * t
+        voiced = sum(torch.sin(k * phase) / k for k in range(1, 30))
+        envelope = (0.5 - 0.5 * torch.cos(2 * torch.pi * 3 * t)) ** 2
+        noise = 0.05 * torch.randn(segment, generator=g, dtype=torch.float64)
+        x = voiced * envelope + noise
+        rows.append(0.5 * x / x.abs().max())
+    return torch.stack(rows).float()
+
+
+def time_steps(config_path: Path, audio: torch.Tensor, steps: int, precision: str) -> dict:
+    cfg = vtrain.load_config(config_path)
+    torch.manual_seed(0)
+    model = vtrain.build_model(cfg).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    loss_fn = WaveGlowLoss(1.0)
+    times = []
+    for i in range(steps + 2):  # the first two steps warm up the allocator
+        start = time.perf_counter()
+        mel = mel_spectrogram(audio, model.audio)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            z, log_s, log_det = model(mel, audio)
+        loss = loss_fn((z.float(), [s.float() for s in log_s], [d.float() for d in log_det]))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if i >= 2:
+            times.append(time.perf_counter() - start)
+    params = sum(p.numel() for p in model.parameters())
+    return {"config": config_path.name, "precision": precision, "params_m": round(params / 1e6, 2),
+            "s_per_step": statistics.median(times), "min_s": min(times), "max_s": max(times),
+            "final_loss": float(loss.detach())}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    p.add_argument("--batch", type=int, default=8, help="segments per step")
+    p.add_argument("--segment", type=int, default=8192, help="samples per segment")
+    p.add_argument("--steps", type=int, default=5, help="timed steps per model (after 2 warm-up steps)")
+    p.add_argument("--baseline-steps", type=int, default=3, help="timed steps of the (slow) baseline")
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="the compact model's precision")
+    p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    audio = speechlike_batch(args.batch, args.segment)
+    rows = [time_steps(BASELINE, audio, args.baseline_steps, "fp32"),
+            time_steps(COMPACT, audio, args.steps, "fp32")]
+    if args.precision == "bf16":
+        rows.append(time_steps(COMPACT, audio, args.steps, "bf16"))
+    base = rows[0]["s_per_step"]
+    for row in rows:
+        row["speedup_vs_small_waveglow"] = round(base / row["s_per_step"], 2)
+        row["hours_per_100k_steps"] = round(row["s_per_step"] * 1e5 / 3600, 1)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return 0
+    print(f"batch {args.batch} x {args.segment} samples, {args.threads} thread(s), median of timed steps")
+    print(f"{'config':<24} {'prec':<5} {'params':>7} {'s/step':>7} {'min':>6} {'max':>6} {'vs small':>8} {'h/100k':>7}")
+    for r in rows:
+        print(f"{r['config']:<24} {r['precision']:<5} {r['params_m']:>6.2f}M {r['s_per_step']:>7.3f} "
+              f"{r['min_s']:>6.3f} {r['max_s']:>6.3f} {r['speedup_vs_small_waveglow']:>7.2f}x "
+              f"{r['hours_per_100k_steps']:>7.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
