@@ -32,7 +32,7 @@ if __package__ in (None, ""):
 import torch
 
 from tts import Pipeline
-from tts.checkpoint import save_tacotron2
+from tts.tacotron2.checkpoint import save_tacotron2
 from tts.tacotron2 import Tacotron2, Tacotron2Config
 from vocoder import Denoiser, save_waveglow
 from vocoder_speed import build, random_waveglow

@@ -26,7 +26,7 @@ if __package__ in (None, ""):
 
 import torch
 
-from tts.audio import DEFAULT_AUDIO
+from tts.core.audio import DEFAULT_AUDIO
 from tts.tacotron2 import Tacotron2, Tacotron2Config
 
 FRAMES_PER_SECOND_OF_AUDIO = DEFAULT_AUDIO.sampling_rate / DEFAULT_AUDIO.hop_length  # 86.13

@@ -34,8 +34,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tts.audio import DEFAULT_AUDIO, load_wav, mel_spectrogram  # noqa: E402
-from vocoder.base import VOCODERS, Vocoder  # noqa: E402
+from tts.core.audio import DEFAULT_AUDIO, load_wav, mel_spectrogram  # noqa: E402
+from vocoder.registry import VOCODERS
+from tts.core.vocoder import Vocoder  # noqa: E402
 
 RECIPES = {
     "waveglow": ROOT / "recipes/default_voice/waveglow_small.yaml",

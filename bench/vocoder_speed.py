@@ -25,9 +25,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tts.audio import mel_spectrogram  # noqa: E402
+from tts.core.audio import mel_spectrogram  # noqa: E402
 from vocoder import Denoiser, WaveGlow, WaveGlowConfig  # noqa: E402
-from vocoder.checkpoint import read_waveglow_checkpoint  # noqa: E402
+from vocoder.waveglow import accelerate, read_waveglow_checkpoint  # noqa: E402
 
 SAMPLE_RATE = 22050
 
@@ -62,18 +62,17 @@ def build(config: str, state: dict, model_config: WaveGlowConfig) -> WaveGlow:
     model.load_state_dict(state)
     if config == "plain":  # reference-style: weight norm on every call, inverse per call, ConvTranspose1d
         return model.eval()
-    model.prepare_for_inference()
     if config == "fp32-folded":  # folded + cached inverses, but the WN modules as in the reference
-        model.packed_inference = False
-    elif config == "fp32-direct":  # packed WN without Winograd
-        model.winograd = False
-    elif config == "bf16":
-        model.to(torch.bfloat16)
-    elif config == "int8":  # float32 model, WN products on int8 operands (vocoder.waveglow_int8)
-        model.set_quantization("int8")
-    elif config != "fp32":
+        return model.prepare_for_inference()
+    if config == "fp32-direct":  # packed WN without Winograd
+        return accelerate(model, winograd=False)
+    if config == "bf16":
+        return accelerate(model).to(torch.bfloat16)
+    if config == "int8":  # float32 model, WN products on int8 operands (vocoder.waveglow.int8)
+        return accelerate(model, quantize="int8")
+    if config != "fp32":
         raise ValueError(f"unknown configuration {config!r}")
-    return model
+    return accelerate(model)
 
 
 def snr_db(reference: torch.Tensor, estimate: torch.Tensor) -> float:

@@ -24,7 +24,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tts.audio import mel_spectrogram  # noqa: E402
+from tts.core.audio import mel_spectrogram  # noqa: E402
 from vocoder import train as vtrain  # noqa: E402
 from vocoder.waveglow import WaveGlowLoss  # noqa: E402
 

@@ -56,7 +56,7 @@ def tiny_waveglow(seed: int = 0):
 @pytest.fixture(scope="session")
 def tiny_voice_dir(tmp_path_factory):
     """r = 1 Tacotron 2 with a tiny WaveGlow; Griffin-Lim is the default vocoder."""
-    from tts.voice import save_voice
+    from tts.runtime.voices import save_voice
 
     directory = tmp_path_factory.mktemp("voices") / "tiny"
     save_voice(directory, tiny_tacotron2(1), vocoders={"waveglow": tiny_waveglow()}, default_vocoder="griffin-lim",
@@ -68,7 +68,7 @@ def tiny_voice_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_voice_dir_r2(tmp_path_factory):
     """r = 2 Tacotron 2 (two frames per decoder step), Griffin-Lim only."""
-    from tts.voice import save_voice
+    from tts.runtime.voices import save_voice
 
     directory = tmp_path_factory.mktemp("voices") / "tiny-r2"
     save_voice(directory, tiny_tacotron2(2, seed=1), synthesis=TINY_SYNTHESIS)
@@ -77,7 +77,7 @@ def tiny_voice_dir_r2(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_pipeline(tiny_voice_dir):
-    from tts.pipeline import Pipeline
+    from tts.runtime.pipeline import Pipeline
 
     return Pipeline.from_pretrained(tiny_voice_dir, device="cpu")
 
@@ -85,7 +85,8 @@ def tiny_pipeline(tiny_voice_dir):
 @pytest.fixture(scope="session")
 def fast_pipeline():
     """The cheapest pipeline: tiny Tacotron 2, 8 decoder steps, 2 Griffin-Lim iterations, no denoiser."""
-    from tts.pipeline import Pipeline, SynthesisConfig
+    from tts.runtime.pipeline import Pipeline
+    from tts.runtime.settings import SynthesisConfig
     from vocoder.griffin_lim import GriffinLim
 
     config = SynthesisConfig(max_decoder_steps=8, max_retries=0, denoise=0.0)

@@ -23,8 +23,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_url(tiny_pipeline, tiny_voice_dir_r2):
-    from app import build_demo
-    from tts.pipeline import Pipeline
+    from tts.app import build_demo
+    from tts.runtime.pipeline import Pipeline
 
     demo = build_demo({"tiny": tiny_pipeline, "tiny-r2": Pipeline.from_pretrained(tiny_voice_dir_r2, device="cpu")},
                       max_chars=MAX_CHARS)
@@ -79,7 +79,7 @@ def test_errors_reach_the_user(client, kwargs, message):
 
 
 def test_vocoder_menu_follows_the_voice(tiny_pipeline):
-    import app
+    import tts.app as app
 
     library = app.VoiceLibrary(pipelines={"tiny": tiny_pipeline})
     assert library.vocoders("tiny") == ["griffin-lim", "waveglow"]
@@ -88,7 +88,7 @@ def test_vocoder_menu_follows_the_voice(tiny_pipeline):
 
 
 def test_voices_load_lazily_once():
-    import app
+    import tts.app as app
 
     calls = []
 
@@ -103,8 +103,8 @@ def test_voices_load_lazily_once():
 
 
 def test_no_voices_is_a_clear_error(monkeypatch):
-    import app
-    from tts.voice import VoiceError
+    import tts.app as app
+    from tts.runtime.voices import VoiceError
 
     monkeypatch.setattr(app, "find_voices", lambda: {})
     with pytest.raises(VoiceError, match="no voices found under checkpoints/"):
@@ -113,7 +113,7 @@ def test_no_voices_is_a_clear_error(monkeypatch):
 
 
 def test_long_spectrograms_are_shrunk_for_display():
-    import app
+    import tts.app as app
 
     wide = np.arange(80 * 5000, dtype=np.float32).reshape(80, 5000)
     small = app._shrink_time(wide, 1600)
@@ -134,8 +134,8 @@ def _handler(demo, name):
 
 def test_settings_start_from_the_voice_and_follow_it(fast_pipeline, tiny_pipeline):
     """The sliders show the selected voice's own voice.yaml settings (as the CLI uses), not library defaults."""
-    import app
-    from tts.pipeline import SynthesisConfig
+    import tts.app as app
+    from tts.runtime.settings import SynthesisConfig
 
     assert fast_pipeline.config.denoise == 0.0 != SynthesisConfig().denoise
     custom = app.VoiceLibrary(pipelines={"fast": fast_pipeline, "tiny": tiny_pipeline})
@@ -162,11 +162,11 @@ def test_voice_names_resolve_like_the_cli(monkeypatch, tmp_path, tiny_voice_dir)
     """`python app.py --voice NAME` serves checkpoints/NAME, as `tts-say --voice NAME` does."""
     import shutil
 
-    import app
-    import tts.voice
+    import tts.app as app
+    import tts.runtime.voices
 
     shutil.copytree(tiny_voice_dir, tmp_path / "mine")
-    monkeypatch.setattr(tts.voice, "CHECKPOINTS_DIR", tmp_path)
+    monkeypatch.setattr(tts.runtime.voices, "shipped_voices_dir", lambda: tmp_path)
     monkeypatch.chdir(tmp_path.parent)  # "mine" is not a folder here: only the name lookup finds it
     served = {}
 

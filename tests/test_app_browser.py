@@ -32,8 +32,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_url(tiny_pipeline):
-    from app import build_demo
-    from tts.pipeline import Pipeline
+    from tts.app import build_demo
+    from tts.runtime.pipeline import Pipeline
 
     voice_dir = os.environ.get("TTS_SCREENSHOT_VOICE")
     pipeline = Pipeline.from_pretrained(voice_dir, device="cpu") if voice_dir else tiny_pipeline

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tts.audio import AudioSettings, mel_spectrogram, n_frames
+from tts.core.audio import AudioSettings, mel_spectrogram, n_frames
 
 
 def reference_mel(audio: np.ndarray, s: AudioSettings) -> np.ndarray:

@@ -178,9 +178,9 @@ def test_checkpoint_files_instead_of_a_voice(capsys, tmp_path, tiny_voice_dir):
 
 
 def test_list_voices(capsys, monkeypatch, tiny_voice_dir, tiny_voice_dir_r2):
-    import tts.voice
+    import tts.runtime.voices
 
-    monkeypatch.setattr(tts.voice, "find_voices", lambda: {"tiny": tiny_voice_dir, "tiny-r2": tiny_voice_dir_r2})
+    monkeypatch.setattr(tts.runtime.voices, "find_voices", lambda: {"tiny": tiny_voice_dir, "tiny-r2": tiny_voice_dir_r2})
     code, out, _ = _run(capsys, "--list-voices")
     assert code == 0
     assert [line.split()[:2] for line in out.splitlines()] == [["tiny", "griffin-lim"], ["tiny-r2", "griffin-lim"]]
@@ -190,7 +190,7 @@ def test_int8_waveglow_from_the_command_line(capsys, tmp_path):
     """--quantize int8 loads WaveGlow with int8 products; the audio stays close to the float32 run."""
     from tests.conftest import TINY_SYNTHESIS, tiny_tacotron2
     from tests.test_waveglow import TINY, tiny_waveglow
-    from tts.voice import save_voice
+    from tts.runtime.voices import save_voice
 
     voice = tmp_path / "voice"
     save_voice(voice, tiny_tacotron2(1), vocoders={"waveglow": tiny_waveglow(2, TINY)}, default_vocoder="waveglow",
@@ -244,12 +244,12 @@ def test_cuda_without_cuda_is_a_usage_error(capsys, tmp_path, tiny_voice_dir, mo
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
 def test_unwritable_output_folder_fails_before_synthesis(capsys, tiny_voice_dir, monkeypatch):
-    import tts.pipeline
+    import tts.runtime.pipeline
 
     def no_synthesis(*args, **kwargs):
         raise AssertionError("the models should not load when the output cannot be written")
 
-    monkeypatch.setattr(tts.pipeline.Pipeline, "from_pretrained", no_synthesis)
+    monkeypatch.setattr(tts.runtime.pipeline.Pipeline, "from_pretrained", no_synthesis)
     # /proc refuses new files even to root, for whom os.access says "writable"
     code, _, err = _run(capsys, "Hi.", "-o", "/proc/a.wav", "--voice", str(tiny_voice_dir))
     assert code == 2 and err.count("\n") == 1, err

@@ -42,7 +42,7 @@ def _write_config(tmp_path: Path, steps: int, checkpoint_every: int) -> Path:
 
 def _worker(rank: int, world_size: int, port: int, config: str, run_dir: str, out_dir: str) -> None:
     _join_as_rank(rank, world_size, port)
-    from tts.train import run_training
+    from tts.tacotron2.train import run_training
 
     trainer = run_training(["--config", config, "--run-dir", run_dir])
     params = {k: v.detach().clone() for k, v in trainer.model.named_parameters()}
@@ -82,8 +82,8 @@ def _worker_killed(rank: int, world_size: int, port: int, config: str, run_dir: 
     import signal
 
     _join_as_rank(rank, world_size, port)
-    from tts import training_utils
-    from tts.train import run_training
+    from tts.tacotron2.train import run_training
+    from tts.training import loop as training_utils
 
     original_step = training_utils.Trainer.train_step
 

@@ -7,9 +7,9 @@ import pytest
 import scipy.signal
 import torch
 
-from tts.audio import DEFAULT_AUDIO, stft
+from tts.core.audio import DEFAULT_AUDIO, stft
+from tts.core.vocoder import Vocoder
 from vocoder import Denoiser, GriffinLim, WaveGlow, WaveGlowConfig
-from vocoder.base import Vocoder
 
 
 class ToneVocoder(Vocoder):

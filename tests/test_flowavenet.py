@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from tts.audio import AudioSettings, mel_spectrogram
-from tts.serialization import CheckpointError
+from tts.core.audio import AudioSettings, mel_spectrogram
+from tts.core.serialization import CheckpointError
 from vocoder.flowavenet import (
     ActNorm,
     FloWaveNet,

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from tts.audio import mel_basis, mel_spectrogram, stft
+from tts.core.audio import mel_basis, mel_spectrogram, stft
 from vocoder import VOCODERS, GriffinLim
 from vocoder.griffin_lim import mel_to_linear
 

@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 import soundfile
 import torch
-
 from conftest import TINY_SYNTHESIS, tiny_tacotron2
 
 
 @pytest.fixture(scope="module")
 def voice_with_all_vocoders(tmp_path_factory):
-    from tts.voice import save_voice
+    from tts.runtime.voices import save_voice
     from vocoder import FloWaveNet, FloWaveNetConfig, WaveRNN, WaveRNNConfig
 
     with torch.random.fork_rng(devices=[]):
@@ -49,3 +48,18 @@ def test_cli_selects_wavernn(voice_with_all_vocoders, tmp_path):
     assert run.returncode == 0, run.stderr
     audio, rate = soundfile.read(out)
     assert rate == 22050 and len(audio) > 0
+
+
+def test_temperature_reaches_flowavenet_and_is_settable_like_sigma(voice_with_all_vocoders):
+    from tts import Pipeline
+
+    pipe = Pipeline.from_pretrained(voice_with_all_vocoders)
+    kwargs = dict(vocoder="flowavenet", seed=0, max_decoder_steps=4, denoise=0.0)
+    cold = pipe.speak("Hi.", temperature=0.0, **kwargs)
+    warm = pipe.speak("Hi.", temperature=1.0, **kwargs)
+    default = pipe.speak("Hi.", **kwargs)
+    assert not np.array_equal(cold.audio, warm.audio)  # the latent scale changes the audio
+    assert not any("temperature" in w for w in cold.warnings + warm.warnings)
+    assert np.array_equal(default.audio, pipe.speak("Hi.", temperature=0.8, **kwargs).audio)  # FloWaveNet's own 0.8
+    with pytest.raises(ValueError, match="temperature"):
+        pipe.speak("Hi.", temperature=-1.0, **kwargs)

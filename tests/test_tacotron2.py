@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tts.tacotron2 import Prenet, Tacotron2, Tacotron2Config, attention_failure_reasons
+from tts.tacotron2 import Prenet, Tacotron2, Tacotron2Config
+from tts.tacotron2.checks import attention_failure_reasons
 
 TINY = dict(symbols_embedding_dim=16, encoder_embedding_dim=16, decoder_rnn_dim=24, attention_rnn_dim=20,
             prenet_dim=12, attention_dim=8, attention_location_n_filters=4, attention_location_kernel_size=5,
@@ -31,7 +32,7 @@ def texts(lengths, seed=1):
 def test_config_round_trip_and_validation():
     c = Tacotron2Config(**TINY, n_frames_per_step=2)
     assert Tacotron2Config.from_dict(c.to_dict()) == c
-    with pytest.raises(ValueError, match="unknown Tacotron2Config keys"):
+    with pytest.raises(ValueError, match="unknown Tacotron2Config entries"):
         Tacotron2Config.from_dict({**c.to_dict(), "gate_threshold": 0.5})
     assert Tacotron2Config.from_dict({**c.to_dict(), "gate_threshold": 0.5}, ignore_unknown=True) == c
     with pytest.raises(ValueError, match="n_frames_per_step"):
@@ -319,7 +320,7 @@ def test_fast_loop_follows_weight_changes():
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_gemv_packed_and_fallback_paths_agree(monkeypatch, dtype):
-    from tts.tacotron2 import _GEMV
+    from tts.tacotron2.fast import GEMV as _GEMV
 
     g = torch.Generator().manual_seed(0)
     weight, bias = torch.randn(64, 40, generator=g), torch.randn(64, generator=g)
@@ -409,12 +410,16 @@ def test_infer_flags_failed_attention():
 # training loop: the backprop-friendly teacher forcing equals the reference's step-by-step loop
 # -------------------------------------------------------------------------------------------------
 def _forward_backward(model, loop_name, batch, seed, precision=None):
-    from tts.tacotron2 import Decoder
+    """loop_name: "stepwise" (the reference's loop) or "for_backprop" (tts.tacotron2.fast's)."""
+    import tts.tacotron2.model
+    from tts.tacotron2.fast import teacher_forced_for_backprop
 
+    loops = {"stepwise": lambda decoder, *args: decoder._teacher_forced_stepwise(*args),
+             "for_backprop": teacher_forced_for_backprop}
     text, text_lengths, mels, mel_lengths = batch
     model.zero_grad(set_to_none=True)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Decoder, "_teacher_forced_for_backprop", getattr(Decoder, loop_name))
+        patch.setattr(tts.tacotron2.model, "teacher_forced_for_backprop", loops[loop_name])
         torch.manual_seed(seed)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
             out = model(text, text_lengths, mels, mel_lengths)
@@ -432,8 +437,8 @@ def test_backprop_loop_equals_stepwise_loop_with_gradients(r):
     text, text_lengths = texts([9, 6, 4])
     T_out = 12
     batch = (text, text_lengths, torch.randn(3, 80, T_out), torch.tensor([12, 10, 6]))
-    ref, ref_grads = _forward_backward(model, "_teacher_forced_stepwise", batch, seed=3)
-    new, new_grads = _forward_backward(model, "_teacher_forced_for_backprop", batch, seed=3)
+    ref, ref_grads = _forward_backward(model, "stepwise", batch, seed=3)
+    new, new_grads = _forward_backward(model, "for_backprop", batch, seed=3)
     for a, b in zip(ref, new):  # same dropout draws in the same order -> same outputs
         torch.testing.assert_close(b, a, rtol=1e-4, atol=2e-5)
     for name, g in ref_grads.items():
@@ -445,8 +450,8 @@ def test_backprop_loop_under_bf16_autocast_is_close_and_gradients_are_float32():
     model = tiny(n_frames_per_step=2).train()
     text, text_lengths = texts([9, 5])
     batch = (text, text_lengths, torch.randn(2, 80, 10), torch.tensor([10, 8]))
-    _, ref_grads = _forward_backward(model, "_teacher_forced_stepwise", batch, seed=5, precision="bf16")
-    _, new_grads = _forward_backward(model, "_teacher_forced_for_backprop", batch, seed=5, precision="bf16")
+    _, ref_grads = _forward_backward(model, "stepwise", batch, seed=5, precision="bf16")
+    _, new_grads = _forward_backward(model, "for_backprop", batch, seed=5, precision="bf16")
     for name in ("decoder.attention_rnn.weight_hh", "decoder.decoder_rnn.weight_ih", "decoder.linear_projection.linear_layer.weight"):
         a, b = ref_grads[name], new_grads[name]
         assert b.dtype == torch.float32
@@ -456,18 +461,18 @@ def test_backprop_loop_under_bf16_autocast_is_close_and_gradients_are_float32():
 
 def test_eval_and_no_grad_forward_use_the_reference_loop(monkeypatch):
     """Validation (eval) and no-grad teacher forcing keep NVIDIA's step-by-step computation."""
-    from tts.tacotron2 import Decoder
+    import tts.tacotron2.model
+    from tts.tacotron2.fast import teacher_forced_for_backprop
 
     model = tiny(n_frames_per_step=1)
     text, text_lengths = texts([7])
     calls = []
-    original = Decoder._teacher_forced_for_backprop
 
-    def spy(self, *args):
+    def spy(decoder, *args):
         calls.append(1)
-        return original(self, *args)
+        return teacher_forced_for_backprop(decoder, *args)
 
-    monkeypatch.setattr(Decoder, "_teacher_forced_for_backprop", spy)
+    monkeypatch.setattr(tts.tacotron2.model, "teacher_forced_for_backprop", spy)
     model(text, text_lengths, torch.randn(1, 80, 6), torch.tensor([6]))
     model.train()
     with torch.no_grad():

@@ -7,11 +7,20 @@ from pathlib import Path
 import pytest
 import torch
 
-from tts.audio import AudioSettings
-from tts.checkpoint import (average_tacotron2, config_from_state_dict, load_tacotron2, save_tacotron2,
-                            warm_start_state_dict)
-from tts.serialization import CheckpointError, make_project_checkpoint, save_project_checkpoint
+from tts.core.audio import AudioSettings
+from tts.core.serialization import (
+    CheckpointError,
+    make_project_checkpoint,
+    save_project_checkpoint,
+)
 from tts.tacotron2 import Tacotron2, Tacotron2Config
+from tts.tacotron2.checkpoint import (
+    average_tacotron2,
+    config_from_state_dict,
+    load_tacotron2,
+    save_tacotron2,
+    warm_start_state_dict,
+)
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
@@ -321,7 +330,7 @@ def test_damaged_checkpoints_say_so_in_whole_sentences(tmp_path):
 
 
 def test_long_library_messages_keep_whole_sentences(tmp_path, monkeypatch):
-    import tts.serialization
+    import tts.core.serialization
 
     torch_message = (  # torch 2.x's message for a damaged zip archive
         "PytorchStreamReader failed reading zip archive: failed finding central directory. This is an internal "
@@ -334,14 +343,14 @@ def test_long_library_messages_keep_whole_sentences(tmp_path, monkeypatch):
     def failing_load(*args, **kwargs):
         raise RuntimeError(torch_message)
 
-    monkeypatch.setattr(tts.serialization.torch, "load", failing_load)
+    monkeypatch.setattr(tts.core.serialization.torch, "load", failing_load)
     with pytest.raises(CheckpointError) as info:
         load_tacotron2(path)
     message = str(info.value)
     kept = message[message.index("RuntimeError: ") + len("RuntimeError: "): message.index(")")]
     assert torch_message.startswith(kept) and kept.endswith(".")  # whole sentences only
     assert torch_message[len(kept)] == " "
-    assert tts.serialization.brief("word " * 100, 40).endswith("word …")
+    assert tts.core.serialization.brief("word " * 100, 40).endswith("word …")
 
 
 def test_real_pickles_are_still_refused_as_pickles(tmp_path):

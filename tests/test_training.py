@@ -16,8 +16,10 @@ import soundfile
 import torch
 import yaml
 
-from tts.audio import AudioSettings
-from tts.data import (
+from tts.core.audio import AudioSettings
+from tts.core.plotting import plot_alignment, plot_mel
+from tts.tacotron2.train import guided_attention_loss
+from tts.training.data import (
     BucketBatchSampler,
     MelCache,
     TextMelCollate,
@@ -27,8 +29,6 @@ from tts.data import (
     read_ljspeech,
     split_validation,
 )
-from tts.plotting import plot_alignment, plot_mel
-from tts.train import guided_attention_loss
 
 SR = 22050
 WORDS = ["alpha", "beta", "gamma", "delta", "echo", "foxtrot", "golf", "hotel"]
@@ -230,7 +230,7 @@ def test_plots_are_images_with_origin_bottom_left():
 
 def test_tacotron2_training_lowers_loss_and_writes_run(tmp_path, corpus):
     from tts import load_tacotron2
-    from tts.train import run_training
+    from tts.tacotron2.train import run_training
 
     cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache", steps=16, checkpoint_every=8,
                        validate_every=8)
@@ -252,7 +252,7 @@ def test_tacotron2_training_lowers_loss_and_writes_run(tmp_path, corpus):
 
 
 def test_tacotron2_resume_continues_the_same_loss_curve(tmp_path, corpus):
-    from tts.train import run_training
+    from tts.tacotron2.train import run_training
 
     cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache", checkpoint_every=5, validate_every=5)
     straight, split = tmp_path / "straight", tmp_path / "split"
@@ -267,7 +267,7 @@ def test_tacotron2_resume_continues_the_same_loss_curve(tmp_path, corpus):
 
 def test_resume_applies_an_edited_learning_rate_schedule_and_says_so(tmp_path, corpus, capsys):
     """Loading the optimizer / scheduler state must not silently bring back the checkpoint's schedule."""
-    from tts.train import run_training
+    from tts.tacotron2.train import run_training
 
     cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache", checkpoint_every=6, validate_every=100)
     run_dir = tmp_path / "run"
@@ -297,8 +297,8 @@ def test_sigterm_saves_a_checkpoint_and_the_resume_continues_the_curve(tmp_path,
     (not only at checkpoint_every), the process returns normally and resuming loses nothing."""
     import signal
 
-    from tts import training_utils
-    from tts.train import run_training
+    from tts.tacotron2.train import run_training
+    from tts.training import loop as training_utils
 
     cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache", checkpoint_every=100, validate_every=100)
     straight, killed = tmp_path / "straight", tmp_path / "killed"
@@ -327,7 +327,7 @@ def test_sigterm_saves_a_checkpoint_and_the_resume_continues_the_curve(tmp_path,
 
 
 def test_tacotron2_bf16_autocast_runs(tmp_path, corpus):
-    from tts.train import run_training
+    from tts.tacotron2.train import run_training
 
     cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache", precision="bf16", steps=3)
     run_training(["--config", str(cfg), "--run-dir", str(tmp_path / "run")])
@@ -335,7 +335,7 @@ def test_tacotron2_bf16_autocast_runs(tmp_path, corpus):
 
 
 def test_config_errors_are_clear(tmp_path, corpus):
-    from tts.train import run_training
+    from tts.tacotron2.train import run_training
 
     cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache")
     data = yaml.safe_load(cfg.read_text())
@@ -385,7 +385,7 @@ def test_waveglow_training_lowers_loss_and_resumes_exactly(tmp_path, corpus):
 
 def test_warm_start_from_nvidia_layout_skips_a_different_embedding(tmp_path, corpus):
     from tts.tacotron2 import Tacotron2, Tacotron2Config
-    from tts.train import run_training
+    from tts.tacotron2.train import run_training
 
     torch.manual_seed(7)
     source = Tacotron2(Tacotron2Config(**{**TINY_TACOTRON, "n_symbols": 150}))

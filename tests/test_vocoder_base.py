@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from vocoder.base import Vocoder, VocoderRegistry
+from tts.core.vocoder import Vocoder, VocoderEntry, VocoderRegistry
 
 
 class Loud(Vocoder):
@@ -26,14 +26,18 @@ def test_output_is_clipped_float32_and_mel_shape_is_checked():
 
 
 def test_registry_names_errors_and_weights_requirement():
-    registry = VocoderRegistry()
-    registry.register("loud", lambda path=None, **kw: Loud(), needs_weights=False, description="test")
-    registry.register("heavy", lambda path, **kw: Loud(), needs_weights=True, description="test")
+    loud = VocoderEntry("loud", lambda path=None, **kw: Loud(), needs_weights=False, description="test")
+    registry = VocoderRegistry([loud, VocoderEntry("heavy", lambda path, **kw: Loud(), needs_weights=True,
+                                                   description="test", save=lambda model, path, extra: path)])
     assert registry.names() == ["heavy", "loud"]
     assert isinstance(registry.load("loud"), Loud)
     with pytest.raises(ValueError, match="needs a checkpoint"):
         registry.load("heavy")
     with pytest.raises(ValueError, match="unknown vocoder 'nope'; available: heavy, loud"):
         registry.load("nope")
-    with pytest.raises(ValueError, match="already registered"):
-        registry.register("loud", lambda path=None, **kw: Loud(), needs_weights=False, description="")
+    with pytest.raises(ValueError, match="registered twice"):
+        VocoderRegistry([loud, loud])
+    assert registry.save("heavy", Loud(), "x.pt") == "x.pt"
+    with pytest.raises(ValueError, match="no weights to save"):
+        registry.save("loud", Loud(), "x.pt")
+    assert not hasattr(registry, "register")  # built once, never changed

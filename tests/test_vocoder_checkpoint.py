@@ -13,9 +13,13 @@ import pytest
 import torch
 from torch import nn
 
-from tts.serialization import CheckpointError, make_project_checkpoint, save_project_checkpoint
+from tts.core.serialization import (
+    CheckpointError,
+    make_project_checkpoint,
+    save_project_checkpoint,
+)
 from vocoder import VOCODERS, WaveGlow, WaveGlowConfig, load_waveglow, save_waveglow
-from vocoder.checkpoint import read_waveglow_checkpoint
+from vocoder.waveglow.checkpoint import read_waveglow_checkpoint
 
 CONFIG = WaveGlowConfig(n_flows=4, n_group=8, n_early_every=2, n_early_size=2, wn_n_layers=3, wn_n_channels=8)
 
@@ -290,7 +294,7 @@ def test_mismatched_weights_are_reported(tmp_path):
 
 
 def model_audio():
-    from tts.audio import DEFAULT_AUDIO
+    from tts.core.audio import DEFAULT_AUDIO
 
     return DEFAULT_AUDIO
 
@@ -303,14 +307,14 @@ def test_full_size_dle_key_list_converts_to_nvidia_fused_keys():
     """The real 938-key DLE layout (shapes only, meta tensors) converts to the 686-key fused layout."""
     import json
 
-    from vocoder.checkpoint import infer_config, to_fused_layout
+    from vocoder.waveglow.checkpoint import infer_config, to_fused_layout
 
     with open(f"{REFERENCE}/waveglow_full_keys_dle_layout.json") as f:
         dle = json.load(f)
     with open(f"{REFERENCE}/waveglow_full_keys.json") as f:
         fused = json.load(f)
     state = {"module." + k: torch.empty(shape, device="meta") for k, shape in dle.items()}
-    from tts.serialization import strip_prefixes
+    from tts.core.serialization import strip_prefixes
 
     converted = to_fused_layout(strip_prefixes(state))
     assert {k: list(v.shape) for k, v in converted.items()} == fused

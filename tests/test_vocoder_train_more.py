@@ -119,7 +119,7 @@ def test_config_errors_name_the_problem(tmp_path, corpus):
         load_config(cfg)
     data["vocoder"] = "flowavenet"  # a WaveRNN model section under the FloWaveNet switch
     cfg.write_text(yaml.safe_dump(data))
-    with pytest.raises(ValueError, match="unknown FloWaveNet config keys"):
+    with pytest.raises(ValueError, match="unknown FloWaveNetConfig entries"):
         load_config(cfg)
     # no `vocoder` key: WaveGlow, as before the switch existed
     del data["vocoder"], data["model"]

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from vocoder import VOCODERS, WaveGlow, WaveGlowConfig, WaveGlowLoss
+from vocoder.waveglow import accelerate
 
 REFERENCE = Path("/work/shared/reference")
 TINY = WaveGlowConfig(n_flows=4, n_group=8, n_early_every=2, n_early_size=2, wn_n_layers=2, wn_n_channels=16, wn_kernel_size=3)
@@ -131,21 +132,27 @@ def test_sigma_zero_is_deterministic_and_batch_independent():
         model.synthesize(mel, sigma=-1.0)
 
 
-def test_prepared_path_equals_plain_reference_path():
-    """Folded weight norm + cached float64 inverses == weight norm and fp32 inverse per call."""
+def test_prepared_and_accelerated_paths_equal_plain_reference_path():
+    """Folded weight norm + cached float64 inverses (+ the packed WNs of `accelerate`, with and without
+    Winograd) == weight norm and fp32 inverse per call."""
     plain = tiny_waveglow(5)
     plain.eval()
-    fast = tiny_waveglow(5).prepare_for_inference()
+    prepared = tiny_waveglow(5).prepare_for_inference()
+    assert prepared.wn_runner is None
+    fast = accelerate(tiny_waveglow(5))
+    no_winograd = accelerate(tiny_waveglow(5), winograd=False)
+    assert fast.wn_runner is not None and fast.quantize is None
     mel = speechlike_mel(9, batch=2)
     for sigma in (0.0, 0.8):
         a = plain.synthesize(mel, sigma=sigma, seed=1)
-        b = fast.synthesize(mel, sigma=sigma, seed=1)
-        assert (a - b).abs().max() < 1e-5, sigma
+        for model in (prepared, fast, no_winograd):
+            b = model.synthesize(mel, sigma=sigma, seed=1)
+            assert (a - b).abs().max() < 1e-5, sigma
 
 
 def test_bfloat16_path_close_to_fp32_and_keeps_convinv_fp32():
-    fp32 = tiny_waveglow(6).prepare_for_inference()
-    bf16 = tiny_waveglow(6).prepare_for_inference().to(torch.bfloat16)
+    fp32 = accelerate(tiny_waveglow(6))
+    bf16 = accelerate(tiny_waveglow(6)).to(torch.bfloat16)
     assert all(c.conv.weight.dtype == torch.float32 for c in bf16.convinv)
     assert bf16.WN[0].in_layers[0].weight.dtype == torch.bfloat16
     mel = speechlike_mel(9)
@@ -158,7 +165,7 @@ def test_bfloat16_path_close_to_fp32_and_keeps_convinv_fp32():
 
 def test_chunked_equals_unchunked():
     """With overlap beyond the tiny model's receptive field, chunking changes nothing but rounding."""
-    model = tiny_waveglow(7).prepare_for_inference()
+    model = accelerate(tiny_waveglow(7))
     mel = speechlike_mel(30, batch=2)
     whole = model.synthesize(mel, sigma=0.7, seed=5)
     for chunk, overlap in [(8, 6), (13, 8), (29, 4)]:
@@ -218,7 +225,7 @@ def random_folded_wn(seed: int, steps: int, n_in: int = 3, n_cond: int = 24, n_l
 def test_packed_wn_equals_wn_module_including_edges(steps):
     """The packed inference WN (folded skip/end and start, in-place GEMM taps) == WN.forward, also
     when the input is shorter than the dilation (taps entirely in the zero padding)."""
-    from vocoder.waveglow import PackedWN
+    from vocoder.waveglow.packed import PackedWN
 
     wn, audio, spect, expected = random_folded_wn(steps, steps)
     with torch.no_grad():

@@ -5,9 +5,17 @@ import math
 import pytest
 import torch
 
-from tts.audio import mel_spectrogram
-from vocoder import VOCODERS, CompactWaveGlow, CompactWaveGlowConfig, Denoiser, WaveGlowLoss, load_waveglow, save_waveglow
-from vocoder.waveglow_compact import GatedTanh, count_macs_per_sample, upsample_frames
+from tts.core.audio import mel_spectrogram
+from vocoder import (
+    VOCODERS,
+    CompactWaveGlow,
+    CompactWaveGlowConfig,
+    Denoiser,
+    WaveGlowLoss,
+    load_waveglow,
+    save_waveglow,
+)
+from vocoder.waveglow.compact import GatedTanh, count_macs_per_sample, upsample_frames
 
 TINY = CompactWaveGlowConfig(n_flows=4, n_group=64, n_early_every=2, n_early_size=8, wn_n_layers=2,
                              wn_n_channels=16, wn_dilation_cycle=2)
@@ -163,5 +171,5 @@ def test_training_step_lowers_the_loss_on_one_batch():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert losses[-1] < losses[0] - 0.5

@@ -1,4 +1,4 @@
-"""int8 WaveGlow inference (vocoder.waveglow_int8): quantizers, the int8 WN against the float WN
+"""int8 WaveGlow inference (vocoder.waveglow.int8): quantizers, the int8 WN against the float WN
 (including the zero-padded edges), and the whole model through load_waveglow(quantize="int8")."""
 import math
 
@@ -6,8 +6,14 @@ import pytest
 import torch
 
 from vocoder import WaveGlow, load_waveglow, save_waveglow
-from vocoder.waveglow import tanh_
-from vocoder.waveglow_int8 import Int8WN, int8_matmul_supported, quantize_columns, quantize_rows
+from vocoder.waveglow import set_quantization
+from vocoder.waveglow.int8 import (
+    Int8WN,
+    int8_matmul_supported,
+    quantize_columns,
+    quantize_rows,
+)
+from vocoder.waveglow.layers import tanh_
 
 pytestmark = pytest.mark.skipif(not int8_matmul_supported(), reason="no CPU int8 matmul in this torch build")
 
@@ -82,7 +88,7 @@ def test_int8_needs_a_float32_cpu_model_and_rejects_unknown_modes(tmp_path):
         load_waveglow(path, quantize="int4")
     bf16 = load_waveglow(path, dtype=torch.bfloat16)
     with pytest.raises(ValueError, match="float32 model"):
-        bf16.set_quantization("int8")
+        set_quantization(bf16, "int8")
 
 
 def test_blocks_of_time_steps_do_not_change_the_result():

@@ -4,17 +4,15 @@ import math
 import pytest
 import torch
 
-from tts.audio import AudioSettings, mel_spectrogram
-from tts.serialization import CheckpointError
+from tts.core.audio import AudioSettings, mel_spectrogram
+from tts.core.serialization import CheckpointError
 from vocoder.wavernn import (
     WaveRNN,
     WaveRNNConfig,
-    _torch_threads,
     block_prune_mask,
     combine_16bit,
     crossfade_windows,
     fold_segments,
-    interpolate_frames,
     load_wavernn,
     prune_schedule,
     save_wavernn,
@@ -24,6 +22,8 @@ from vocoder.wavernn import (
     subscale_split,
     unfold_segments,
 )
+from vocoder.wavernn.model import interpolate_frames
+from vocoder.wavernn.sampling import torch_threads
 
 HOP = 256
 
@@ -116,10 +116,10 @@ def test_bad_generation_arguments():
 
 def test_sample_loop_thread_count_is_restored():
     before = torch.get_num_threads()
-    with _torch_threads(before + 1):
+    with torch_threads(before + 1):
         assert torch.get_num_threads() == before + 1
     assert torch.get_num_threads() == before
-    with pytest.raises(RuntimeError, match="inside"), _torch_threads(before + 1):
+    with pytest.raises(RuntimeError, match="inside"), torch_threads(before + 1):
         raise RuntimeError("inside")
     assert torch.get_num_threads() == before
     model = WaveRNN(tiny()).eval()

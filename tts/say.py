@@ -21,10 +21,12 @@ import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
+from tts import __version__
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 #: options that are SynthesisConfig fields of the same name (unset = keep the voice's default)
-_KNOBS = ("sigma", "denoise", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
+_KNOBS = ("sigma", "temperature", "denoise", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
           "max_chunk_chars", "max_retries", "vocoder")
 
 
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Speak English text with Tacotron 2 and a vocoder (WaveGlow or Griffin-Lim).",
         epilog="Exit status: 0 ok, 2 bad arguments or input, 1 failure while loading or synthesising.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("text", nargs="?", help='text to speak; "-" reads standard input')
     parser.add_argument("-f", "--file", metavar="PATH", help='read the text from a UTF-8 file ("-" = standard input)')
     parser.add_argument("-o", "--output", metavar="PATH",
@@ -59,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     knobs = parser.add_argument_group("synthesis (defaults come from the voice)")
     knobs.add_argument("--sigma", type=float, metavar="S", help="WaveGlow noise scale, >= 0 (e.g. 0.6)")
+    knobs.add_argument("--temperature", type=float, metavar="T",
+                       help="FloWaveNet / WaveRNN sampling temperature (their own defaults: 0.8 / 1.0)")
     knobs.add_argument("--denoise", type=float, metavar="D", help="denoiser strength in [0, 0.5]; 0 = off (e.g. 0.01)")
     knobs.add_argument("--pace", type=float, metavar="P", help="speaking rate in [0.25, 4]: 1.2 = 20%% faster, same pitch")
     knobs.add_argument("--seed", type=int, metavar="N", help="make the output reproducible; -1 = different every run (a voice may set its own seed)")
@@ -149,17 +154,12 @@ def check_writable(output: str) -> None:
 
 def check_device(device: str) -> None:
     """The device parses and is there: asking for CUDA on a CPU-only torch is a bad argument, not a crash."""
-    import torch
+    from tts.core.device import DeviceError, resolve_device
 
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            why = "this torch build has no CUDA support" if torch.version.cuda is None else "no CUDA GPU is visible"
-            raise UsageError(f"--device {device}: CUDA is not available ({why}); use --device cpu")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise UsageError(f"--device {device}: there are only {torch.cuda.device_count()} CUDA device(s)")
-    elif dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise UsageError(f"--device {device}: MPS is not available; use --device cpu")
+    try:
+        resolve_device(device, check=True)
+    except DeviceError as exc:
+        raise UsageError(f"--device {device}: {exc}") from None
 
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -179,11 +179,11 @@ def list_vocoders() -> None:
 
 
 def list_voices() -> None:
-    from tts.voice import CHECKPOINTS_DIR, VoiceError, find_voices, load_voice_config
+    from tts.runtime.voices import VoiceError, find_voices, load_voice_config, shipped_voices_dir
 
     voices = find_voices()
     if not voices:
-        print(f"no voices in {CHECKPOINTS_DIR}", file=sys.stderr)
+        print(f"no voices in {shipped_voices_dir()}", file=sys.stderr)
     for name, path in voices.items():
         try:
             voice = load_voice_config(path)
@@ -193,8 +193,8 @@ def list_voices() -> None:
 
 
 def load_pipeline(args: argparse.Namespace):
-    from tts.pipeline import Pipeline
-    from tts.voice import VoiceError, load_voice_config, resolve_voice_dir
+    from tts.runtime.pipeline import Pipeline
+    from tts.runtime.voices import VoiceError, load_voice_config, resolve_voice_dir
 
     if args.tacotron2 is not None:
         return Pipeline.from_checkpoints(args.tacotron2, args.waveglow, vocoder=args.vocoder,
@@ -235,12 +235,10 @@ def synthesize(args: argparse.Namespace, text: str) -> int:
 
 
 def _synthesize(args: argparse.Namespace, text: str) -> int:
-    import warnings
+    from tts.runtime.planning import plan_text
+    from tts.runtime.settings import SynthesisConfig
+    from tts.runtime.speech import check_output_path
 
-    from tts.pipeline import SynthesisConfig, check_output_path, plan_text
-
-    if not args.verbose:  # the pipeline records these in Speech.warnings, printed below
-        warnings.filterwarnings("ignore", message=r"Tacotron2\.infer", category=RuntimeWarning)
     knobs = overrides(args)
     try:
         SynthesisConfig().replace(**knobs)  # ranges are the same whatever the voice's defaults

@@ -15,8 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tts.audio import istft, stft
-from vocoder.base import Vocoder
+from tts.core.audio import istft, stft
+from tts.core.vocoder import Vocoder
 
 #: NVIDIA's hard-coded bias input: 88 frames of an 80-channel all-zero log-mel
 BIAS_FRAMES = 88

@@ -27,7 +27,7 @@ upper 40 bands); False gives every coupling all channels (308 M parameters at th
 
 Mel: the original trains on librosa *power* mels (n_fft 1024, hop 256, 80 bands, fmin 125 Hz,
 fmax 7600 Hz, 20·log10 minus 20 dB, clipped to [0, 1] over 100 dB) of peak-normalised audio. Here
-it is the project's mel (`tts.audio`: magnitude mels 0–8000 Hz, natural log clamped at 1e-5, the
+it is the project's mel (`tts.core.audio`: magnitude mels 0–8000 Hz, natural log clamped at 1e-5, the
 same as Tacotron 2 predicts), mapped to about [0, 1] by (mel - ln 1e-5) / -ln 1e-5, and the audio
 is not peak-normalised; hop and upsampling (two transposed 2-D convs ×16 ×16 with 3-band height,
 leaky ReLU 0.4) are as in the original. A model trained on the original features cannot be used
@@ -35,7 +35,6 @@ here; retrain on the project's mels.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,15 +45,16 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from tts.audio import DEFAULT_AUDIO, AudioSettings
-from tts.serialization import load_project_model, make_project_checkpoint, save_project_checkpoint
-from vocoder.base import Vocoder, match_mel_to_audio
+from tts.core.config import Config
+from tts.core.audio import DEFAULT_AUDIO, AudioSettings
+from tts.core.serialization import load_project_model, make_project_checkpoint, save_project_checkpoint
+from tts.core.vocoder import Vocoder, match_mel_to_audio
 
 LOG_2PI = math.log(2 * math.pi)
 
 
 @dataclass
-class FloWaveNetConfig:
+class FloWaveNetConfig(Config):
     """Hyper-parameters; defaults are the authors' published model (8 blocks × 6 flows, 2-layer
     256-channel WaveNets, a split every 4 blocks)."""
 
@@ -87,23 +87,6 @@ class FloWaveNetConfig:
     def is_split(self, block: int) -> bool:
         """Whether half of the channels are factored out at the end of `block` (0-based)."""
         return (block + 1) % self.block_per_split == 0 and block != self.n_blocks - 1
-
-    def to_dict(self) -> dict[str, Any]:
-        values = dataclasses.asdict(self)
-        values["upsample_scales"] = list(self.upsample_scales)
-        return values
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "FloWaveNetConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise ValueError(f"unknown FloWaveNet config keys: {sorted(unknown)}")
-        return cls(**dict(values))
-
-
-# ----------------------------------------------------------------------------------------------
-# Building blocks
 
 
 def squeeze(x: torch.Tensor) -> torch.Tensor:

@@ -12,8 +12,8 @@ from types import MappingProxyType
 
 import torch
 
-from tts.audio import DEFAULT_AUDIO, AudioSettings, istft, mel_basis, stft
-from vocoder.base import Vocoder
+from tts.core.audio import DEFAULT_AUDIO, AudioSettings, istft, mel_basis, stft
+from tts.core.vocoder import Vocoder
 
 
 def mel_to_linear(mel_magnitude: torch.Tensor, basis: torch.Tensor, n_iters: int = 30) -> torch.Tensor:
@@ -78,7 +78,7 @@ class GriffinLim(Vocoder):
         power: float | None = None,
         seed: int | None = None,
     ) -> torch.Tensor:
-        """mel [B, n_mels, T] (log magnitude, `tts.audio` definition) -> audio [B, T * hop]."""
+        """mel [B, n_mels, T] (log magnitude, `tts.core.audio` definition) -> audio [B, T * hop]."""
         n_iters = self.n_iters if n_iters is None else n_iters
         momentum = self.momentum if momentum is None else momentum
         power = self.power if power is None else power

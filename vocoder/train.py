@@ -10,7 +10,7 @@ LJSpeech-layout corpus or NVIDIA filelist.
 The top-level config key `vocoder` (waveglow | wavernn | flowavenet; default waveglow) picks the
 model; `model` holds that model's config fields. Each step draws one `segment_length`-sample segment
 per clip (clips shorter than that are zero-padded, as NVIDIA's mel2samp), computes its mel with
-`tts.audio.mel_spectrogram` (the same definition Tacotron 2 predicts) and minimises the model's
+`tts.core.audio.mel_spectrogram` (the same definition Tacotron 2 predicts) and minimises the model's
 negative log-likelihood: `WaveGlowLoss` (sigma `loss.sigma`) for WaveGlow, the model's own
 `loss_terms` (through the module call, so DDP sees the pass) for WaveRNN and FloWaveNet.
 Segment offsets are drawn from (seed, epoch, clip), so a resumed run sees the same segments.
@@ -30,9 +30,29 @@ import soundfile
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from tts import training_utils as tu
-from tts.audio import AudioSettings, load_wav, mel_spectrogram
-from tts.data import BucketBatchSampler, Utterance, load_or_make_split, read_corpus
+from tts.core.audio import AudioSettings, load_wav, mel_spectrogram
+from tts.core.config import load_yaml, merge_config
+from tts.core.device import autocast
+from tts.core.plotting import plot_mel, side_by_side
+from tts.training import loop as tu
+from tts.training import session
+from tts.training.data import (
+    BucketBatchSampler,
+    Utterance,
+    load_or_make_split,
+    read_corpus,
+)
+from vocoder.flowavenet import FloWaveNet, FloWaveNetConfig, save_flowavenet
+from vocoder.waveglow import (
+    DEFAULT_SIGMA,
+    CompactWaveGlow,
+    CompactWaveGlowConfig,
+    WaveGlow,
+    WaveGlowConfig,
+    WaveGlowLoss,
+    save_waveglow,
+)
+from vocoder.wavernn import WaveRNN, WaveRNNConfig, save_wavernn
 
 DEFAULTS: dict[str, Any] = {
     "vocoder": "waveglow",  # waveglow | wavernn | flowavenet (see VOCODER_KINDS)
@@ -68,7 +88,7 @@ DEFAULTS: dict[str, Any] = {
         "num_threads": None,
         "max_bad_steps": 20,
         "run_dir": None,
-        "sample_sigma": 0.6,  # noise scale of WaveGlow's validation sample
+        "sample_sigma": DEFAULT_SIGMA,  # noise scale of WaveGlow's validation sample
         "sample_seconds": 4.0,  # length cap of the validation sample
     },
 }
@@ -153,13 +173,11 @@ WAVEGLOW_LOSS = ("waveglow", "waveglow_compact")
 
 def vocoder_kind(name: str) -> VocoderKind:
     """The (model, config, save function) of a `vocoder:` config value."""
-    import vocoder as v
-
     kinds = {
-        "waveglow": VocoderKind(v.WaveGlow, v.WaveGlowConfig, v.save_waveglow),
-        "waveglow_compact": VocoderKind(v.CompactWaveGlow, v.CompactWaveGlowConfig, v.save_waveglow),
-        "wavernn": VocoderKind(v.WaveRNN, v.WaveRNNConfig, v.save_wavernn),
-        "flowavenet": VocoderKind(v.FloWaveNet, v.FloWaveNetConfig, v.save_flowavenet),
+        "waveglow": VocoderKind(WaveGlow, WaveGlowConfig, save_waveglow),
+        "waveglow_compact": VocoderKind(CompactWaveGlow, CompactWaveGlowConfig, save_waveglow),
+        "wavernn": VocoderKind(WaveRNN, WaveRNNConfig, save_wavernn),
+        "flowavenet": VocoderKind(FloWaveNet, FloWaveNetConfig, save_flowavenet),
     }
     if name not in kinds:
         raise ValueError(f"unknown vocoder {name!r} in the config's `vocoder` key; trainable: {', '.join(VOCODER_NAMES)}")
@@ -167,7 +185,7 @@ def vocoder_kind(name: str) -> VocoderKind:
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
-    cfg = tu.merge_config(DEFAULTS, tu.load_yaml(path))
+    cfg = merge_config(DEFAULTS, load_yaml(path))
     name = cfg["vocoder"]
     model_config = vocoder_kind(name).config.from_dict(cfg["model"] or {})  # unknown model keys fail here
     segment = cfg["data"]["segment_length"]
@@ -196,19 +214,8 @@ def build_model(cfg: Mapping[str, Any]):
     return kind.model(kind.config.from_dict(cfg["model"] or {}), AudioSettings.from_dict(cfg["audio"]))
 
 
-def make_optimizer(model: torch.nn.Module, o: Mapping[str, Any]):
-    lr = float(o["lr"])
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=tuple(float(b) for b in o["betas"]),
-                                 eps=float(o["eps"]), weight_decay=float(o["weight_decay"]))
-    schedule = tu.ExponentialDecay(start=int(o["decay_start"]), half_life=float(o["decay_half_life"]),
-                                   final_factor=float(o["final_lr"]) / lr)
-    return optimizer, tu.make_scheduler(optimizer, schedule)
-
-
 def waveglow_loss(model_output, sigma: float) -> torch.Tensor:
     """WaveGlowLoss in fp32 whatever precision the flows ran in."""
-    from vocoder.waveglow import WaveGlowLoss
-
     z, log_s, log_det_w = model_output
     return WaveGlowLoss(sigma)((z.float(), [s.float() for s in log_s], [d.float() for d in log_det_w]))
 
@@ -234,14 +241,12 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
              device: torch.device, run: tu.RunDirectory) -> dict[str, Any]:
     """Loss on fixed segments (the start of each validation clip), then a synthesized sample of the
     first clip (`plots/sample_stepN.wav`, see `sample_kwargs`) and the mean |log-mel difference| to it."""
-    from tts.plotting import plot_mel, side_by_side
-
     t = cfg["train"]
     settings = model.audio
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
-    with tu.autocast(t["precision"], device):
+    with autocast(t["precision"], device):
         for batch in loader:
             batch = batch.to(device)
             total += float(batch_losses(model, batch, cfg)["loss"]) * batch.audio.size(0)
@@ -266,7 +271,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m vocoder.train",
         description="Train WaveGlow, WaveRNN or FloWaveNet (config key `vocoder`) on random audio segments "
-                    "(mels computed on the fly with tts.audio). Multi-process: launch with torchrun.",
+                    "(mels computed on the fly with tts.core.audio). Multi-process: launch with torchrun.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  python -m vocoder.train --config recipes/default_voice/waveglow_small.yaml "
                "--run-dir runs/default_voice_waveglow --resume auto\n"
@@ -274,47 +279,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                "outputs: RUN_DIR/checkpoints/<vocoder>_stepN.pt (+ .yaml), RUN_DIR/latest, RUN_DIR/train_log.jsonl,\n"
                "         RUN_DIR/plots/sample_stepN.wav and mel_stepN.png, RUN_DIR/val_ids.txt",
     )
-    p.add_argument("--config", required=True,
-                   help="YAML config (keys: vocoder; sections: model, audio, data, optimizer, loss, train)")
-    p.add_argument("--run-dir", help="output folder (default: train.run_dir or runs/<config stem>)")
-    p.add_argument("--resume", default=None, help="'auto' = latest checkpoint in the run dir if any; or a checkpoint path")
-    p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps (overrides train.steps)")
-    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (overrides train.device)")
+    session.add_common_arguments(p, "YAML config (keys: vocoder; sections: model, audio, data, optimizer, loss, train)")
     return p.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    run_training(argv)
-    return 0
+    return session.run_cli(run_training, argv, "python -m vocoder.train")
 
 
-def run_training(argv: Sequence[str] | None = None) -> tu.Trainer | None:
-    """`main` without the exit code: returns the finished Trainer (None for --precompute-only)."""
+def run_training(argv: Sequence[str] | None = None) -> tu.Trainer:
+    """`main` without the exit code: returns the finished Trainer."""
     args = parse_args(argv)
     cfg = load_config(args.config)
-    if args.max_steps is not None:
-        cfg["train"]["steps"] = args.max_steps
-    if args.device:
-        cfg["train"]["device"] = args.device
-    t = cfg["train"]
-    run_dir = Path(args.run_dir or t["run_dir"] or Path("runs") / Path(args.config).stem)
-    if t["num_threads"]:
-        torch.set_num_threads(int(t["num_threads"]))
-    dist_info = tu.init_distributed(tu.resolve_device(t["device"]).type)
-    try:
-        device = tu.resolve_device(t["device"], dist_info.local_rank)
-        tu.check_precision(t["precision"], device)
-        run = tu.RunDirectory(run_dir, cfg["vocoder"], t["keep_last"])
-        if dist_info.is_main:
-            run.make()
-        return train(cfg, args, run, device, dist_info)
-    finally:
-        tu.cleanup_distributed(dist_info)
+    with session.training_session(args, cfg, cfg["vocoder"]) as run_session:
+        return train(cfg, args, run_session.run, run_session.device, run_session.dist_info)
 
 
 def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, device: torch.device,
           dist_info: tu.DistInfo) -> tu.Trainer:
-    from tqdm import tqdm
 
     t, d = cfg["train"], cfg["data"]
     name = cfg["vocoder"]
@@ -338,7 +320,7 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
 
     tu.seed_everything(t["seed"])  # identical initial weights on every rank
     model = build_model(cfg).to(device)
-    optimizer, scheduler = make_optimizer(model, cfg["optimizer"])
+    optimizer, scheduler = tu.make_optimizer(model, cfg["optimizer"])
     # clips of equal weight: the bucketing sampler with equal lengths is a seeded, rank-partitioned shuffle
     sampler = BucketBatchSampler([1] * len(train_set), int(d["batch_size"]), seed=int(t["seed"]), drop_last=True,
                                  rank=dist_info.rank, world_size=dist_info.world_size)
@@ -362,19 +344,10 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     trainer = tu.Trainer(name=name, model=model, optimizer=optimizer, scheduler=scheduler, loader=loader,
                          sampler=sampler, run=run, cfg=cfg, device=device, dist_info=dist_info, loss_fn=loss_fn,
                          save_fn=vocoder_kind(name).save, validate_fn=validate_fn if val_items else None)
-    if resume_path is not None:
-        trainer.resume(resume_path)
-        if dist_info.is_main:
-            tqdm.write(f"resumed from {resume_path} at step {trainer.step}")
-    else:
-        tu.seed_everything(int(t["seed"]) + 1000 * dist_info.rank)
-    if dist_info.is_main:
-        tu.dump_yaml(cfg, run.root / "config.yaml")
-        tqdm.write(f"{name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; "
-                   f"{len(train_set)} train / {len(val_set)} val clips; segments of {segment} samples; "
-                   f"{t['precision']} on {device} x {dist_info.world_size}")
-    trainer.fit()
-    return trainer
+    summary = (f"{name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; "
+               f"{len(train_set)} train / {len(val_set)} val clips; segments of {segment} samples; "
+               f"{t['precision']} on {device} x {dist_info.world_size}")
+    return session.start(trainer, resume_path, summary)
 
 
 if __name__ == "__main__":

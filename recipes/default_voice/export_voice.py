@@ -18,9 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from a clone
     sys.path.insert(0, str(REPO))
 
-from tts.checkpoint import average_tacotron2, load_tacotron2  # noqa: E402
-from tts.training_utils import RunDirectory  # noqa: E402
-from tts.voice import save_voice  # noqa: E402
+from tts.tacotron2.checkpoint import average_tacotron2, load_tacotron2  # noqa: E402
+from tts.training.loop import RunDirectory  # noqa: E402
+from tts.runtime.voices import save_voice  # noqa: E402
 from vocoder import GriffinLim  # noqa: E402
 
 SYNTHESIS = {"seed": 0, "denoise": 0.0, "gate_threshold": 0.5, "max_decoder_steps": 1000}

@@ -8,7 +8,7 @@ Corpora come in two layouts:
   never be trained on: rows whose id or text appears there are dropped.
 * NVIDIA filelists: `path|text` per line (paths relative to the filelist's folder or absolute).
 
-Mels (`tts.audio.mel_spectrogram`) are computed once by `precompute` and cached as one `.npy`
+Mels (`tts.core.audio.mel_spectrogram`) are computed once by `precompute` and cached as one `.npy`
 per clip under `<cache_dir>/mels-<hash of AudioSettings>/`, so changing any audio setting
 starts a fresh cache instead of mixing definitions; a clip whose wav is newer than its cached
 mel is recomputed.
@@ -30,7 +30,7 @@ import soundfile
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from tts.audio import AudioSettings, load_wav, mel_spectrogram, n_frames
+from tts.core.audio import AudioSettings, load_wav, mel_spectrogram, n_frames
 
 
 @dataclass(frozen=True)

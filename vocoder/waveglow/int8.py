@@ -20,7 +20,8 @@ import math
 
 import torch
 
-from vocoder.waveglow import WN, tanh_
+from vocoder.waveglow.layers import tanh_
+from vocoder.waveglow.model import WN
 
 
 def quantize_rows(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -7,7 +7,6 @@ with rotating checkpoints and a `latest` pointer, a jsonl loss log, and torch.di
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import math
@@ -24,86 +23,10 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 import torch.distributed as dist
-import yaml
 
-from tts.serialization import CheckpointError, read_checkpoint
-
-PRECISIONS = ("fp32", "bf16", "fp16")
-
-
-# --------------------------------------------------------------------------- config
-
-
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"config file not found: {path}")
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: a training config must be a YAML mapping, got {type(data).__name__}")
-    return data
-
-
-def merge_config(defaults: Mapping[str, Any], overrides: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
-    """Recursively overlay `overrides` on `defaults`; unknown keys are an error (typos must not pass silently).
-
-    A default of `None` accepts anything (free-form sub-sections such as a model config).
-    """
-    out = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in defaults.items()}
-    for key, value in overrides.items():
-        if key not in defaults:
-            raise ValueError(f"unknown {where} key {key!r}; known: {', '.join(sorted(defaults))}")
-        default = defaults[key]
-        if isinstance(default, Mapping) and default and value is not None:
-            if not isinstance(value, Mapping):
-                raise ValueError(f"{where}.{key} must be a mapping, got {value!r}")
-            out[key] = merge_config(default, value, f"{where}.{key}")
-        else:
-            out[key] = value
-    return out
-
-
-def dump_yaml(data: Mapping[str, Any], path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(dict(data), sort_keys=False), encoding="utf-8")
-    tmp.replace(path)
-
-
-# --------------------------------------------------------------------------- devices and precision
-
-
-def resolve_device(name: str | None, local_rank: int = 0) -> torch.device:
-    if name in (None, "auto"):
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(name)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", local_rank)
-    return device
-
-
-def check_precision(precision: str, device: torch.device) -> None:
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    if precision == "fp16" and device.type != "cuda":
-        raise ValueError("fp16 training needs CUDA; use bf16 (autocast) or fp32 on CPU")
-
-
-def autocast(precision: str, device: torch.device):
-    """Autocast context for the forward pass: bf16 on CPU or CUDA, fp16 on CUDA, nothing for fp32."""
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device_type=device.type, dtype=dtype)
-
-
-def make_grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler | None:
-    """fp16 needs loss scaling; bf16 has fp32's exponent range and does not."""
-    if precision == "fp16":
-        return torch.amp.GradScaler(device.type)
-    return None
+from tts.core.config import dump_yaml
+from tts.core.device import autocast, make_grad_scaler
+from tts.core.serialization import CheckpointError, read_checkpoint
 
 
 # --------------------------------------------------------------------------- schedules
@@ -129,6 +52,17 @@ class ExponentialDecay:
 
 def make_scheduler(optimizer: torch.optim.Optimizer, decay: ExponentialDecay) -> torch.optim.lr_scheduler.LambdaLR:
     return torch.optim.lr_scheduler.LambdaLR(optimizer, decay)
+
+
+def make_optimizer(model: torch.nn.Module, o: Mapping[str, Any]):
+    """Adam with the config's `optimizer` section (lr, betas, eps, weight_decay) and its learning-rate
+    schedule (constant until decay_start, then halving every decay_half_life steps down to final_lr)."""
+    lr = float(o["lr"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=tuple(float(b) for b in o["betas"]),
+                                 eps=float(o["eps"]), weight_decay=float(o["weight_decay"]))
+    schedule = ExponentialDecay(start=int(o["decay_start"]), half_life=float(o["decay_half_life"]),
+                                final_factor=float(o["final_lr"]) / lr)
+    return optimizer, make_scheduler(optimizer, schedule)
 
 
 # --------------------------------------------------------------------------- RNG state
@@ -580,3 +514,5 @@ def _to_device(batch, device: torch.device):
     if hasattr(batch, "to"):
         return batch.to(device)
     return type(batch)(x.to(device, non_blocking=True) for x in batch)
+
+

@@ -25,23 +25,27 @@ tolerance.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from tts.audio import DEFAULT_AUDIO, AudioSettings
+from tts.core.config import Config
+from tts.tacotron2.checks import StopTracker, attention_failure_reasons
+from tts.tacotron2.fast import decode_loop_fast, teacher_forced_for_backprop
+from tts.core.audio import DEFAULT_AUDIO, AudioSettings
 
 
 # ----------------------------------------------------------------------------------------------------
 # Configuration
 # ----------------------------------------------------------------------------------------------------
 @dataclass
-class Tacotron2Config:
+class Tacotron2Config(Config):
     """Model hyper-parameters, named as in NVIDIA's `hparams.py` (defaults = the published model)."""
 
     n_symbols: int = 148
@@ -85,23 +89,7 @@ class Tacotron2Config:
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"Tacotron2Config.{name} must be in [0, 1), got {getattr(self, name)}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any], ignore_unknown: bool = False) -> "Tacotron2Config":
-        """Build from a dict; unknown keys raise unless `ignore_unknown` (e.g. DLE configs carry
-        `max_decoder_steps`, `gate_threshold`, `decoder_no_early_stopping`)."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown and not ignore_unknown:
-            raise ValueError(f"unknown Tacotron2Config keys: {unknown}")
-        return cls(**{k: v for k, v in values.items() if k in names})
-
-
-# ----------------------------------------------------------------------------------------------------
-# Building blocks (NVIDIA's LinearNorm / ConvNorm: keys `*.linear_layer.*` / `*.conv.*`)
-# ----------------------------------------------------------------------------------------------------
 class LinearNorm(nn.Module):
     """nn.Linear with Xavier-uniform init scaled by the gain of the non-linearity that follows."""
 
@@ -325,8 +313,10 @@ class Decoder(nn.Module):
         processed_memory = self.attention_layer.memory_layer(memory)
         invalid = ~lengths_to_mask(memory_lengths, memory.size(1))
         # Both loops compute the same thing; the second one's backward pass is much faster on CPU.
-        loop = self._teacher_forced_for_backprop if self.training and torch.is_grad_enabled() else self._teacher_forced_stepwise
-        frames, gates, alignments = loop(prenet_out, memory, processed_memory, invalid)
+        if self.training and torch.is_grad_enabled():
+            frames, gates, alignments = teacher_forced_for_backprop(self, prenet_out, memory, processed_memory, invalid)
+        else:
+            frames, gates, alignments = self._teacher_forced_stepwise(prenet_out, memory, processed_memory, invalid)
         mel = frames.reshape(B, T_out, n_mel).transpose(1, 2)  # [B, T/r, n_mel*r] -> [B, n_mel, T]
         return mel, gates.reshape(B, T_out), alignments
 
@@ -342,88 +332,6 @@ class Decoder(nn.Module):
             gates.append(g)
             alignments.append(state.attention_weights)
         return torch.stack(frames, 1), torch.stack(gates, 1), torch.stack(alignments, 1)
-
-    def _teacher_forced_for_backprop(self, prenet_out: Tensor, memory: Tensor, processed_memory: Tensor,
-                                     invalid: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """The training loop: `decode` step after step (same dropout draws in the same order), arranged
-        for a fast backward pass on CPU. Time-invariant products run once over all steps (the prenet's
-        share of the attention LSTM's input, the mel projection and the gate), and each LSTM's recurrent
-        product [input; h] W^T hands its weight gradient to one matrix product over all steps
-        (`_RecurrentLinear`) instead of B-row outer products added up step by step.
-
-        prenet_out [steps + 1, B, prenet_dim] -> frames [B, steps, n_mel*r], gates [B, steps, r],
-        alignments [B, steps, T_in]."""
-        c = self.config
-        device = memory.device.type
-        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else memory.dtype
-        att, dec = self.attention_rnn, self.decoder_rnn
-        P = c.prenet_dim
-        # attention LSTM gates = W_ih[:, :P] prenet + W_ih[:, P:] context + W_hh h + biases
-        att_from_prenet = F.linear(prenet_out[:-1], att.weight_ih[:, :P], att.bias_ih + att.bias_hh)  # [steps, B, 4H]
-        att_weight = torch.cat((att.weight_ih[:, P:], att.weight_hh), 1)  # acts on [context; h]
-        dec_weight = torch.cat((dec.weight_ih, dec.weight_hh), 1)  # acts on [att_h; context; h]
-        dec_bias = dec.bias_ih + dec.bias_hh
-        att_shared, dec_shared = _RecurrentWeight(att_weight, dtype), _RecurrentWeight(dec_weight, dtype)
-        s = self.initial_state(memory.float())
-        outputs, alignments = [], []
-        # unbind, not [t]: indexing would make every step's backward fill a zero tensor of all steps
-        for t, att_in in enumerate(att_from_prenet.unbind(0)):
-            first = t == 0
-            gates = att_in + _RecurrentLinear.apply(
-                torch.cat((s.attention_context, s.attention_hidden), 1), att_weight, att_shared, first)
-            att_h, att_c = _lstm_pointwise(gates.float(), s.attention_cell, c.attention_rnn_dim)
-            att_h = F.dropout(att_h, c.p_attention_dropout, True)
-            weights_cat = torch.stack((s.attention_weights, s.attention_weights_cum), dim=1)
-            context, weights = self.attention_layer(att_h, memory, processed_memory, weights_cat, invalid)
-            gates = dec_bias + _RecurrentLinear.apply(
-                torch.cat((att_h, context, s.decoder_hidden), 1), dec_weight, dec_shared, first)
-            dec_h, dec_c = _lstm_pointwise(gates.float(), s.decoder_cell, c.decoder_rnn_dim)
-            dec_h = F.dropout(dec_h, c.p_decoder_dropout, True)
-            s = DecoderState(att_h, att_c, dec_h, dec_c, weights.float(), s.attention_weights_cum + weights, context)
-            outputs.append(torch.cat((dec_h, context), 1))
-            alignments.append(weights)
-        h = torch.stack(outputs, 1)  # [B, steps, decoder_rnn_dim + C]
-        return self.linear_projection(h), self.gate_layer(h), torch.stack(alignments, 1)
-
-
-class _RecurrentWeight:
-    """A recurrent weight W during one training forward pass: packed low-precision copies for the
-    steps' x_t W^T and dy_t W (packed once, used by every step), and the tape of (x_t, dy_t) from
-    which `_RecurrentLinear` computes the weight gradient."""
-
-    def __init__(self, weight: Tensor, dtype: torch.dtype):
-        self.weight, self.dtype = weight, dtype
-        self.forward_gemv = _GEMV(weight, weight.new_zeros(weight.size(0)), dtype)
-        self.backward_gemv = _GEMV(weight.t(), weight.new_zeros(weight.size(1)), dtype)
-        self.tape: list[tuple[Tensor, Tensor]] = []
-
-
-class _RecurrentLinear(torch.autograd.Function):
-    """y_t = x_t W^T for step t of a recurrence that uses the same W at every step.
-
-    Plain autograd computes dW_t = dy_t^T x_t at every step (an outer product over only B rows, as
-    costly as writing W) and adds them up one by one. Here every step puts (x_t, dy_t) on a shared tape
-    and the first step computes dW = [dy_0 ... dy_T]^T [x_0 ... x_T] in one matrix product. The first
-    step's backward always runs last: every later step depends on it through the recurrent state."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor, shared: _RecurrentWeight, first: bool) -> Tensor:
-        x_low = x.detach().to(shared.dtype)
-        ctx.x, ctx.shared, ctx.first, ctx.x_dtype = x_low, shared, first, x.dtype
-        return shared.forward_gemv(x_low)
-
-    @staticmethod
-    def backward(ctx, dy: Tensor):
-        shared = ctx.shared
-        dy = dy.to(shared.dtype).contiguous()
-        shared.tape.append((ctx.x, dy))
-        dw = None
-        if ctx.first:
-            xs = torch.cat([x for x, _ in shared.tape])
-            dys = torch.cat([d for _, d in shared.tape])
-            shared.tape.clear()
-            dw = (dys.t() @ xs).to(shared.weight.dtype)
-        return shared.backward_gemv(dy).to(ctx.x_dtype), dw, None, None
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -449,73 +357,6 @@ class Tacotron2Inference:
     reached_max_steps: Tensor  # [B] bool: never predicted a stop
     attention_failed: Tensor  # [B] bool: see `attention_failure_reasons`
     failure_reasons: list[list[str]] = field(default_factory=list)  # per item, empty when fine
-
-
-# ----------------------------------------------------------------------------------------------------
-# Attention failure heuristic
-# ----------------------------------------------------------------------------------------------------
-def attention_failure_reasons(alignment: Tensor, text_length: int, frames_per_step: int = 1, *,
-                              end_tolerance: float = 0.1, max_backward_jump: float = 0.2,
-                              max_forward_jump: float = 0.25, max_stall_frames: int = 100,
-                              max_tail_frames: int = 120, min_sharpness: float = 0.15,
-                              settle_steps: int = 2) -> list[str]:
-    """Why one item's alignment [steps, >= text_length] looks broken ([] = looks fine).
-
-    A working Tacotron 2 attention is peaked, moves monotonically through the text at roughly 2-20
-    frames per symbol, and the decoder stops shortly after it reaches the last symbols. With p_t =
-    argmax of the attention at step t and L = text_length, an item fails when:
-    * "attention is diffuse": the median over steps of the largest weight is < `min_sharpness`
-      (an untrained or confused model spreads attention over the whole text; never fires for L <= 6);
-    * "did not reach the end": max(p) < L - 1 - tol, tol = max(2, end_tolerance * L) symbols (the
-      text was cut short, or the decoder stopped early);
-    * "jumped back": p_t < max(p_<t) - max(3, max_backward_jump * L) (repeating / looping);
-    * "skipped ahead": p_t > max(p_<t) + max(4, max_forward_jump * L) (words skipped);
-    * "stalled": p did not advance for more than `max_stall_frames` frames (~1.2 s) before the end
-      region (stuck on a symbol, mumbling);
-    * "kept talking after the end": more than `max_tail_frames` frames (~1.4 s) were produced after
-      the attention first reached the end region (babbling; often together with reached_max_steps).
-    The jump checks start after the first `settle_steps` decoder steps: the first step attends from an
-    all-zero context and may peak anywhere (a small trained voice put 0.8 of its weight on a random
-    symbol there, then sat on symbol 0 from step 1 on), which is not a failure.
-    Thresholds are deliberately loose: a false alarm costs the pipeline a needless retry.
-    """
-    steps = alignment.size(0)
-    if steps == 0:
-        return ["no frames"]
-    L = int(text_length)
-    weights = alignment[:, :L].float()
-    peak, positions = weights.max(dim=1)
-    pos = positions.tolist()
-    r = frames_per_step
-    reasons = []
-    sharpness = float(peak.median())
-    if sharpness < min_sharpness:
-        reasons.append(f"attention is diffuse (median peak weight {sharpness:.3f})")
-    end_start = max(0, L - 1 - max(2, math.ceil(end_tolerance * L)))
-    if max(pos) < end_start:
-        reasons.append(f"did not reach the end (got to symbol {max(pos)} of {L})")
-    back, ahead = max(3, math.ceil(max_backward_jump * L)), max(4, math.ceil(max_forward_jump * L))
-    best, stall, longest_stall, first_end = -1, 0, 0, None
-    jumped_back = skipped = None
-    for t, p in enumerate(pos[settle_steps:], start=settle_steps):
-        if jumped_back is None and p < best - back:
-            jumped_back = f"jumped back from symbol {best} to {p} at step {t}"
-        if skipped is None and p > max(best, 0) + ahead:
-            skipped = f"skipped ahead from symbol {best} to {p} at step {t}"
-        if p > best:
-            best, stall = p, 0
-        else:
-            stall += 1
-            if best < end_start:
-                longest_stall = max(longest_stall, stall)
-        if first_end is None and p >= end_start:
-            first_end = t
-    reasons += [x for x in (jumped_back, skipped) if x]
-    if longest_stall * r > max_stall_frames:
-        reasons.append(f"stalled for {longest_stall * r} frames")
-    if first_end is not None and (steps - 1 - first_end) * r > max_tail_frames:
-        reasons.append(f"kept talking after the end ({(steps - 1 - first_end) * r} frames)")
-    return reasons
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -589,7 +430,7 @@ class Tacotron2(nn.Module):
     @torch.inference_mode()
     def infer(self, text: Tensor, text_lengths: Tensor | None = None, *, gate_threshold: float = 0.5,
               max_decoder_steps: int = 1000, prenet_dropout: float = 0.5, seed: int | None = None,
-              fast: bool = True, dtype: torch.dtype | None = None) -> Tacotron2Inference:
+              fast: bool = True, dtype: torch.dtype | None = None, warn: bool = True) -> Tacotron2Inference:
         """Free-running synthesis of a padded batch.
 
         text [B, T_in] ids (a 1-D tensor is a batch of one), text_lengths [B] (None = all T_in).
@@ -606,6 +447,8 @@ class Tacotron2(nn.Module):
         dtype: weight dtype of the fast loop's two LSTM GEMVs: torch.float32 (default) or
         torch.bfloat16 (half the memory traffic per step, the decoder's bottleneck on CPU; states and
         everything else stay fp32).
+        warn: emit the RuntimeWarning for items that reached max_decoder_steps (callers that report
+        `reached_max_steps` themselves, like the pipeline, pass False).
         """
         if not 0.0 <= prenet_dropout < 1.0:
             raise ValueError(f"prenet_dropout must be in [0, 1), got {prenet_dropout}")
@@ -615,13 +458,13 @@ class Tacotron2(nn.Module):
             raise ValueError(f"dtype must be torch.float32 or torch.bfloat16, got {dtype}")
         text, text_lengths = self._check_text(text, text_lengths)
         if seed is None:
-            return self._infer(text, text_lengths, gate_threshold, max_decoder_steps, prenet_dropout, fast, dtype)
+            return self._infer(text, text_lengths, gate_threshold, max_decoder_steps, prenet_dropout, fast, dtype, warn)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return self._infer(text, text_lengths, gate_threshold, max_decoder_steps, prenet_dropout, fast, dtype)
+            return self._infer(text, text_lengths, gate_threshold, max_decoder_steps, prenet_dropout, fast, dtype, warn)
 
     def _infer(self, text: Tensor, text_lengths: Tensor, gate_threshold: float, max_steps: int,
-               prenet_dropout: float, fast: bool, dtype: torch.dtype | None) -> Tacotron2Inference:
+               prenet_dropout: float, fast: bool, dtype: torch.dtype | None, warn: bool) -> Tacotron2Inference:
         c = self.config
         r = c.n_frames_per_step
         B, T_in = text.shape
@@ -631,7 +474,7 @@ class Tacotron2(nn.Module):
 
         decode = self._decode_loop_plain
         if fast and not self.training:
-            decode = self._decode_loop_fast
+            decode = functools.partial(decode_loop_fast, self)
         frames, gates, alignments, n_steps, stop_frame = decode(
             memory, invalid, gate_threshold, max_steps, prenet_dropout, dtype)
         # frames [B, n_mel, S*r], gates [B, S*r], alignments [B, S, T_in]; n_steps [B] steps emitted;
@@ -654,7 +497,7 @@ class Tacotron2(nn.Module):
 
         reasons = [attention_failure_reasons(alignments[b, : int(n_steps[b])], int(text_lengths[b]), r)
                    for b in range(B)]
-        if bool(reached_max.any()):
+        if warn and bool(reached_max.any()):
             items = reached_max.nonzero().flatten().tolist()
             warnings.warn(f"Tacotron2.infer: item(s) {items} reached max_decoder_steps={max_steps} without "
                           "predicting a stop; their mel is cut off", RuntimeWarning, stacklevel=4)
@@ -674,7 +517,7 @@ class Tacotron2(nn.Module):
         state = dec.initial_state(memory)
         frame_in = memory.new_zeros(B, n_mel * r)  # go frame
         frames, gates, alignments = [], [], []
-        stops = _StopTracker(B, r, gate_threshold)
+        stops = StopTracker(B, r, gate_threshold)
         for step in range(max_steps):
             out, gate, state = dec.decode(dec.prenet(frame_in, prenet_dropout), state, memory, processed_memory, invalid)
             frames.append(out)
@@ -687,171 +530,3 @@ class Tacotron2(nn.Module):
         mel = torch.stack(frames, 1).reshape(B, S * r, n_mel).transpose(1, 2)  # [B, S, n_mel*r] -> [B, n_mel, S*r]
         return mel, torch.stack(gates, 1).reshape(B, S * r), torch.stack(alignments, 1), stops.n_steps, stops.stop_frame
 
-    def _fast_weights(self, dtype: torch.dtype) -> "_FastWeights":
-        """Fused decoder weights, cached per dtype until any decoder parameter changes."""
-        key = (dtype, tuple((p.data_ptr(), p._version) for p in self.decoder.parameters()))
-        cache = self.__dict__.setdefault("_fast_cache", {})
-        if cache.get(dtype, (None,))[0] != key:
-            cache[dtype] = (key, _FastWeights(self.decoder, dtype))
-        return cache[dtype][1]
-
-    def _decode_loop_fast(self, memory: Tensor, invalid: Tensor | None, gate_threshold: float, max_steps: int,
-                          prenet_dropout: float, dtype: torch.dtype | None):
-        """The same recurrence as `_decode_loop_plain` with the per-step overhead cut down: each LSTMCell
-        is one GEMV on [input, hidden] with [W_ih | W_hh] (optionally bfloat16 weights; cell state and
-        non-linearities stay fp32), the location conv and dense layer are pre-multiplied into one
-        [A, 2K] matrix applied to an unfolded window of [previous, cumulative] weights kept in a
-        padded buffer, projection and gate are one GEMV, and buffers are reused. Random numbers are
-        drawn exactly as in the plain loop."""
-        c = self.config
-        w = self._fast_weights(dtype or torch.float32)
-        B, T_in, C = memory.shape
-        r, n_mel = c.n_frames_per_step, c.n_mel_channels
-        H_att, H_dec, n_out, P = c.attention_rnn_dim, c.decoder_rnn_dim, n_mel * r, c.prenet_dim
-        K = c.attention_location_kernel_size
-        pad = K // 2
-        processed = memory @ w.memory  # [B, T_in, A]
-        location = w.location.expand(B, -1, -1)  # [B, 2K, A]
-
-        # previous and cumulative attention weights, zero-padded for the location convolution
-        weights_pad = memory.new_zeros(B, 2, T_in + 2 * pad)
-        previous, cumulative = weights_pad[:, 0, pad:pad + T_in], weights_pad[:, 1, pad:pad + T_in]
-        # GEMV inputs [x, context, h] written in place by cat(out=...), in the weights' dtype
-        att_in = memory.new_zeros(B, P + C + H_att, dtype=w.dtype)
-        dec_in = memory.new_zeros(B, H_att + C + H_dec, dtype=w.dtype)
-        out_in = memory.new_zeros(B, H_dec + C)
-        att_h, att_c = memory.new_zeros(B, H_att), memory.new_zeros(B, H_att)
-        dec_h, dec_c = memory.new_zeros(B, H_dec), memory.new_zeros(B, H_dec)
-        context, frame = memory.new_zeros(B, C), memory.new_zeros(B, n_out)
-        frames, gates, alignments = [], [], []
-        stops = _StopTracker(B, r, gate_threshold)
-        cat, mm, addmm, bmm, baddbmm, dropout = torch.cat, torch.mm, torch.addmm, torch.bmm, torch.baddbmm, F.dropout
-        p_drop, training = prenet_dropout, prenet_dropout > 0
-        to_float = w.dtype != torch.float32
-        for step in range(max_steps):
-            x = frame
-            for W in w.prenet:
-                x = dropout(mm(x, W).relu_(), p_drop, training)
-            # attention LSTMCell
-            cat((x, context, att_h), 1, out=att_in)
-            g = w.att_rnn(att_in)
-            att_h, att_c = _lstm_pointwise(g.float() if to_float else g, att_c, H_att)
-            # location-sensitive attention; windows [B, T_in, 2, K] -> [B, T_in, 2K]
-            windows = weights_pad.unfold(2, K, 1).transpose(1, 2).reshape(B, T_in, 2 * K)
-            energies = baddbmm(processed, windows, location)  # [B, T_in, A]
-            energies += mm(att_h, w.query).unsqueeze(1)
-            energies = (energies.tanh_() @ w.v).squeeze(2)  # [B, T_in]
-            if invalid is not None:
-                energies.masked_fill_(invalid, -float("inf"))
-            weights = torch.softmax(energies, 1)
-            previous.copy_(weights)
-            cumulative.add_(weights)
-            context = bmm(weights.unsqueeze(1), memory).squeeze(1)
-            # decoder LSTMCell
-            cat((att_h, context, dec_h), 1, out=dec_in)
-            g = w.dec_rnn(dec_in)
-            dec_h, dec_c = _lstm_pointwise(g.float() if to_float else g, dec_c, H_dec)
-            # r frames and r gate logits from one GEMV
-            cat((dec_h, context), 1, out=out_in)
-            out = addmm(w.out_bias, out_in, w.out)
-            frame, gate = out[:, :n_out], out[:, n_out:]
-            frames.append(frame)
-            gates.append(gate)
-            alignments.append(weights)
-            if stops.update(step, gate):
-                break
-        S = len(frames)
-        mel = torch.stack(frames, 1).reshape(B, S * r, n_mel).transpose(1, 2)
-        return mel, torch.stack(gates, 1).reshape(B, S * r), torch.stack(alignments, 1), stops.n_steps, stops.stop_frame
-
-
-def _lstm_pointwise(gates: Tensor, cell: Tensor, H: int) -> tuple[Tensor, Tensor]:
-    """nn.LSTMCell's non-linear part; gates [B, 4H] in the order input, forget, cell, output."""
-    s = torch.sigmoid(gates)
-    cell = torch.addcmul(s[:, H:2 * H] * cell, s[:, :H], torch.tanh(gates[:, 2 * H:3 * H]))
-    return s[:, 3 * H:] * torch.tanh(cell), cell
-
-
-class _StopTracker:
-    """Per-item stop bookkeeping of the batched loops (NVIDIA's rule applied to each item)."""
-
-    def __init__(self, B: int, r: int, gate_threshold: float):
-        self.r, self.threshold = r, gate_threshold
-        self.stop_frame = torch.full((B,), -1, dtype=torch.long)  # frames incl. the stop frame; -1 = running
-        self.n_steps = torch.zeros(B, dtype=torch.long)  # steps emitted while running
-        self.single = B == 1 and r == 1
-
-    def update(self, step: int, gate: Tensor) -> bool:
-        """Record step `step`'s gate logits [B, r]; True when every item has stopped."""
-        if self.single:  # the common case: one scalar check, no tensor bookkeeping
-            self.n_steps[0] = step + 1
-            if bool(torch.sigmoid(gate) > self.threshold):  # compared in float32, as the reference
-                self.stop_frame[0] = step + 1
-                return True
-            return False
-        running = self.stop_frame < 0
-        self.n_steps += running.long()
-        stopping = (torch.sigmoid(gate) > self.threshold).cpu()  # [B, r]
-        newly = running & stopping.any(dim=1)
-        if bool(newly.any()):
-            first = stopping.float().argmax(dim=1)  # first stopping frame within the group
-            self.stop_frame = torch.where(newly, step * self.r + first + 1, self.stop_frame)
-        return bool((self.stop_frame >= 0).all())
-
-
-class _GEMV:
-    """y = x @ W^T + b for a fixed large W, with W pre-packed by oneDNN when available.
-
-    Batch-1 decoding streams the LSTM weights from memory every step; oneDNN's pre-packed layout
-    (`torch.ops.mkldnn._reorder_linear_weight`, what torch.compile's CPU freezing uses) reads them
-    about 1.2x (fp32) to 3x (bf16) faster than `addmm` on the plain layout. These ops are internal,
-    so the packed path is checked against `addmm` once and silently replaced by it if missing or off.
-    """
-
-    def __init__(self, weight: Tensor, bias: Tensor, dtype: torch.dtype):
-        self.weight, self.bias = weight.detach().to(dtype).contiguous(), bias.detach().to(dtype)
-        self.packed = None
-        try:
-            if dtype == torch.bfloat16 and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-                raise RuntimeError("no bf16 support")
-            packed = torch.ops.mkldnn._reorder_linear_weight(self.weight, 1)
-            probe = torch.Generator().manual_seed(0)  # never the global RNG: infer(seed=...) must not shift
-            x = torch.randn(2, self.weight.size(1), generator=probe).to(dtype)
-            got = torch.ops.mkldnn._linear_pointwise(x, packed, self.bias, "none", [], "").float()
-            want = torch.addmm(self.bias, x, self.weight.t()).float()
-            tol = 1e-4 if dtype == torch.float32 else 2e-2
-            if got.shape == want.shape and torch.allclose(got, want, rtol=tol, atol=tol * float(want.abs().max())):
-                self.packed = packed
-        except (AttributeError, RuntimeError, TypeError):
-            pass
-        if self.packed is not None:
-            self.weight = None  # the packed copy replaces it
-
-    def __call__(self, x: Tensor) -> Tensor:
-        if self.packed is not None:
-            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
-        return torch.addmm(self.bias, x, self.weight.t())
-
-
-class _FastWeights:
-    """Decoder weights laid out for `_decode_loop_fast` (transposed views of fused copies)."""
-
-    def __init__(self, dec: Decoder, dtype: torch.dtype):
-        self.dtype = dtype
-        a, d, att = dec.attention_rnn, dec.decoder_rnn, dec.attention_layer
-        with torch.no_grad():
-            self.prenet = [layer.linear_layer.weight.detach().t() for layer in dec.prenet.layers]
-            # gates = [input, h] @ [W_ih | W_hh]^T + (b_ih + b_hh)
-            self.att_rnn = _GEMV(torch.cat((a.weight_ih, a.weight_hh), 1), a.bias_ih + a.bias_hh, dtype)
-            self.dec_rnn = _GEMV(torch.cat((d.weight_ih, d.weight_hh), 1), d.bias_ih + d.bias_hh, dtype)
-            # location_dense(location_conv(w)) = one [2K, A] matrix on K-windows of the 2 channels:
-            # dense [A, F] @ conv [F, 2, K] -> [A, 2, K] -> [2K, A]
-            conv = att.location_layer.location_conv.conv.weight
-            dense = att.location_layer.location_dense.linear_layer.weight
-            self.location = torch.einsum("af,fck->ack", dense, conv).reshape(dense.size(0), -1).t().contiguous()
-            self.query = att.query_layer.linear_layer.weight.detach().t()
-            self.memory = att.memory_layer.linear_layer.weight.detach().t()
-            self.v = att.v.linear_layer.weight.detach().t()  # [A, 1]
-            proj, gate = dec.linear_projection.linear_layer, dec.gate_layer.linear_layer
-            self.out = torch.cat((proj.weight, gate.weight), 0).t()  # [D + C, n_mel*r + r]
-            self.out_bias = torch.cat((proj.bias, gate.bias), 0)

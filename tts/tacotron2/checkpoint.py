@@ -18,18 +18,9 @@ from typing import Any, Iterable, Mapping
 
 import torch
 
-from tts.audio import DEFAULT_AUDIO, AudioSettings
-from tts.serialization import (
-    CheckpointError,
-    expect_project_model,
-    is_project_checkpoint,
-    make_project_checkpoint,
-    read_checkpoint,
-    save_project_checkpoint,
-    strip_prefixes,
-    unsafe_pickle_global,
-)
-from tts.tacotron2 import Tacotron2, Tacotron2Config
+from tts.core.audio import DEFAULT_AUDIO, AudioSettings
+from tts.core.serialization import CheckpointError, expect_project_model, is_project_checkpoint, make_project_checkpoint, read_checkpoint, save_project_checkpoint, strip_prefixes, unsafe_pickle_global
+from tts.tacotron2.model import Tacotron2, Tacotron2Config
 
 MODEL_NAME = "tacotron2"
 # Keys every Tacotron 2 state_dict has, whatever its sizes; used to recognise one.

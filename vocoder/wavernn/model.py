@@ -22,7 +22,7 @@ price: except on quiet passages the fine byte is close to uniform noise, so its 
 stays near ln 256 = 5.5 nats and the learning signal comes mostly from the coarse byte.
 
 Conditioning (the paper conditions on linguistic features; this is a mel vocoder): the project's
-log-mel [B, 80, T] (22050 Hz, hop 256, `tts.audio`) is normalised to roughly [-1, 1], a residual
+log-mel [B, 80, T] (22050 Hz, hop 256, `tts.core.audio`) is normalised to roughly [-1, 1], a residual
 conv stack on frames (fatchord's MelResNet idea) computes `aux_dims` features, and mel + features
 are upsampled ×256 by linear interpolation between frame centres (frame f is centred on sample
 f·256, as the STFT frames are). The upsampled vector enters the GRU's input matrix at every sample.
@@ -58,30 +58,30 @@ updated; the step counter and mask are buffers, so checkpoints resume the schedu
 """
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import functools
 import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Mapping, NamedTuple
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tts.audio import DEFAULT_AUDIO, AudioSettings
-from tts.serialization import load_project_model, make_project_checkpoint, save_project_checkpoint
-from vocoder.base import Vocoder, match_mel_to_audio
+from tts.core.config import Config
+from tts.core.audio import DEFAULT_AUDIO, AudioSettings
+from tts.core.serialization import load_project_model, make_project_checkpoint, save_project_checkpoint
+from tts.core.vocoder import Vocoder, match_mel_to_audio
+from vocoder.wavernn.sampling import (N_CLASSES, SILENCE_COARSE, StepWeights, block_prune_mask, combine_16bit,
+                                      compiled_loop, fold_segments, prune_schedule, sample_plain, sample_subscale,
+                                      scale_byte, split_16bit, subscale_merge, subscale_split, torch_threads,
+                                      unfold_segments)
 
-N_CLASSES = 256  # 8 bits per softmax
-SILENCE_COARSE = 128  # coarse byte of the 16-bit sample 0 (offset binary 32768 = 128 * 256 + 0)
 _SPARSE_DENSITY = 0.12  # at or below this density the CSR matmul beats the dense one on CPU (measured)
 
 
 @dataclass
-class WaveRNNConfig:
+class WaveRNNConfig(Config):
     """Hyper-parameters. Defaults are the paper's WaveRNN-896 with a mel conditioning network."""
 
     n_mel_channels: int = 80
@@ -132,160 +132,6 @@ class WaveRNNConfig:
     @property
     def subscale(self) -> bool:
         return self.subscale_factor > 1
-
-    def to_dict(self) -> dict[str, Any]:
-        values = dataclasses.asdict(self)
-        values["prune_block"] = list(self.prune_block)
-        return values
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "WaveRNNConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise ValueError(f"unknown WaveRNN config keys: {sorted(unknown)}")
-        return cls(**dict(values))
-
-
-# ----------------------------------------------------------------------------------------------
-# 16-bit dual-softmax representation
-
-
-def split_16bit(audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Float audio in [-1, 1] -> (coarse, fine) long tensors in [0, 255]: the high and low bytes of
-    the offset-binary 16-bit sample round(x * 32768) + 32768."""
-    s = torch.round(audio.clamp(-1.0, 1.0) * 32768.0).clamp(-32768, 32767).long() + 32768
-    return torch.div(s, 256, rounding_mode="floor"), s % 256
-
-
-def combine_16bit(coarse: torch.Tensor, fine: torch.Tensor) -> torch.Tensor:
-    """Inverse of `split_16bit`: float32 audio in [-1, 1)."""
-    return (coarse * 256 + fine - 32768).float() / 32768.0
-
-
-def scale_byte(v: torch.Tensor) -> torch.Tensor:
-    """A byte value 0..255 as the network's [-1, 1] input."""
-    return v.float() / 127.5 - 1.0
-
-
-# ----------------------------------------------------------------------------------------------
-# Sparse WaveRNN: Zhu & Gupta gradual block pruning
-
-
-def prune_schedule(step: int, target: float, start: int, steps: int) -> float:
-    """Sparsity at `step`: s_f (1 - (1 - (t - t0) / S)^3), 0 before t0, s_f after t0 + S."""
-    if step < start or target <= 0:
-        return 0.0
-    progress = min(1.0, (step - start) / steps)
-    return target * (1.0 - (1.0 - progress) ** 3)
-
-
-def block_prune_mask(weight: torch.Tensor, sparsity: float, block: tuple[int, int]) -> torch.Tensor:
-    """0/1 mask of `weight` [out, in] zeroing the floor(sparsity * n_blocks) blocks of smallest mean |w|."""
-    rows, cols = block
-    out_dim, in_dim = weight.shape
-    if out_dim % rows or in_dim % cols:
-        raise ValueError(f"block {block} does not tile a {out_dim}x{in_dim} matrix")
-    # [out/rows, rows, in/cols, cols] -> one magnitude per block
-    magnitude = weight.detach().abs().reshape(out_dim // rows, rows, in_dim // cols, cols).mean(dim=(1, 3))
-    n_pruned = int(math.floor(sparsity * magnitude.numel() + 1e-9))
-    keep = torch.ones(magnitude.numel(), dtype=weight.dtype, device=weight.device)
-    if n_pruned > 0:
-        # stable sort: ties (e.g. already-pruned zero blocks) resolve the same way every time
-        order = torch.sort(magnitude.flatten().float(), stable=True).indices
-        keep[order[:n_pruned]] = 0
-    keep = keep.reshape(magnitude.shape)
-    return keep.repeat_interleave(rows, dim=0).repeat_interleave(cols, dim=1)
-
-
-# ----------------------------------------------------------------------------------------------
-# Folding a long sequence into overlapping segments, and crossfading them back
-
-
-def fold_segments(x: torch.Tensor, target: int, overlap: int, extra: int = 0) -> torch.Tensor:
-    """[B, N, ...] -> [B * n, target + 2 * overlap + extra, ...]: segment k starts at k * (target + overlap).
-
-    n = ceil((N - overlap) / (target + overlap)) (at least 1). The end is padded by repeating the
-    last step; `extra` steps of right context ride along with every segment (`unfold_segments`
-    ignores them and drops the padding).
-    """
-    if target < 1 or overlap < 0 or extra < 0:
-        raise ValueError(f"need target >= 1 and overlap, extra >= 0, got target={target}, overlap={overlap}, extra={extra}")
-    batch, length = x.shape[:2]
-    stride = target + overlap
-    n = max(1, math.ceil((length - overlap) / stride))
-    total = n * stride + overlap + extra
-    if total > length:
-        pad = x[:, -1:].expand(batch, total - length, *x.shape[2:])
-        x = torch.cat([x, pad], dim=1)
-    size = target + 2 * overlap + extra
-    segments = [x[:, k * stride : k * stride + size] for k in range(n)]
-    return torch.stack(segments, dim=1).reshape(batch * n, size, *x.shape[2:])
-
-
-def crossfade_windows(overlap: int, dtype=torch.float32, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(fade_in, fade_out) over one overlap: fade_in is 0 for the later segment's warm-up half, then a
-    raised cosine; fade_out = 1 - fade_in, so the two always sum to one."""
-    warmup = overlap // 2
-    ramp = overlap - warmup
-    position = torch.arange(1, ramp + 1, dtype=torch.float64, device=device) / (ramp + 1)
-    rise = 0.5 - 0.5 * torch.cos(math.pi * position)
-    fade_in = torch.cat([torch.zeros(warmup, dtype=torch.float64, device=device), rise])
-    return fade_in.to(dtype), (1.0 - fade_in).to(dtype)
-
-
-def unfold_segments(y: torch.Tensor, batch: int, overlap: int, length: int) -> torch.Tensor:
-    """Inverse of `fold_segments` for [B * n, target + 2 * overlap] -> [B, length], crossfading overlaps."""
-    n = y.shape[0] // batch
-    seg_len = y.shape[1]
-    target = seg_len - 2 * overlap
-    stride = target + overlap
-    y = y.reshape(batch, n, seg_len)
-    fade_in, fade_out = crossfade_windows(overlap, y.dtype, y.device)
-    out = y.new_zeros(batch, n * stride + overlap)
-    for k in range(n):
-        seg = y[:, k]
-        if overlap:
-            seg = seg.clone()
-            if k > 0:
-                seg[:, :overlap] *= fade_in
-            if k < n - 1:
-                seg[:, -overlap:] *= fade_out
-        out[:, k * stride : k * stride + seg_len] += seg
-    if length > out.shape[1]:
-        raise ValueError(f"cannot unfold to {length} samples from {n} segments of {seg_len}")
-    return out[:, :length]
-
-
-# ----------------------------------------------------------------------------------------------
-# Subscale ordering
-
-
-def subscale_split(x: torch.Tensor, factor: int) -> torch.Tensor:
-    """[B, N, ...] -> [B, S, N / S, ...] with sub-tensor b = samples b, b + S, b + 2S, ..."""
-    batch, length = x.shape[:2]
-    if length % factor:
-        raise ValueError(f"length {length} is not a multiple of the subscale factor {factor}")
-    return x.reshape(batch, length // factor, factor, *x.shape[2:]).transpose(1, 2)
-
-
-def subscale_merge(x: torch.Tensor) -> torch.Tensor:
-    """Inverse of `subscale_split`: [B, S, L, ...] -> [B, S * L, ...]."""
-    batch, factor, length = x.shape[:3]
-    return x.transpose(1, 2).reshape(batch, factor * length, *x.shape[3:])
-
-
-def subscale_schedule(factor: int, length: int, stagger: int) -> torch.Tensor:
-    """Generation step of every sample of a [S, L] subscale layout: step(b, i) = i + b * stagger.
-
-    Sample (b, i) may use (b, < i) and (b' < b, <= i + F - 1); with stagger >= F all of them come
-    from earlier steps, so the S sub-tensors advance in lockstep for L + (S - 1) * stagger steps.
-    """
-    return torch.arange(length)[None, :] + stagger * torch.arange(factor)[:, None]
-
-
-# ----------------------------------------------------------------------------------------------
-# Conditioning network
 
 
 def normalize_mel(mel: torch.Tensor, audio: AudioSettings) -> torch.Tensor:
@@ -359,197 +205,6 @@ class SubscaleContext(nn.Module):
         # exclusive cumulative sum over b': sub-tensor b sees only b' < b
         seen = torch.cumsum(per_row, dim=1) - per_row
         return torch.relu(seen + self.row_bias[None, :, None, :])
-
-
-# ----------------------------------------------------------------------------------------------
-# Generation loops (TorchScript-compatible). Batch-major [rows, features] tensors throughout: MKL's
-# GEMM with a 2-16 column right-hand side was up to 10x slower than the same product batch-major.
-
-
-def _sample_byte(logits: torch.Tensor, uniform: torch.Tensor, inv_temperature: float) -> torch.Tensor:
-    """Inverse-CDF sample per row of logits [rows, 256] with uniforms [rows] -> long [rows] in 0..255
-    (comparing with the first 255 CDF values only: rounding can leave cdf[255] a little below 1)."""
-    if inv_temperature != 1.0:
-        logits = logits * inv_temperature
-    cdf = torch.softmax(logits, dim=1).cumsum(dim=1)
-    return (cdf[:, :255] < uniform.unsqueeze(1)).sum(dim=1)
-
-
-def _recurrent(h: torch.Tensor, r: torch.Tensor, b_hh: torch.Tensor, sparse: bool) -> torch.Tensor:
-    """R h_{t-1} + b for both halves at once: [rows, 3H]. Dense r is R^T [H, 3H]; sparse r is R (CSR)."""
-    if sparse:
-        return torch.addmm(b_hh.unsqueeze(1), r, h.t()).t()
-    return torch.addmm(b_hh, h, r)
-
-
-def _gru_half(gx: torch.Tensor, gh: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """One half of the cell: gx, gh [rows, 3 * half] as [r, u, e]; h [rows, half] -> new h."""
-    half = h.shape[1]
-    ru = torch.sigmoid(gx[:, : 2 * half] + gh[:, : 2 * half])
-    e = torch.tanh(torch.addcmul(gx[:, 2 * half :], ru[:, :half], gh[:, 2 * half :]))
-    return torch.lerp(e, h, ru[:, half:])  # u h + (1 - u) e
-
-
-def _sample_plain(
-    proj: torch.Tensor,  # [rows, frames + 1, 3H]: conditioning through the input matrix (+ bias), per frame
-    hop: int,
-    table_c: torch.Tensor,  # [256, 3H]: input contribution of c_{t-1} = byte v
-    table_f: torch.Tensor,  # [256, 3H]: of f_{t-1}
-    table_cc: torch.Tensor,  # [256, 3H/2]: of c_t (fine half only)
-    r: torch.Tensor,  # R^T [H, 3H] dense, or R [3H, H] sparse CSR
-    b_hh: torch.Tensor,  # [3H]
-    o1_t: torch.Tensor, b1: torch.Tensor, o2_t: torch.Tensor, b2: torch.Tensor,
-    o3_t: torch.Tensor, b3: torch.Tensor, o4_t: torch.Tensor, b4: torch.Tensor,
-    noise: torch.Tensor,  # [L, rows, 2]
-    inv_temperature: float,
-    sparse: bool,
-) -> torch.Tensor:
-    rows = proj.shape[0]
-    length = (proj.shape[1] - 1) * hop
-    half = table_cc.shape[1] // 3
-    device = proj.device
-    h = torch.zeros(rows, 2 * half, dtype=proj.dtype, device=device)
-    c_prev = torch.full((rows,), SILENCE_COARSE, dtype=torch.long, device=device)  # start from digital silence
-    f_prev = torch.zeros(rows, dtype=torch.long, device=device)
-    coarse_out: List[torch.Tensor] = []
-    fine_out: List[torch.Tensor] = []
-    base = proj[:, 0]
-    delta = proj[:, 1] - base
-    for t in range(length):
-        k = t % hop
-        if k == 0:  # linear interpolation between this frame's projection and the next one's
-            base = proj[:, t // hop]
-            delta = proj[:, t // hop + 1] - base
-        gh = _recurrent(h, r, b_hh, sparse)
-        gx = torch.add(base, delta, alpha=k / hop) + table_c.index_select(0, c_prev) + table_f.index_select(0, f_prev)
-        # coarse half: columns [r_c, u_c, e_c] = 0 .. 3H/2, sees c_{t-1}, f_{t-1}
-        h_coarse = _gru_half(gx[:, : 3 * half], gh[:, : 3 * half], h[:, :half])
-        a = torch.relu(torch.addmm(b1, h_coarse, o1_t))
-        coarse = _sample_byte(torch.addmm(b2, a, o2_t), noise[t, :, 0], inv_temperature)
-        # fine half: columns 3H/2 .. 3H, also sees c_t
-        gx_fine = gx[:, 3 * half :] + table_cc.index_select(0, coarse)
-        h_fine = _gru_half(gx_fine, gh[:, 3 * half :], h[:, half:])
-        a = torch.relu(torch.addmm(b3, h_fine, o3_t))
-        fine = _sample_byte(torch.addmm(b4, a, o4_t), noise[t, :, 1], inv_temperature)
-        h = torch.cat([h_coarse, h_fine], dim=1)
-        c_prev, f_prev = coarse, fine
-        coarse_out.append(coarse)
-        fine_out.append(fine)
-    return torch.stack([torch.stack(coarse_out), torch.stack(fine_out)], dim=2)  # [L, rows, 2]
-
-
-def _sample_subscale(
-    proj: torch.Tensor,  # [R, frames + 1, 3H] per segment, as in _sample_plain
-    hop: int,
-    factor: int,
-    table_c: torch.Tensor, table_f: torch.Tensor, table_cc: torch.Tensor,
-    i_ctx_t: torch.Tensor,  # [C, 3H]
-    ctx_weight_t: torch.Tensor,  # [S * (P + F), C]
-    ctx_bias: torch.Tensor,  # [R * S, C] (the row bias of each sub-tensor, tiled over segments)
-    r: torch.Tensor, b_hh: torch.Tensor,
-    o1_t: torch.Tensor, b1: torch.Tensor, o2_t: torch.Tensor, b2: torch.Tensor,
-    o3_t: torch.Tensor, b3: torch.Tensor, o4_t: torch.Tensor, b4: torch.Tensor,
-    noise: torch.Tensor,  # [R * S * L, 2]
-    inv_temperature: float,
-    sparse: bool,
-    stagger: int,
-    past: int,
-    horizon: int,
-) -> torch.Tensor:
-    segs = proj.shape[0]
-    frames = proj.shape[1]
-    length = (frames - 1) * hop // factor  # samples per sub-tensor
-    rows = segs * factor
-    half = table_cc.shape[1] // 3
-    width = past + horizon
-    device = proj.device
-    dtype = proj.dtype
-    h = torch.zeros(rows, 2 * half, dtype=dtype, device=device)
-    c_prev = torch.full((rows,), SILENCE_COARSE, dtype=torch.long, device=device)
-    f_prev = torch.zeros(rows, dtype=torch.long, device=device)
-    # generated samples in [-1, 1] with `past` zeros before and `horizon` zeros after each sub-tensor
-    values = torch.zeros(rows, past + length + horizon, dtype=dtype, device=device)
-    out = torch.zeros(rows * length, 2, dtype=torch.long, device=device)
-    start = torch.arange(factor, device=device) * stagger  # [S]
-    offsets = torch.arange(width, device=device)
-    lower = torch.tril(torch.ones(factor, factor, dtype=dtype, device=device), diagonal=-1)  # b' < b
-    row_base = torch.arange(rows, device=device) * length
-    value_base = torch.arange(rows, device=device) * (past + length + horizon) + past
-    steps = length + (factor - 1) * stagger
-    flat_proj = proj.reshape(segs * frames, -1)
-    frame_base = (torch.arange(segs, device=device) * frames).repeat_interleave(factor)  # [rows]
-    phase = torch.arange(factor, device=device).repeat(segs)  # b of every row
-    for t in range(steps):
-        position = t - start  # [S]
-        active = ((position >= 0) & (position < length)).repeat(segs)  # [rows]
-        position = position.clamp(0, length - 1)
-        pos_rows = position.repeat(segs)
-        # context window of every sub-tensor b over the rows b' < b: [R, S(b), S(b'), W]
-        columns = (position[:, None] + offsets[None, :]).flatten()
-        window = values.view(segs, factor, -1).index_select(2, columns).view(segs, factor, factor, width)
-        window = window.transpose(1, 2) * lower[None, :, :, None]
-        ctx = torch.relu(torch.addmm(ctx_bias, window.reshape(rows, factor * width), ctx_weight_t))
-        # conditioning at each row's own sample n = i S + b, interpolated between frames
-        n = pos_rows * factor + phase
-        frame = frame_base + torch.div(n, hop, rounding_mode="floor")
-        alpha = ((n % hop).to(dtype) / hop).unsqueeze(1)
-        cond = torch.lerp(flat_proj.index_select(0, frame), flat_proj.index_select(0, frame + 1), alpha)
-        gh = _recurrent(h, r, b_hh, sparse)
-        gx = cond + table_c.index_select(0, c_prev) + table_f.index_select(0, f_prev)
-        gx = torch.addmm(gx, ctx, i_ctx_t)
-        h_coarse = _gru_half(gx[:, : 3 * half], gh[:, : 3 * half], h[:, :half])
-        a = torch.relu(torch.addmm(b1, h_coarse, o1_t))
-        flat = row_base + pos_rows
-        uniform = noise.index_select(0, flat)  # [rows, 2]
-        coarse = _sample_byte(torch.addmm(b2, a, o2_t), uniform[:, 0], inv_temperature)
-        gx_fine = gx[:, 3 * half :] + table_cc.index_select(0, coarse)
-        h_fine = _gru_half(gx_fine, gh[:, 3 * half :], h[:, half:])
-        a = torch.relu(torch.addmm(b3, h_fine, o3_t))
-        fine = _sample_byte(torch.addmm(b4, a, o4_t), uniform[:, 1], inv_temperature)
-        # only the active sub-tensors advance
-        h = torch.where(active[:, None], torch.cat([h_coarse, h_fine], dim=1), h)
-        c_prev = torch.where(active, coarse, c_prev)
-        f_prev = torch.where(active, fine, f_prev)
-        live = active.nonzero().squeeze(1)
-        out.index_copy_(0, flat.index_select(0, live), torch.stack([coarse, fine], dim=1).index_select(0, live))
-        sample = (coarse * 256 + fine - 32768).to(dtype) / 32768.0
-        values.view(-1).index_copy_(0, (value_base + pos_rows).index_select(0, live), sample.index_select(0, live))
-    return out.view(segs, factor, length, 2)
-
-
-@functools.lru_cache(maxsize=None)
-def _compiled(name: str):
-    """The TorchScript version of a generation loop (compiled once per process), or None if
-    TorchScript is unavailable, in which case the eager function runs."""
-    fn = {"plain": _sample_plain, "subscale": _sample_subscale}[name]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return torch.jit.script(fn)
-    except Exception:  # pragma: no cover - depends on the torch build
-        return None
-
-
-class _StepWeights(NamedTuple):
-    """Effective weights for the batch-major loops (transposed so every product is x @ W; the
-    byte inputs as 256-row tables of their input-matrix contributions)."""
-
-    i_cond_t: torch.Tensor
-    b_ih: torch.Tensor
-    table_c: torch.Tensor
-    table_f: torch.Tensor
-    table_cc: torch.Tensor
-    i_ctx_t: torch.Tensor
-    r: torch.Tensor  # R^T dense, or R as a CSR matrix
-    b_hh: torch.Tensor
-    o1_t: torch.Tensor
-    b1: torch.Tensor
-    o2_t: torch.Tensor
-    b2: torch.Tensor
-    o3_t: torch.Tensor
-    b3: torch.Tensor
-    o4_t: torch.Tensor
-    b4: torch.Tensor
 
 
 # ----------------------------------------------------------------------------------------------
@@ -683,7 +338,7 @@ class WaveRNN(Vocoder):
         """Scalar NLL (nats per 16-bit sample = coarse + fine cross-entropy) for one batch.
 
         mel [B, n_mels, T] and audio [B, T * hop] in [-1, 1] (a mel with T + 1 frames, as
-        `tts.audio.mel_spectrogram` gives for T * hop samples, is accepted: its last frame is
+        `tts.core.audio.mel_spectrogram` gives for T * hop samples, is accepted: its last frame is
         dropped). Same as `self(mel, audio)["loss"]`, pruning schedule included.
         """
         return self(mel, audio)["loss"]
@@ -722,7 +377,7 @@ class WaveRNN(Vocoder):
 
     # -- generation ----------------------------------------------------------------------------
 
-    def _step_weights(self, sparse: bool) -> _StepWeights:
+    def _step_weights(self, sparse: bool) -> StepWeights:
         """Effective weights, gate rows reordered to [r_c, u_c, e_c, r_f, u_f, e_f] for the step loop."""
         hidden, half = self.config.rnn_dims, self.config.rnn_dims // 2
         gates = [torch.arange(g * hidden, g * hidden + half) for g in range(3)]
@@ -742,7 +397,7 @@ class WaveRNN(Vocoder):
         d = self.cond_dims
         t = lambda m: m.t().contiguous()  # noqa: E731
         byte_values = scale_byte(torch.arange(N_CLASSES, device=w_ih.device)).to(w_ih.dtype)
-        return _StepWeights(
+        return StepWeights(
             i_cond_t=t(w_ih[:, 3 : 3 + d]),
             b_ih=self.gru.bias_ih_l0[order].contiguous(),
             table_c=byte_values[:, None] * w_ih[:, 0],
@@ -824,8 +479,8 @@ class WaveRNN(Vocoder):
         w = self._step_weights(use_sparse) if use_sparse else w0
         inv_temperature = 1.0 / temperature
         if not self.config.subscale:
-            loop = (_compiled("plain") if jit else None) or _sample_plain
-            with _torch_threads(threads):
+            loop = (compiled_loop("plain") if jit else None) or sample_plain
+            with torch_threads(threads):
                 out = loop(
                     segments.contiguous(), hop, w.table_c, w.table_f, w.table_cc, w.r, w.b_hh,
                     w.o1_t, w.b1, w.o2_t, w.b2, w.o3_t, w.b3, w.o4_t, w.b4,
@@ -836,8 +491,8 @@ class WaveRNN(Vocoder):
             stagger = self.config.subscale_horizon if subscale is None or subscale else seg_len // factor
             ctx = self.context
             assert ctx is not None
-            loop = (_compiled("subscale") if jit else None) or _sample_subscale
-            with _torch_threads(threads):
+            loop = (compiled_loop("subscale") if jit else None) or sample_subscale
+            with torch_threads(threads):
                 out = loop(
                     segments.contiguous(), hop, factor, w.table_c, w.table_f, w.table_cc, w.i_ctx_t,
                     ctx.weight.reshape(ctx.weight.shape[0], -1).t().contiguous(),
@@ -852,22 +507,6 @@ class WaveRNN(Vocoder):
         if batched:
             return unfold_segments(samples, batch, overlap_frames * hop, length)
         return samples[:, :length]
-
-
-@contextlib.contextmanager
-def _torch_threads(threads: int | None):
-    """Run a block with `threads` intra-op threads, restoring the previous count after."""
-    previous = torch.get_num_threads()
-    if threads is None or threads == previous:
-        yield
-        return
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1 or None, got {threads}")
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 # ----------------------------------------------------------------------------------------------

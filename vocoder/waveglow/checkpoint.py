@@ -25,8 +25,8 @@ from typing import Any, Mapping
 
 import torch
 
-from tts.audio import DEFAULT_AUDIO, AudioSettings
-from tts.serialization import (
+from tts.core.audio import DEFAULT_AUDIO, AudioSettings
+from tts.core.serialization import (
     CheckpointError,
     brief,
     expect_project_model,
@@ -36,8 +36,10 @@ from tts.serialization import (
     save_project_checkpoint,
     strip_prefixes,
 )
-from vocoder.waveglow import WaveGlow, WaveGlowConfig
-from vocoder.waveglow_compact import MODEL_NAME as COMPACT_NAME, CompactWaveGlow, CompactWaveGlowConfig
+from vocoder.waveglow.compact import MODEL_NAME as COMPACT_NAME
+from vocoder.waveglow.compact import CompactWaveGlow, CompactWaveGlowConfig
+from vocoder.waveglow.fast import set_quantization
+from vocoder.waveglow.model import WaveGlow, WaveGlowConfig
 
 # ---------------------------------------------------------------------------------------------
 # restricted unpickling of NVIDIA's pickled modules
@@ -324,9 +326,9 @@ def load_waveglow(
     quantize: str | None = None,
 ) -> WaveGlow | CompactWaveGlow:
     """A WaveGlow ready for inference (weight norm folded, inverses cached, eval mode) from any
-    supported checkpoint, the compact variant (`vocoder.waveglow_compact`) included. `dtype` (e.g. torch.bfloat16) applies to the WNs and the upsampler; the
+    supported checkpoint, the compact variant (`vocoder.waveglow.compact`) included. `dtype` (e.g. torch.bfloat16) applies to the WNs and the upsampler; the
     invertible 1x1 convolutions stay float32. `quantize="int8"` (float32, CPU) runs the WNs' large
-    products on int8 operands (`vocoder.waveglow_int8`): the fastest CPU path (SNR ~40 dB vs float32)."""
+    products on int8 operands (`vocoder.waveglow.int8`): the fastest CPU path (SNR ~40 dB vs float32)."""
     if quantize is not None and dtype not in (None, torch.float32):
         raise ValueError(f"quantize={quantize!r} runs around float32 weights; do not combine it with dtype={dtype}")
     config, audio, state_dict = read_waveglow_checkpoint(path, map_location)
@@ -348,7 +350,7 @@ def load_waveglow(
     model.prepare_for_inference()
     if dtype is not None:
         model.to(dtype=dtype)
-    return model if isinstance(model, CompactWaveGlow) else model.set_quantization(quantize)
+    return model if isinstance(model, CompactWaveGlow) else set_quantization(model, quantize)
 
 
 def _load_strict(model: WaveGlow, state_dict: Mapping[str, torch.Tensor]) -> tuple[list[str], list[str]]:

@@ -1,20 +1,21 @@
-"""The common vocoder interface and the registry of vocoders by name.
+"""The common vocoder interface and the registry type.
 
-Every vocoder turns a log-mel spectrogram [B, n_mels, T] (the definition in `tts.audio`) into
-float32 audio [B, T * hop] clipped to [-1, 1]. New vocoders (WaveRNN, FloWaveNet, ...) subclass
-`Vocoder` and call `register_vocoder` with a name and a loader, and the pipeline, CLI and web app
-list them without further changes.
+Every vocoder turns a log-mel spectrogram [B, n_mels, T] (the definition in `tts.core.audio`) into
+float32 audio [B, T * hop] clipped to [-1, 1]. A new vocoder subclasses `Vocoder` and gets one
+`VocoderEntry` in the registry (`vocoder.registry.VOCODERS`), and the pipeline, CLI and web app
+list it without further changes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping
 
 import torch
 from torch import nn
 
-from tts.audio import DEFAULT_AUDIO, AudioSettings
+from tts.core.audio import DEFAULT_AUDIO, AudioSettings
 
 
 class Vocoder(nn.Module):
@@ -79,24 +80,26 @@ def match_mel_to_audio(mel: torch.Tensor, audio: torch.Tensor, settings: AudioSe
 
 @dataclass(frozen=True)
 class VocoderEntry:
-    """How to build a vocoder by name: `load(path | None, **kwargs) -> Vocoder`."""
+    """How to build a vocoder by name: `load(path | None, **kwargs) -> Vocoder`, and for vocoders
+    with weights `save(model, path, extra)` (the project's checkpoint format)."""
 
     name: str
     load: Callable[..., Vocoder]
     needs_weights: bool
     description: str
+    save: Callable[..., Path] | None = None
 
 
 class VocoderRegistry:
-    """Vocoders by name. One instance (`VOCODERS`) is filled when `vocoder` is imported."""
+    """Vocoders by name; immutable once built (`vocoder.registry.VOCODERS` is the one instance)."""
 
-    def __init__(self) -> None:
-        self._entries: dict[str, VocoderEntry] = {}
-
-    def register(self, name: str, load: Callable[..., Vocoder], *, needs_weights: bool, description: str) -> None:
-        if name in self._entries:
-            raise ValueError(f"vocoder {name!r} is already registered")
-        self._entries[name] = VocoderEntry(name, load, needs_weights, description)
+    def __init__(self, entries: Iterable[VocoderEntry]) -> None:
+        table: dict[str, VocoderEntry] = {}
+        for entry in entries:
+            if entry.name in table:
+                raise ValueError(f"vocoder {entry.name!r} is registered twice")
+            table[entry.name] = entry
+        self._entries: Mapping[str, VocoderEntry] = MappingProxyType(table)
 
     def names(self) -> list[str]:
         return sorted(self._entries)
@@ -113,9 +116,8 @@ class VocoderRegistry:
             raise ValueError(f"the {name} vocoder needs a checkpoint file")
         return entry.load(path, **kwargs)
 
-
-VOCODERS = VocoderRegistry()
-
-
-def register_vocoder(name: str, load: Callable[..., Vocoder], *, needs_weights: bool = True, description: str = "") -> None:
-    VOCODERS.register(name, load, needs_weights=needs_weights, description=description)
+    def save(self, name: str, model: Vocoder, path: str | Path, extra: Mapping | None = None) -> Path:
+        entry = self.get(name)
+        if entry.save is None:
+            raise ValueError(f"the {name} vocoder has no weights to save")
+        return entry.save(model, path, extra)

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import torch
 
-from tts.audio import AudioSettings
+from tts.core.audio import AudioSettings
 
 PROJECT_FORMAT = "tts-project"
 PROJECT_VERSION = 1
@@ -90,7 +90,7 @@ def read_checkpoint(path: str | Path, map_location: Any = "cpu") -> Any:
     "not a PyTorch checkpoint" without asking torch. Pickles that need arbitrary classes
     (NVIDIA/waveglow's pickled modules) are refused here with an `UnpicklingError` as the `__cause__` of
     the `CheckpointError`; callers that know such formats catch it and use a restricted unpickler
-    instead (see `vocoder.checkpoint`). A corrupt file never has an `UnpicklingError` as its cause.
+    instead (see `vocoder.waveglow.checkpoint`). A corrupt file never has an `UnpicklingError` as its cause.
     """
     path = Path(path)
     if not path.exists():

@@ -23,79 +23,43 @@ tenth of the project's small WaveGlow at the same batch (see `bench/waveglow_com
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tts.audio import DEFAULT_AUDIO, AudioSettings
-from vocoder.base import Vocoder
-from vocoder.waveglow import Invertible1x1Conv, WeightNormConv1d
+from tts.core.audio import DEFAULT_AUDIO, AudioSettings
+from tts.core.defaults import DEFAULT_SIGMA
+from vocoder.waveglow.layers import (
+    FlowConfig,
+    FlowVocoder,
+    Invertible1x1Conv,
+    WeightNormConv1d,
+)
 
 MODEL_NAME = "waveglow_compact"
 
 
 @dataclass
-class CompactWaveGlowConfig:
+class CompactWaveGlowConfig(FlowConfig):
     """Hyper-parameters; the defaults follow SqueezeWave's 128S variant (config_a128_c128)."""
 
-    n_mel_channels: int = 80
-    n_flows: int = 12
     n_group: int = 128
     n_early_every: int = 2
     n_early_size: int = 16
-    wn_n_layers: int = 8
     wn_n_channels: int = 128
-    wn_kernel_size: int = 3
     #: layer i's depthwise convolution has dilation 2 ** (i % wn_dilation_cycle); 1 = SqueezeWave (all 1)
     wn_dilation_cycle: int = 1
 
     def __post_init__(self) -> None:
-        if self.n_group <= 0 or self.n_group % 2:
-            raise ValueError(f"n_group must be a positive even number, got {self.n_group}")
-        if self.n_early_size < 0 or self.n_early_size % 2:
-            raise ValueError(f"n_early_size must be a non-negative even number, got {self.n_early_size}")
-        if self.wn_kernel_size % 2 == 0:
-            raise ValueError(f"wn_kernel_size must be odd, got {self.wn_kernel_size}")
-        if min(self.n_flows, self.wn_n_layers, self.wn_n_channels, self.n_early_every, self.n_mel_channels,
-               self.wn_dilation_cycle) <= 0:
-            raise ValueError("n_flows, wn_n_layers, wn_n_channels, n_early_every, n_mel_channels and "
-                             "wn_dilation_cycle must be positive")
-        if self.flow_channels()[-1] < 2:
-            raise ValueError(f"n_group={self.n_group} leaves no channels after the early outputs "
-                             f"(n_flows={self.n_flows}, n_early_every={self.n_early_every}, "
-                             f"n_early_size={self.n_early_size})")
-
-    def is_early_output(self, k: int) -> bool:
-        """Whether `n_early_size` channels leave the stack before flow k."""
-        return k > 0 and k % self.n_early_every == 0
-
-    def flow_channels(self) -> list[int]:
-        """Channels entering each flow: 128, 128, 112, 112, ..., 48, 48 for the defaults."""
-        channels, remaining = [], self.n_group
-        for k in range(self.n_flows):
-            if self.is_early_output(k):
-                remaining -= self.n_early_size
-            channels.append(remaining)
-        return channels
+        super().__post_init__()
+        if self.wn_dilation_cycle <= 0:
+            raise ValueError(f"wn_dilation_cycle must be positive, got {self.wn_dilation_cycle}")
 
     def dilations(self) -> list[int]:
         return [2 ** (i % self.wn_dilation_cycle) for i in range(self.wn_n_layers)]
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "CompactWaveGlowConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise ValueError(f"unknown compact WaveGlow config entries: {sorted(unknown)}")
-        return cls(**dict(values))
 
 
 def upsample_frames(cond: torch.Tensor, steps: int, hop: int, group: int) -> torch.Tensor:
@@ -204,7 +168,7 @@ class SeparableWN(nn.Module):
         return pointwise(self.end, h)
 
 
-class CompactWaveGlow(Vocoder):
+class CompactWaveGlow(FlowVocoder):
     """Compact WaveGlow vocoder: mel [B, 80, T] -> audio [B, T * 256].
 
     The flow runs channels-last: audio [B, N] is viewed as [B, N / g, g] (sample t g + j at step t,
@@ -212,8 +176,6 @@ class CompactWaveGlow(Vocoder):
 
     name = "waveglow"
     needs_weights = True
-    #: kwargs that make `synthesize` deterministic (used by the Denoiser for the bias spectrum)
-    deterministic_kwargs = MappingProxyType({"sigma": 0.0})
 
     def __init__(self, config: CompactWaveGlowConfig | None = None, audio: AudioSettings = DEFAULT_AUDIO):
         super().__init__(audio)
@@ -231,41 +193,6 @@ class CompactWaveGlow(Vocoder):
             self.WN.append(SeparableWN(channels // 2, config.n_mel_channels, config.wn_n_layers,
                                        config.wn_n_channels, config.wn_kernel_size, config.dilations()))
         self.inference_ready = False
-
-    # ------------------------------------------------------------------ modes
-    @torch.no_grad()
-    def prepare_for_inference(self) -> "CompactWaveGlow":
-        """Fold weight norm, cache the 1x1 inverses (computed in float64), switch to eval mode."""
-        for module in self.modules():
-            if isinstance(module, WeightNormConv1d):
-                module.fold()
-            elif isinstance(module, Invertible1x1Conv):
-                module.cache_inverse()
-        self.inference_ready = True
-        return super().train(False)
-
-    @staticmethod
-    def remove_weightnorm(model: "CompactWaveGlow") -> "CompactWaveGlow":
-        """NVIDIA's name for folding weight norm before inference; returns the model."""
-        return model.prepare_for_inference()
-
-    def train(self, mode: bool = True) -> "CompactWaveGlow":
-        if mode and self.inference_ready:
-            for module in self.modules():
-                if isinstance(module, WeightNormConv1d):
-                    module.unfold()
-                elif isinstance(module, Invertible1x1Conv):
-                    module.W_inverse = None
-            self.inference_ready = False
-        return super().train(mode)
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        result = super().load_state_dict(state_dict, strict=strict, assign=assign)
-        if self.inference_ready:
-            for module in self.modules():
-                if isinstance(module, Invertible1x1Conv):
-                    module.cache_inverse()
-        return result
 
     @property
     def dtype(self) -> torch.dtype:
@@ -292,13 +219,6 @@ class CompactWaveGlow(Vocoder):
         return F.linear(audio, self.convinv[k].inverse_weight()[:, :, 0].to(audio.dtype))
 
     # ------------------------------------------------------------------ training
-    def forward(self, mel: torch.Tensor, audio: torch.Tensor | None = None, **kwargs):
-        """With `audio`: the training pass, returns (z, log_s_list, log_det_W_list) for `WaveGlowLoss`.
-        Without: inference through `Vocoder.forward` (float32 audio clipped to [-1, 1])."""
-        if audio is None:
-            return super().forward(mel, **kwargs)
-        return self.flow_forward(mel, audio)
-
     def flow_forward(self, mel: torch.Tensor, audio: torch.Tensor):
         """mel [B, 80, T] (T >= N / hop; a mel of N / hop + 1 frames, as `mel_spectrogram` gives for
         N samples, supplies the frame after the last group), audio [B, N], N a multiple of n_group.
@@ -336,7 +256,7 @@ class CompactWaveGlow(Vocoder):
         shapes += [(batch, steps, cfg.n_early_size) for k in reversed(range(cfg.n_flows)) if cfg.is_early_output(k)]
         return [torch.randn(shape, device=device, dtype=torch.float32, generator=generator) for shape in shapes]
 
-    def synthesize(self, mel: torch.Tensor, sigma: float = 0.6, seed: int | None = None) -> torch.Tensor:
+    def synthesize(self, mel: torch.Tensor, sigma: float = DEFAULT_SIGMA, seed: int | None = None) -> torch.Tensor:
         """mel [B, 80, T] -> audio [B, T * hop] (float32, unclipped). `seed` draws the noise from a
         private generator (same noise as `torch.manual_seed(seed)` first), leaving the caller's RNG alone."""
         if mel.dim() != 3 or mel.shape[1] != self.config.n_mel_channels:

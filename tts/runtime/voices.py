@@ -19,10 +19,11 @@ voice.yaml:
     provenance: {...}                     # free-form: data, training steps, commit, licence
 
 Paths in the YAML are relative to the folder. `synthesis` holds defaults for
-`tts.pipeline.SynthesisConfig`; a caller's per-call settings override them.
+`tts.runtime.settings.SynthesisConfig`; a caller's per-call settings override them.
 """
 from __future__ import annotations
 
+import importlib.resources
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,18 +31,22 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
-from tts.audio import AudioSettings
-from tts.serialization import CheckpointError
+from tts.core.audio import AudioSettings
+from tts.core.serialization import CheckpointError
+from tts.runtime.settings import SynthesisConfig
+from tts.tacotron2 import save_tacotron2
+from vocoder import VOCODERS
 
-if TYPE_CHECKING:  # heavy imports only for type checkers
+if TYPE_CHECKING:
+    from tts.core.vocoder import Vocoder
     from tts.tacotron2 import Tacotron2
-    from vocoder.base import Vocoder
 
 VOICE_FILE = "voice.yaml"
 MODEL_CARD_FILE = "MODEL_CARD.md"
-#: the voice folder the project ships (made by recipes/default_voice)
-CHECKPOINTS_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
-DEFAULT_VOICE_DIR = CHECKPOINTS_DIR / "default"
+#: the package that holds the shipped voice folders (the repository's checkpoints/)
+SHIPPED_VOICES_PACKAGE = "tts.voices"
+#: the shipped voice that `Pipeline.from_pretrained()` loads (made by recipes/default_voice)
+DEFAULT_VOICE_NAME = "default"
 #: environment variable that points `Pipeline.from_pretrained()` at another default voice folder
 VOICE_DIR_ENV = "TTS_VOICE_DIR"
 
@@ -73,10 +78,15 @@ class VoiceConfig:
         return self.directory / MODEL_CARD_FILE
 
 
+def shipped_voices_dir() -> Path:
+    """The folder of the voices that ship with the package, in editable and regular installs alike."""
+    return Path(os.fspath(importlib.resources.files(SHIPPED_VOICES_PACKAGE)))
+
+
 def default_voice_dir() -> Path:
-    """`$TTS_VOICE_DIR` when set, otherwise the repository's checkpoints/default."""
+    """`$TTS_VOICE_DIR` when set, otherwise the shipped default voice."""
     override = os.environ.get(VOICE_DIR_ENV)
-    return Path(override).expanduser() if override else DEFAULT_VOICE_DIR
+    return Path(override).expanduser() if override else shipped_voices_dir() / DEFAULT_VOICE_NAME
 
 
 def resolve_voice_dir(name_or_dir: str | os.PathLike | None = None) -> Path:
@@ -93,7 +103,7 @@ def resolve_voice_dir(name_or_dir: str | os.PathLike | None = None) -> Path:
     path = Path(name_or_dir).expanduser()
     if path.exists() or os.sep in str(name_or_dir) or (os.altsep and os.altsep in str(name_or_dir)):
         return path
-    candidate = CHECKPOINTS_DIR / str(name_or_dir)
+    candidate = shipped_voices_dir() / str(name_or_dir)
     return candidate if candidate.exists() else path
 
 
@@ -117,10 +127,15 @@ def load_voice_config(directory: str | os.PathLike) -> VoiceConfig:
     if unknown:
         raise VoiceError(f"{yaml_path}: unknown keys {unknown} (known: {sorted(_KEYS)})")
 
+    inside = directory.resolve()
+
     def weight_file(what: str, relative: Any) -> Path:
         if not isinstance(relative, str) or not relative:
             raise VoiceError(f"{yaml_path}: '{what}' must be a file name, got {relative!r}")
         path = directory / relative
+        if not path.resolve().is_relative_to(inside):  # '..', absolute paths, symbolic links out
+            raise VoiceError(f"{yaml_path}: '{what}' names {relative!r}, which is outside the voice folder; "
+                             "a voice's files must be inside its folder")
         if not path.is_file():
             raise VoiceError(f"{yaml_path}: the {what} weights {relative!r} are missing ({path} does not exist)")
         return path
@@ -158,8 +173,6 @@ def load_voice_config(directory: str | os.PathLike) -> VoiceConfig:
 
 
 def _check_weightless_vocoder(name: str, where: Path) -> None:
-    from vocoder import VOCODERS
-
     try:
         entry = VOCODERS.get(name)
     except ValueError as exc:
@@ -168,9 +181,9 @@ def _check_weightless_vocoder(name: str, where: Path) -> None:
         raise VoiceError(f"{where}: default_vocoder {name!r} needs weights, but 'vocoders' lists no file for it")
 
 
-def find_voices(root: str | os.PathLike = CHECKPOINTS_DIR) -> dict[str, Path]:
-    """Voice folders directly under `root` (those with a voice.yaml), by folder name, sorted."""
-    root = Path(root)
+def find_voices(root: str | os.PathLike | None = None) -> dict[str, Path]:
+    """Voice folders directly under `root` (default: the shipped voices), by folder name, sorted."""
+    root = shipped_voices_dir() if root is None else Path(root)
     if not root.is_dir():
         return {}
     return {p.name: p for p in sorted(root.iterdir()) if (p / VOICE_FILE).is_file()}
@@ -192,18 +205,13 @@ def save_voice(
     """Write a voice folder: the weights, voice.yaml and MODEL_CARD.md; returns the loaded config.
 
     `vocoders` maps registry names to models; those that need no weights (Griffin-Lim) are not
-    written. A vocoder with weights is saved by `vocoder.save_<name>` (e.g. `save_waveglow`).
+    written; the others by their registry entry's `save` (the project's checkpoint format).
     Without `model_card` a short card is generated from the metadata.
     """
-    import vocoder as vocoder_package
-    from tts.checkpoint import save_tacotron2
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     name = name or directory.name
     if synthesis:
-        from tts.pipeline import SynthesisConfig
-
         SynthesisConfig.from_dict(synthesis)  # refuse unknown / invalid defaults now, not at load time
 
     save_tacotron2(tacotron2, directory / "tacotron2.pt")
@@ -212,11 +220,8 @@ def save_voice(
         model.check_mel_settings(tacotron2.audio)
         if not model.needs_weights:
             continue
-        saver = getattr(vocoder_package, f"save_{vocoder_name.replace('-', '_')}", None)
-        if saver is None:
-            raise ValueError(f"do not know how to save a {vocoder_name!r} vocoder (no vocoder.save_{vocoder_name})")
         file_name = f"{vocoder_name}.pt"
-        saver(model, directory / file_name)
+        VOCODERS.save(vocoder_name, model, directory / file_name)
         weight_files[vocoder_name] = file_name
     if default_vocoder is None:
         default_vocoder = "waveglow" if "waveglow" in weight_files else "griffin-lim"

@@ -42,6 +42,16 @@ def _to_numpy(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
+def _matrix(x, expected: str) -> np.ndarray:
+    """A 2-D numpy array from a tensor or array, a batch of one unwrapped; ValueError otherwise."""
+    m = _to_numpy(x)
+    if m.ndim == 3 and m.shape[0] == 1:
+        m = m[0]
+    if m.ndim != 2:
+        raise ValueError(f"{expected}, got shape {m.shape}")
+    return m
+
+
 def _image(rgb: np.ndarray, scale: tuple[int, int]) -> Image.Image:
     image = Image.fromarray(np.ascontiguousarray(rgb[::-1]), mode="RGB")  # row 0 at the bottom
     sx, sy = scale
@@ -60,22 +70,14 @@ def plot_alignment(alignment, *, min_size: int = 256) -> Image.Image:
     A good alignment is a bright line from bottom-left to top-right. Values are shown on a fixed
     [0, 1] scale so images from different steps compare directly.
     """
-    a = _to_numpy(alignment)
-    if a.ndim == 3 and a.shape[0] == 1:
-        a = a[0]
-    if a.ndim != 2:
-        raise ValueError(f"alignment must be [T_dec, T_in], got shape {a.shape}")
+    a = _matrix(alignment, "alignment must be [T_dec, T_in]")
     t_dec, t_in = a.shape
     return _image(colorize(a.T, 0.0, 1.0), (_upscale(t_dec, min_size), _upscale(t_in, min_size)))
 
 
 def plot_mel(mel, *, vmin: float | None = None, vmax: float | None = None, min_size: int = 256) -> Image.Image:
     """Log-mel spectrogram [n_mels, T] -> image with time left to right, low mels at the bottom."""
-    m = _to_numpy(mel)
-    if m.ndim == 3 and m.shape[0] == 1:
-        m = m[0]
-    if m.ndim != 2:
-        raise ValueError(f"mel must be [n_mels, T], got shape {m.shape}")
+    m = _matrix(mel, "mel must be [n_mels, T]")
     n_mels, t = m.shape
     return _image(colorize(m, vmin, vmax), (_upscale(t, min_size), _upscale(n_mels, min_size)))
 

@@ -14,15 +14,16 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 import librosa
 import numpy as np
 import torch
 
+from tts.core.config import Config
+
 
 @dataclass(frozen=True)
-class AudioSettings:
+class AudioSettings(Config):
     """Audio and mel-spectrogram parameters (NVIDIA Tacotron 2 / WaveGlow defaults)."""
 
     sampling_rate: int = 22050
@@ -39,20 +40,6 @@ class AudioSettings:
     def silence_level(self) -> float:
         """The log-mel value of digital silence (the clamp floor)."""
         return math.log(self.log_clamp)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any] | None) -> "AudioSettings":
-        """Build from a stored dict; unknown keys are an error so typos do not pass silently."""
-        if values is None:
-            return cls()
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise ValueError(f"unknown audio settings: {sorted(unknown)}")
-        return cls(**dict(values))
 
     def differences(self, other: "AudioSettings") -> list[str]:
         """Human-readable list of fields that differ between two settings."""
@@ -91,33 +78,22 @@ def mel_basis(settings: AudioSettings = DEFAULT_AUDIO, device=None, dtype=torch.
     return torch.from_numpy(_mel_basis_numpy(settings)).to(device=device, dtype=dtype)
 
 
+def _stft_arguments(settings: AudioSettings, device, dtype) -> dict:
+    """The framing both directions share: Hann window, centred frames, NVIDIA's sizes."""
+    window = torch.hann_window(settings.win_length, periodic=True, device=device, dtype=dtype)
+    return {"n_fft": settings.filter_length, "hop_length": settings.hop_length, "win_length": settings.win_length,
+            "window": window, "center": True}
+
+
 def stft(audio: torch.Tensor, settings: AudioSettings = DEFAULT_AUDIO) -> torch.Tensor:
     """Complex STFT [B, n_fft // 2 + 1, frames] of audio [B, N]; frames = 1 + N // hop."""
-    window = torch.hann_window(settings.win_length, periodic=True, device=audio.device, dtype=audio.dtype)
-    return torch.stft(
-        audio,
-        n_fft=settings.filter_length,
-        hop_length=settings.hop_length,
-        win_length=settings.win_length,
-        window=window,
-        center=True,
-        pad_mode="reflect",
-        return_complex=True,
-    )
+    return torch.stft(audio, **_stft_arguments(settings, audio.device, audio.dtype), pad_mode="reflect",
+                      return_complex=True)
 
 
 def istft(spec: torch.Tensor, settings: AudioSettings = DEFAULT_AUDIO, length: int | None = None) -> torch.Tensor:
     """Inverse of `stft` (overlap-add with the same window); [B, F, frames] complex -> [B, N]."""
-    window = torch.hann_window(settings.win_length, periodic=True, device=spec.device, dtype=spec.real.dtype)
-    return torch.istft(
-        spec,
-        n_fft=settings.filter_length,
-        hop_length=settings.hop_length,
-        win_length=settings.win_length,
-        window=window,
-        center=True,
-        length=length,
-    )
+    return torch.istft(spec, **_stft_arguments(settings, spec.device, spec.real.dtype), length=length)
 
 
 def dynamic_range_compression(x: torch.Tensor, settings: AudioSettings = DEFAULT_AUDIO) -> torch.Tensor:

@@ -1,0 +1,462 @@
+"""Text in, speech out: the one runtime API under the CLI, the web app and library users.
+
+    pipe = Pipeline.from_pretrained()                 # the default voice (or $TTS_VOICE_DIR)
+    speech = pipe.speak("Hello there.", seed=1)       # -> Speech (float32 audio + chunks + timing)
+    speech.save("hello.wav")
+    for chunk in pipe.stream(long_text):              # audio sentence by sentence, as it is made
+        play(chunk.with_pause(), chunk.sample_rate)
+
+The pipeline owns what the models do not: seeds, retries of chunks whose decoder did not stop or
+whose attention failed (`tts.runtime.retries`), pace (speaking rate), denoising, pauses between
+chunks, and timing; text planning is `tts.runtime.planning`. All synthesis knobs are in one
+`SynthesisConfig`; a voice folder's voice.yaml gives the defaults and every call can override any.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from tts.core.audio import AudioSettings
+from tts.core.device import parse_dtype, resolve_device
+from tts.runtime.planning import (
+    Planned,
+    decoder_step_budget,
+    derive_seed,
+    pause_for,
+    plan_text,
+    resample_time,
+    shorten,
+)
+from tts.runtime.retries import Piece, retry
+from tts.runtime.settings import VOCODER_SETTINGS, SynthesisConfig
+from tts.runtime.speech import Chunk, Speech, Timing, block_diagonal
+from tts.runtime.voices import (
+    VoiceConfig,
+    VoiceError,
+    load_voice_config,
+    resolve_voice_dir,
+)
+from tts.tacotron2 import load_tacotron2
+from vocoder import VOCODERS, Denoiser
+
+
+def _load_vocoder(name: str, path, device: torch.device, dtype: torch.dtype | None, quantize: str | None) -> torch.nn.Module:
+    """A registered vocoder; `quantize` applies to WaveGlow (which then keeps float32 around its int8 products)."""
+    if quantize is None or name != "waveglow":
+        return VOCODERS.load(name, path, device=device, dtype=dtype)
+    if device.type != "cpu":
+        raise ValueError(f"quantize={quantize!r} is a CPU path; the device is {device}")
+    return VOCODERS.load(name, path, device=device, quantize=quantize)
+
+
+class Pipeline:
+    """Tacotron 2 + vocoders + the logic around them. Safe to share between threads.
+
+    Build one with `from_pretrained` (a voice folder) or `from_checkpoints` (NVIDIA or project
+    weight files). The constructor takes ready models for callers that built their own.
+    """
+
+    def __init__(
+        self,
+        tacotron2: torch.nn.Module,
+        vocoders: Mapping[str, torch.nn.Module] | None = None,
+        *,
+        default_vocoder: str | None = None,
+        config: SynthesisConfig | None = None,
+        name: str = "custom",
+        voice: VoiceConfig | None = None,
+        dtype: torch.dtype | str | None = None,
+    ):
+        self.tacotron2 = tacotron2.eval()
+        self.audio: AudioSettings = tacotron2.audio
+        self.name = name
+        self.voice = voice
+        self.config = config or SynthesisConfig()
+        self.dtype = parse_dtype(dtype)
+        self._vocoders: dict[str, torch.nn.Module] = {}
+        for vocoder_name, model in (vocoders or {}).items():
+            self._add_vocoder(vocoder_name, model)
+        self.default_vocoder = default_vocoder or ("waveglow" if "waveglow" in self._vocoders else "griffin-lim")
+        if self.default_vocoder not in self.vocoder_names:
+            raise ValueError(
+                f"default vocoder {self.default_vocoder!r} is not available; available: {', '.join(self.vocoder_names)}"
+            )
+        self._registry = VOCODERS
+        self._denoisers: dict[str, torch.nn.Module] = {}
+        self._synthesize_params: dict[str, frozenset[str]] = {}
+        self._lock = threading.RLock()  # one model call at a time; all per-call state is local
+
+    # -- construction --------------------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_dir: str | os.PathLike | None = None,
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | str | None = None,
+        quantize: str | None = None,
+    ) -> "Pipeline":
+        """Load a voice folder (see `tts.runtime.voices`): a path, a name under checkpoints/, or None = default voice.
+        `quantize="int8"` runs WaveGlow's large products in int8 (CPU; see `vocoder.load_waveglow`)."""
+        voice = load_voice_config(resolve_voice_dir(name_or_dir))
+        device = resolve_device(device)
+        torch_dtype = parse_dtype(dtype)
+        try:
+            config = SynthesisConfig.from_dict(voice.synthesis)
+        except ValueError as exc:
+            raise VoiceError(f"{voice.directory / 'voice.yaml'}: bad 'synthesis' defaults: {exc}") from None
+        tacotron2 = load_tacotron2(voice.tacotron2, map_location="cpu").to(device)
+        if voice.audio is not None:
+            try:
+                voice.audio.check_compatible(tacotron2.audio, what=f"voice.yaml's audio settings and {voice.tacotron2.name}")
+            except ValueError as exc:
+                raise VoiceError(f"{voice.directory}: {exc}") from None
+        vocoders = {name: _load_vocoder(name, path, device, torch_dtype, quantize) for name, path in voice.vocoders.items()}
+        return cls(tacotron2, vocoders, default_vocoder=voice.default_vocoder, config=config, name=voice.name,
+                   voice=voice, dtype=torch_dtype)
+
+    @classmethod
+    def from_checkpoints(
+        cls,
+        tacotron2: str | os.PathLike,
+        waveglow: str | os.PathLike | None = None,
+        *,
+        vocoder: str | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | str | None = None,
+        config: SynthesisConfig | None = None,
+        quantize: str | None = None,
+    ) -> "Pipeline":
+        """Chain weight files directly (NVIDIA's `tacotron2_statedict.pt`, `waveglow_256channels*.pt`,
+        DeepLearningExamples checkpoints, or the project's own). `vocoder` picks the default:
+        "waveglow" when a WaveGlow file is given, else "griffin-lim". `quantize="int8"`: WaveGlow's
+        large products in int8 (CPU), whatever `dtype` the Tacotron 2 runs in."""
+        if vocoder == "waveglow" and waveglow is None:
+            raise ValueError("vocoder='waveglow' needs a WaveGlow checkpoint (waveglow=PATH)")
+        device = resolve_device(device)
+        torch_dtype = parse_dtype(dtype)
+        model = load_tacotron2(tacotron2, map_location="cpu").to(device)
+        vocoders = {}
+        if waveglow is not None:
+            vocoders["waveglow"] = _load_vocoder("waveglow", waveglow, device, torch_dtype, quantize)
+        return cls(model, vocoders, default_vocoder=vocoder, config=config, name=Path(tacotron2).stem,
+                   dtype=torch_dtype)
+
+    def _add_vocoder(self, name: str, model: torch.nn.Module) -> None:
+        model.check_mel_settings(self.audio)  # refuse a vocoder trained on another mel definition
+        self._vocoders[name] = model.eval()
+
+    # -- introspection -------------------------------------------------------------------------------
+    @property
+    def sample_rate(self) -> int:
+        return self.audio.sampling_rate
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.tacotron2.parameters()).device
+
+    @property
+    def vocoder_names(self) -> list[str]:
+        """Vocoders this pipeline can use: those loaded with weights plus every weightless registered one."""
+        weightless = [n for n in VOCODERS.names() if not VOCODERS.get(n).needs_weights]
+        return sorted(set(self._vocoders) | set(weightless))
+
+    def __repr__(self) -> str:
+        return (f"Pipeline(name={self.name!r}, vocoders={self.vocoder_names}, default_vocoder={self.default_vocoder!r}, "
+                f"device={self.device}, sample_rate={self.sample_rate})")
+
+    def settings(self, config: SynthesisConfig | None = None, **overrides: Any) -> SynthesisConfig:
+        """The config a call would use: `config` (default: the voice's) with `overrides` applied."""
+        return (config or self.config).replace(**overrides)
+
+    def warm_up(self) -> "Pipeline":
+        """Synthesise two decoder steps once, so that the first real request does not pay one-off costs
+        (mel filter bank, Griffin-Lim's set-up, the denoiser's bias spectrum). Returns self."""
+        self.speak("warm up.", max_decoder_steps=2, max_retries=0, seed=0)
+        return self
+
+    # -- synthesis -----------------------------------------------------------------------------------
+    def speak(
+        self,
+        text: str,
+        *,
+        config: SynthesisConfig | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        **overrides: Any,
+    ) -> Speech:
+        """Synthesise `text`; overrides are `SynthesisConfig` fields (sigma=, pace=, seed=, vocoder=, ...).
+
+        `progress(done, total)` is called once with done = 0 before the first chunk (so a progress bar
+        knows its length without planning the text again) and then after each chunk. The audio is
+        the chunks of `stream` joined with their pauses.
+        """
+        cfg = self.settings(config, **overrides)
+        start = time.perf_counter()
+        normalized, plan = plan_text(text, cfg.max_chunk_chars)
+        vocoder_name = self._check_vocoder(cfg)
+        chunks: list[Chunk] = []
+        first_audio = None
+        if progress is not None:
+            progress(0, len(plan))
+        for chunk in self._run(plan, cfg, vocoder_name, self._unused_settings(overrides, vocoder_name)):
+            if first_audio is None:
+                first_audio = time.perf_counter() - start
+            chunks.append(chunk)
+            if progress is not None:
+                progress(len(chunks), len(plan))
+        audio = np.concatenate([c.with_pause() for c in chunks])
+        timing = Timing(
+            synthesis_seconds=time.perf_counter() - start,
+            audio_seconds=len(audio) / self.sample_rate,
+            mel_seconds=sum(c.timing.mel_seconds for c in chunks),
+            vocoder_seconds=sum(c.timing.vocoder_seconds for c in chunks),
+            first_audio_seconds=first_audio,
+        )
+        return Speech(audio=audio, sample_rate=self.sample_rate, chunks=chunks, timing=timing, text=text,
+                      normalized=normalized, warnings=[w for c in chunks for w in c.warnings])
+
+    def stream(self, text: str, *, config: SynthesisConfig | None = None, **overrides: Any) -> Iterator[Chunk]:
+        """Yield the audio chunk by chunk (about a sentence each) as soon as each is synthesised.
+
+        The text is checked when `stream` is called (ValueError for empty or unspeakable text);
+        nothing is kept between chunks, so memory does not grow with the length of the text.
+        """
+        cfg = self.settings(config, **overrides)
+        _, plan = plan_text(text, cfg.max_chunk_chars)
+        vocoder_name = self._check_vocoder(cfg)
+        return self._run(plan, cfg, vocoder_name, self._unused_settings(overrides, vocoder_name))
+
+    def count_chunks(self, text: str, *, config: SynthesisConfig | None = None, **overrides: Any) -> int:
+        """How many chunks `speak`/`stream` will make of `text` (no synthesis; ValueError if unspeakable)."""
+        return len(plan_text(text, self.settings(config, **overrides).max_chunk_chars)[1])
+
+    def speak_batch(
+        self,
+        texts: Sequence[str],
+        *,
+        config: SynthesisConfig | None = None,
+        batch_size: int = 8,
+        **overrides: Any,
+    ) -> list[Speech]:
+        """Synthesise several texts, sending up to `batch_size` chunks at a time through Tacotron 2 and
+        the vocoder (padded, sorted by length). Chunks that fail go through the same retries as `speak`.
+
+        With a seed the result is reproducible for the same list of texts, but it differs from
+        `speak`'s (random numbers are drawn per batch, not per chunk). Each Speech's synthesis time
+        is the batch's wall time shared out in proportion to audio length.
+        """
+        if isinstance(texts, str):
+            raise TypeError("speak_batch takes a list of texts; use speak for one")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        cfg = self.settings(config, **overrides)
+        start = time.perf_counter()
+        plans = []
+        for i, text in enumerate(texts):
+            try:
+                plans.append(plan_text(text, cfg.max_chunk_chars))
+            except ValueError as exc:
+                raise ValueError(f"text {i}: {exc}") from None
+        if not plans:
+            return []
+        vocoder_name = self._check_vocoder(cfg)
+        items = [(t, c) for t, (_, plan) in enumerate(plans) for c in range(len(plan))]
+        items.sort(key=lambda tc: -len(plans[tc[0]][1][tc[1]].ids))  # similar lengths share a batch
+        results: dict[tuple[int, int], Chunk] = {}
+        for b in range(0, len(items), batch_size):
+            group = items[b : b + batch_size]
+            chunks = self._synthesize_group(
+                [plans[t][1][c] for t, c in group], [c for _, c in group], cfg, vocoder_name,
+                seed=derive_seed(cfg.seed, b // batch_size))
+            results.update(zip(group, chunks))
+        unused = self._unused_settings(overrides, vocoder_name)
+
+        elapsed = time.perf_counter() - start
+        speeches = []
+        total_audio = sum(len(ch.with_pause()) for ch in results.values()) or 1
+        for t, (normalized, plan) in enumerate(plans):
+            chunks = [results[(t, c)] for c in range(len(plan))]
+            audio = np.concatenate([c.with_pause() for c in chunks])
+            timing = Timing(synthesis_seconds=elapsed * len(audio) / total_audio, audio_seconds=len(audio) / self.sample_rate,
+                            mel_seconds=sum(c.timing.mel_seconds for c in chunks),
+                            vocoder_seconds=sum(c.timing.vocoder_seconds for c in chunks))
+            speeches.append(Speech(audio=audio, sample_rate=self.sample_rate, chunks=chunks, timing=timing,
+                                   text=texts[t], normalized=normalized,
+                                   warnings=unused + [w for c in chunks for w in c.warnings]))
+        return speeches
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _check_vocoder(self, cfg: SynthesisConfig) -> str:
+        name = cfg.vocoder or self.default_vocoder
+        if name not in self.vocoder_names:
+            known = self._registry.names()
+            if name in known:
+                raise ValueError(f"the {name} vocoder needs weights this voice does not have; "
+                                 f"available: {', '.join(self.vocoder_names)}")
+            raise ValueError(f"unknown vocoder {name!r}; available: {', '.join(self.vocoder_names)}")
+        return name
+
+    def _unused_settings(self, overrides: Mapping[str, Any], vocoder_name: str) -> list[str]:
+        """Warnings for settings the caller gave that the chosen vocoder cannot use (a setting that
+        cannot apply must not pass silently): `sigma` needs a flow with Gaussian noise (WaveGlow),
+        `temperature` a vocoder that samples with one (FloWaveNet, WaveRNN)."""
+        params = self._vocoder_params(vocoder_name, self._vocoder(vocoder_name))
+        return [f"{name}={overrides[name]} has no effect with the {vocoder_name} vocoder; ignored"
+                for name in VOCODER_SETTINGS if overrides.get(name) is not None and name not in params]
+
+    def _vocoder(self, name: str) -> torch.nn.Module:
+        with self._lock:
+            if name not in self._vocoders:
+                model = self._registry.load(name, None, device=self.device, dtype=self.dtype, audio=self.audio)
+                self._add_vocoder(name, model)
+            return self._vocoders[name]
+
+    def _run(self, plan: list[Planned], cfg: SynthesisConfig, vocoder_name: str,
+             notes: Sequence[str] = ()) -> Iterator[Chunk]:
+        """Chunk after chunk; `notes` (warnings about the whole call) go with the first chunk. The
+        generator keeps no reference to a chunk it has handed out (memory stays flat on long texts)."""
+        for index, planned in enumerate(plan):
+            yield self._chunk(planned, index, cfg, vocoder_name, notes if index == 0 else ())
+
+    def _chunk(self, planned: Planned, index: int, cfg: SynthesisConfig, vocoder_name: str,
+               notes: Sequence[str]) -> Chunk:
+        chunk = self._synthesize_group([planned], [index], cfg, vocoder_name, seed=derive_seed(cfg.seed, index))[0]
+        chunk.warnings = tuple(notes) + chunk.warnings
+        return chunk
+
+    def _infer(self, texts: Sequence[tuple[int, ...]], cfg: SynthesisConfig, seed: int | None) -> list[Piece]:
+        """Tacotron 2 on a padded batch of id sequences -> one Piece per sequence (mel trimmed to length)."""
+        lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
+        batch = torch.zeros(len(texts), int(lengths.max()), dtype=torch.long)
+        for i, ids in enumerate(texts):
+            batch[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        infer_dtype = self.dtype if self.dtype == torch.bfloat16 else None
+        r = self.tacotron2.config.n_frames_per_step
+        max_steps = decoder_step_budget(int(lengths.max()), r, cfg.max_decoder_steps)
+        with self._lock:
+            out = self.tacotron2.infer(
+                batch.to(self.device), lengths, gate_threshold=cfg.gate_threshold,
+                max_decoder_steps=max_steps, prenet_dropout=cfg.prenet_dropout, seed=seed,
+                dtype=infer_dtype, warn=False)
+        pieces = []
+        for i in range(len(texts)):
+            frames = int(out.mel_lengths[i])
+            steps = (frames + r - 1) // r
+            pieces.append(Piece(
+                text="", mel=out.mel[i, :, :frames].float(), alignment=out.alignments[i, :steps, : len(texts[i])].float(),
+                reached_max_steps=bool(out.reached_max_steps[i]),
+                failure_reasons=list(out.failure_reasons[i]) if out.failure_reasons else
+                (["failed"] if bool(out.attention_failed[i]) else [])))
+        return pieces
+
+    def _synthesize_group(self, planned: Sequence[Planned], indices: Sequence[int], cfg: SynthesisConfig,
+                          vocoder_name: str, seed: int | None) -> list[Chunk]:
+        """Chunks through Tacotron 2 as one batch, retry the failed ones, then vocode them as one batch."""
+        t0 = time.perf_counter()
+        first = self._infer([p.ids for p in planned], cfg, seed)
+        pieces_per_chunk: list[list[Piece]] = []
+        retries: list[int] = []
+        notes: list[list[str]] = []
+        for k, (item, piece) in enumerate(zip(planned, first)):
+            piece.text = item.text
+            pieces, used, note = retry([piece], cfg, derive_seed(cfg.seed, indices[k], 1_000_003), self._infer)
+            pieces_per_chunk.append(pieces)
+            retries.append(used)
+            notes.append(note)
+        mel_seconds = time.perf_counter() - t0
+
+        t1 = time.perf_counter()
+        hop = self.audio.hop_length
+
+        def pause_frames(seconds: float) -> int:
+            return int(round(seconds * cfg.pause_scale / cfg.pace * self.sample_rate / hop))
+
+        mels = []
+        for pieces in pieces_per_chunk:
+            parts = []
+            for j, piece in enumerate(pieces):
+                parts.append(resample_time(piece.mel, cfg.pace))
+                if j < len(pieces) - 1:  # a short silence where a retry split the chunk
+                    gap = pause_frames(pause_for(piece.text))
+                    if gap:
+                        parts.append(torch.full((self.audio.n_mel_channels, gap), self.audio.silence_level,
+                                                device=piece.mel.device))
+            mels.append(torch.cat(parts, dim=1))
+        audios, finite = self._vocode(mels, cfg, vocoder_name, seed=derive_seed(cfg.seed, *indices, 2_000_003))
+        vocoder_seconds = time.perf_counter() - t1
+
+        chunks = []
+        share = 1.0 / len(planned)
+        for k, item in enumerate(planned):
+            pieces = pieces_per_chunk[k]
+            audio = audios[k]
+            if not finite[k]:
+                notes[k].append(f"the {vocoder_name} vocoder produced NaN/inf samples; they were set to silence")
+            warnings_ = tuple(f"chunk {indices[k] + 1} ({shorten(item.text)!r}): {n}" for n in notes[k])
+            chunks.append(Chunk(
+                index=indices[k], text=item.text, audio=audio, sample_rate=self.sample_rate,
+                mel=mels[k].cpu().numpy(), alignment=block_diagonal([p.alignment.cpu().numpy() for p in pieces]),
+                pause_after=item.pause * cfg.pause_scale / cfg.pace,
+                timing=Timing(synthesis_seconds=(mel_seconds + vocoder_seconds) * share,
+                              audio_seconds=len(audio) / self.sample_rate,
+                              mel_seconds=mel_seconds * share, vocoder_seconds=vocoder_seconds * share),
+                pieces=tuple(p.text for p in pieces),
+                reached_max_steps=any(p.reached_max_steps for p in pieces),
+                attention_failed=any(p.failure_reasons for p in pieces),
+                retries=retries[k], warnings=warnings_))
+        return chunks
+
+    def _vocode(self, mels: list[torch.Tensor], cfg: SynthesisConfig, name: str,
+                seed: int | None) -> tuple[list[np.ndarray], list[bool]]:
+        """Vocode mels of different lengths as one padded batch; trim each to its own length.
+        Also returns, per mel, whether the vocoder's output was finite everywhere."""
+        vocoder = self._vocoder(name)
+        hop = self.audio.hop_length
+        lengths = [m.shape[1] for m in mels]
+        # STFT-based steps (Griffin-Lim, the denoiser) need more samples than the STFT's reflect padding
+        min_frames = self.audio.filter_length // hop + 1
+        batch = torch.full((len(mels), self.audio.n_mel_channels, max(*lengths, min_frames)), self.audio.silence_level,
+                           device=self.device)
+        for i, m in enumerate(mels):
+            batch[i, :, : m.shape[1]] = m.to(self.device)
+        kwargs = {}
+        params = self._vocoder_params(name, vocoder)
+        if "sigma" in params:
+            kwargs["sigma"] = cfg.sigma
+        if "temperature" in params and cfg.temperature is not None:
+            kwargs["temperature"] = cfg.temperature
+        if "seed" in params:
+            kwargs["seed"] = seed
+        with self._lock:
+            # unclipped until the denoiser has run, as in NVIDIA's inference.py (clipped below)
+            audio = vocoder(batch.to(self._vocoder_dtype(vocoder)), clip=False, **kwargs)
+            if cfg.denoise > 0:
+                audio = self._denoiser(name, vocoder)(audio, strength=cfg.denoise)
+        audio = audio.float()
+        finite = torch.isfinite(audio).all(dim=1).tolist()
+        # a diverging vocoder must not hand NaN/inf to players and file writers: those samples become 0
+        audio = torch.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0).clamp(-1.0, 1.0).cpu().numpy()
+        return [np.ascontiguousarray(audio[i, : n * hop], dtype=np.float32) for i, n in enumerate(lengths)], finite
+
+    def _vocoder_params(self, name: str, vocoder: torch.nn.Module) -> frozenset[str]:
+        if name not in self._synthesize_params:
+            self._synthesize_params[name] = frozenset(inspect.signature(vocoder.synthesize).parameters)
+        return self._synthesize_params[name]
+
+    @staticmethod
+    def _vocoder_dtype(vocoder: torch.nn.Module) -> torch.dtype:
+        param = next(vocoder.parameters(), None)
+        return param.dtype if param is not None and param.is_floating_point() else torch.float32
+
+    def _denoiser(self, name: str, vocoder: torch.nn.Module) -> torch.nn.Module:
+        with self._lock:
+            if name not in self._denoisers:
+                self._denoisers[name] = Denoiser(vocoder)
+            return self._denoisers[name]

@@ -1,0 +1,131 @@
+"""Text planning, before any model runs: normalise, split into chunks, encode, and decide the pauses
+between chunks; plus the per-chunk seeds and decoder budgets the pipeline derives from them."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, Mapping
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+import frontend
+
+#: silence after a chunk, in seconds, by its last punctuation mark (scaled by pause_scale / pace)
+PAUSES: Final[Mapping[str, float]] = MappingProxyType(
+    {".": 0.35, "!": 0.35, "?": 0.35, ";": 0.25, ":": 0.25, ",": 0.15}
+)
+#: a chunk's decoder gets at most this many mel frames per input symbol (plus the slack): see
+#: `decoder_step_budget`
+FRAMES_PER_SYMBOL: Final = 20
+FRAMES_SLACK: Final = 50
+
+
+@dataclass(frozen=True)
+class Planned:
+    text: str
+    ids: tuple[int, ...]
+    pause: float  # seconds at pace 1, pause_scale 1
+
+
+def pause_for(text: str) -> float:
+    """Seconds of silence after a chunk ending in `text`'s last punctuation mark."""
+    stripped = text.rstrip().rstrip("\"')]}»”’")
+    return PAUSES.get(stripped[-1:], 0.0) if stripped else 0.0
+
+
+def plan_text(text: str, max_chunk_chars: int = 180) -> tuple[str, list[Planned]]:
+    """Normalise the whole text, split it into chunks and encode each; ValueError if nothing is speakable.
+
+    Chunks that have no speakable symbols of their own (a stray "...") add their pause to the
+    previous chunk instead of being synthesised.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("text is empty")
+    frontend.check_arpabet(text)
+    normalized = frontend.normalize(text)
+    planned: list[Planned] = []
+    for piece in frontend.split_sentences(normalized, max_chars=max_chunk_chars):
+        piece = piece.strip()
+        if not piece:
+            continue
+        try:
+            ids = frontend.text_to_sequence(piece, normalize=False)
+        except frontend.NothingToSay:  # a stray "..." is a pause; a bad {ARPAbet} block is the user's error
+            ids = []
+        if not ids:
+            if planned:
+                last = planned[-1]
+                planned[-1] = dataclasses.replace(last, pause=max(last.pause, pause_for(piece)))
+            continue
+        planned.append(Planned(piece, tuple(ids), pause_for(piece)))
+    if not planned:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ValueError(f"nothing speakable in the text {shown!r} (no letters or digits to read)")
+    planned[-1] = dataclasses.replace(planned[-1], pause=0.0)
+    return normalized, planned
+
+
+def split_in_half(text: str) -> tuple[str, str] | None:
+    """Split at the clause boundary (, ; :) nearest the middle, else the word boundary nearest it.
+
+    Both halves must contain something to say; None when the text is a single word.
+    """
+    middle = len(text) / 2
+
+    def speakable(part: str) -> bool:
+        return any(ch.isalnum() for ch in part)
+
+    for boundaries in (
+        [i + 1 for i, ch in enumerate(text[:-1]) if ch in ",;:" and text[i + 1] == " "],
+        [i for i, ch in enumerate(text) if ch == " "],
+    ):
+        for cut in sorted(boundaries, key=lambda i: abs(i - middle)):
+            left, right = text[:cut].strip(), text[cut:].strip()
+            if speakable(left) and speakable(right):
+                return left, right
+    return None
+
+
+def derive_seed(seed: int | None, *path: int) -> int | None:
+    """A well-mixed 63-bit seed for (seed, chunk, attempt, ...): chunks stay reproducible on their own."""
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence([seed, *path]).generate_state(2, dtype=np.uint32).view(np.uint64)[0] >> 1)
+
+
+def resample_time(mel: torch.Tensor, pace: float) -> torch.Tensor:
+    """Change speaking rate without changing pitch: linear interpolation of mel [..., n_mels, T] along time."""
+    if pace == 1.0:
+        return mel
+    frames = mel.shape[-1]
+    target = max(1, int(round(frames / pace)))
+    if frames == 1:
+        return mel.expand(*mel.shape[:-1], target).contiguous()
+    squeeze = mel.dim() == 2
+    x = mel[None] if squeeze else mel
+    y = F.interpolate(x.float(), size=target, mode="linear", align_corners=True).to(mel.dtype)
+    return y[0] if squeeze else y
+
+
+def decoder_step_budget(n_symbols: int, frames_per_step: int, max_decoder_steps: int) -> int:
+    """Decoder steps allowed for a text of `n_symbols`: `max_decoder_steps`, but no more than
+    `FRAMES_PER_SYMBOL` frames per symbol plus `FRAMES_SLACK` (speech runs 5-10 frames per symbol), so a
+    short piece whose decoder never stops ends as a short failure instead of 20 s of babble."""
+    frames = FRAMES_PER_SYMBOL * n_symbols + FRAMES_SLACK
+    return max(1, min(max_decoder_steps, -(-frames // frames_per_step)))
+
+
+def speakable_ids(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(frontend.text_to_sequence(text, normalize=False))
+    except ValueError:
+        return ()
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
