@@ -109,7 +109,7 @@ ACRONYM_WORDS = MappingProxyType(
         "OK": "okay", "NASA": "nasa", "NATO": "nato", "UNESCO": "unesco", "UNICEF": "unicef",
         "NASDAQ": "nasdaq", "LASER": "laser", "RADAR": "radar", "SCUBA": "scuba",
         "AIDS": "aids", "COVID": "covid", "OPEC": "opec", "FIFA": "fifa", "IKEA": "ikea",
-        "LEGO": "lego", "GIF": "gif", "PIN": "pin", "RAM": "ram", "ROM": "rom", "SIM": "sim",
+        "LEGO": "lego", "GIF": "gif", "PIN": "pin", "ZIP": "zip", "RAM": "ram", "ROM": "rom", "SIM": "sim",
         "JPEG": "jay peg", "IEEE": "i triple e", "AAA": "triple a", "WWII": "world war two",
         "WWI": "world war one", "SQL": "s q l", "NO": "no", "YES": "yes", "WOW": "wow",
         "HEY": "hey", "OH": "oh", "HI": "hi", "YOU": "you", "THE": "the", "AND": "and",
@@ -125,7 +125,8 @@ SPECIAL_WORDS = MappingProxyType(
      "AT&T": "a t and t", "R&D": "r and d", "Q&A": "q and a", "B&B": "b and b",
      "24/7": "twenty-four seven", "911": "nine one one", "9/11": "nine eleven", "w/o": "without", "c/o": "care of",
      "n/a": "n a", "N/A": "n a", "and/or": "and or", "he/she": "he or she", "s/he": "she or he",
-     "his/her": "his or her"}
+     "his/her": "his or her", "401(k)": "four oh one k", "403(b)": "four oh three b", "457(b)": "four fifty-seven b",
+     "401k": "four oh one k"}
 )
 
 # Previous words after which a Roman numeral is a cardinal number ("chapter IV" -> "chapter four").
@@ -219,6 +220,39 @@ UNITS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "m³": ("cubic meter", "cubic meters"), "cm³": ("cubic centimeter", "cubic centimeters"),
     "°C": ("degree celsius", "degrees celsius"), "°F": ("degree fahrenheit", "degrees fahrenheit"),
     "°": ("degree", "degrees"), "%": ("percent", "percent"), "in.": ("inch", "inches"),
+    "dl": ("deciliter", "deciliters"), "dL": ("deciliter", "deciliters"),
+    "cc": ("cubic centimeter", "cubic centimeters"),
+    "cu ft": ("cubic foot", "cubic feet"), "cu in": ("cubic inch", "cubic inches"), "ac": ("acre", "acres"),
+    "ha": ("hectare", "hectares"), "cup": ("cup", "cups"), "cups": ("cup", "cups"), "qt": ("quart", "quarts"),
+    "mmHg": ("millimeter of mercury", "millimeters of mercury"), "Wh": ("watt hour", "watt hours"),
+    "MWh": ("megawatt hour", "megawatt hours"), "Ah": ("amp hour", "amp hours"), "kPa": ("kilopascal", "kilopascals"),
+    "psi": ("p s i", "p s i"),
+})
+# Units also recognized in any letter case after a number ("12KG", "1 mbps", "250 ML"): lower-case form ->
+# the key in UNITS. Only units of two or more letters whose other-case forms mean nothing else after a
+# number; one-letter units (m, g, s, V, K) and the byte/bit pairs keep their case ("MB" byte, "Mb" bit).
+UNITS_ANY_CASE = MappingProxyType({
+    "kg": "kg", "km": "km", "cm": "cm", "mm": "mm", "mg": "mg", "ml": "ml", "mph": "mph", "kph": "kph",
+    "kmh": "kmh", "mbps": "Mbps", "kbps": "kbps", "gbps": "Gbps", "hz": "Hz", "khz": "kHz", "mhz": "MHz",
+    "ghz": "GHz", "thz": "THz", "gb": "GB", "tb": "TB", "mb": "MB", "lb": "lb", "lbs": "lbs", "oz": "oz",
+    "ft": "ft", "yd": "yd", "yds": "yds", "gal": "gal", "kw": "kW", "kwh": "kWh", "mah": "mAh", "kcal": "kcal",
+    "tsp": "tsp", "tbsp": "tbsp", "sec": "sec", "secs": "secs", "min": "min", "mins": "mins", "hr": "hr",
+    "hrs": "hrs", "db": "dB", "ppm": "ppm", "rpm": "rpm", "bpm": "bpm", "fps": "fps", "mmhg": "mmHg", "kpa": "kPa",
+    "mwh": "MWh", "cal": "cal", "dl": "dL",
+})
+# Lengths that take "square"/"cubic" with a power: "m2", "km²", "ft³"
+POWER_UNITS = frozenset({"m", "km", "cm", "mm", "ft", "in", "mi", "yd", "µm", "nm"})
+# "/mo", "per yr": time periods and counters after a rate; unit symbols are read from UNITS
+RATE_WORDS = MappingProxyType({
+    "mo": "month", "mos": "month", "mth": "month", "month": "month", "yr": "year", "year": "year", "y": "year",
+    "annum": "annum", "wk": "week", "week": "week", "d": "day", "day": "day", "hr": "hour", "h": "hour",
+    "hour": "hour", "min": "minute", "minute": "minute", "sec": "second", "s": "second", "second": "second",
+    "night": "night", "nt": "night", "person": "person", "pp": "person", "head": "head", "unit": "unit",
+    "item": "item", "piece": "piece", "pc": "piece", "ea": "each", "page": "page", "word": "word",
+    "share": "share", "ticket": "ticket", "seat": "seat", "user": "user", "mile": "mile", "visit": "visit",
+    "session": "session", "class": "class", "lesson": "lesson", "gallon": "gallon", "liter": "liter",
+    "litre": "litre", "pound": "pound", "dozen": "dozen", "bag": "bag", "box": "box", "can": "can",
+    "bottle": "bottle", "pack": "pack", "kilo": "kilo", "serving": "serving", "slice": "slice",
 })
 
 CURRENCIES = MappingProxyType({  # symbol -> (one, many, sub-unit one, sub-unit many)
@@ -232,7 +266,7 @@ CURRENCIES = MappingProxyType({  # symbol -> (one, many, sub-unit one, sub-unit 
 })
 # "US$5", "A$5", "HK$5": the letters before "$" name whose dollar it is
 CURRENCY_PREFIX = MappingProxyType(
-    {"us": "", "a": "australian ", "au": "australian ", "c": "canadian ", "ca": "canadian ",
+    {"us": "u s ", "a": "australian ", "au": "australian ", "c": "canadian ", "ca": "canadian ",
      "nz": "new zealand ", "hk": "hong kong ", "s": "singapore "}
 )
 # "$5m", "$3bn", "$1.2 million"
@@ -241,3 +275,40 @@ MAGNITUDES = MappingProxyType(
      "mm": "million", "billion": "billion", "bn": "billion", "b": "billion", "trillion": "trillion",
      "tn": "trillion", "t": "trillion"}
 )
+
+# --- addresses --------------------------------------------------------------------------------------
+# street types (any case after a house number; Title case after a street name alone) -> reading
+STREET_TYPES = MappingProxyType({
+    "st": "street", "street": "street", "ave": "avenue", "av": "avenue", "avenue": "avenue",
+    "blvd": "boulevard", "boulevard": "boulevard", "rd": "road", "road": "road", "dr": "drive", "drive": "drive",
+    "hwy": "highway", "highway": "highway", "expy": "expressway", "expwy": "expressway",
+    "expressway": "expressway", "fwy": "freeway", "freeway": "freeway", "ct": "court", "court": "court",
+    "ln": "lane", "lane": "lane", "pkwy": "parkway", "parkway": "parkway", "pl": "place", "place": "place",
+    "ter": "terrace", "terr": "terrace", "terrace": "terrace", "cir": "circle", "circle": "circle",
+    "sq": "square", "square": "square", "way": "way", "trl": "trail", "trail": "trail", "loop": "loop",
+    "plz": "plaza", "plaza": "plaza", "cres": "crescent", "crescent": "crescent", "hts": "heights",
+    "row": "row", "pike": "pike", "tpke": "turnpike", "turnpike": "turnpike", "aly": "alley", "alley": "alley",
+    "ctr": "center", "center": "center", "sqr": "square", "xing": "crossing", "crossing": "crossing",
+})
+COMPASS = MappingProxyType({
+    "n": "north", "s": "south", "e": "east", "w": "west", "ne": "northeast", "nw": "northwest",
+    "se": "southeast", "sw": "southwest", "north": "north", "south": "south", "east": "east", "west": "west",
+})
+# unit designators before an apartment/suite number
+UNIT_DESIGNATORS = MappingProxyType({
+    "apt": "apartment", "apartment": "apartment", "suite": "suite", "ste": "suite", "unit": "unit",
+    "rm": "room", "room": "room", "bldg": "building", "building": "building", "fl": "floor", "floor": "floor",
+})
+# US state and territory codes, read after a city ("Santa Clara, CA 95051"); DC is said as letters
+US_STATES = MappingProxyType({
+    "AL": "alabama", "AK": "alaska", "AZ": "arizona", "AR": "arkansas", "CA": "california", "CO": "colorado",
+    "CT": "connecticut", "DE": "delaware", "FL": "florida", "GA": "georgia", "HI": "hawaii", "ID": "idaho",
+    "IL": "illinois", "IN": "indiana", "IA": "iowa", "KS": "kansas", "KY": "kentucky", "LA": "louisiana",
+    "ME": "maine", "MD": "maryland", "MA": "massachusetts", "MI": "michigan", "MN": "minnesota",
+    "MS": "mississippi", "MO": "missouri", "MT": "montana", "NE": "nebraska", "NV": "nevada",
+    "NH": "new hampshire", "NJ": "new jersey", "NM": "new mexico", "NY": "new york", "NC": "north carolina",
+    "ND": "north dakota", "OH": "ohio", "OK": "oklahoma", "OR": "oregon", "PA": "pennsylvania",
+    "RI": "rhode island", "SC": "south carolina", "SD": "south dakota", "TN": "tennessee", "TX": "texas",
+    "UT": "utah", "VT": "vermont", "VA": "virginia", "WA": "washington", "WV": "west virginia",
+    "WI": "wisconsin", "WY": "wyoming", "PR": "puerto rico", "GU": "guam", "VI": "virgin islands",
+})

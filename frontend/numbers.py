@@ -2,22 +2,42 @@
 
 Every function takes digits as a string (or an int) and returns lower-case words without digits,
 commas or the word "and" inside a number (American style: 101 -> "one hundred one").
-Number words come from `inflect`; results are cached because long texts repeat the same numbers.
+Number words are the project's own (short scale, hyphenated tens: "twenty-one"), word for word what
+`inflect`'s `number_to_words(n, andword="")` without its commas and `ordinal` give (checked in
+tests/test_normalize_cardinal.py), without importing inflect (1.6 s). Results are cached because
+long texts repeat the same numbers.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-
-import inflect
+from types import MappingProxyType
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-MAX_CARDINAL_DIGITS = 36  # beyond what people say as a number (and beyond inflect's scale names)
+MAX_CARDINAL_DIGITS = 36  # beyond what people say as a number (and beyond the scale names below)
+
+_UNITS = DIGIT_WORDS + (
+    "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_SCALES = (
+    "", "thousand", "million", "billion", "trillion", "quadrillion", "quintillion", "sextillion", "septillion",
+    "octillion", "nonillion", "decillion",
+)
+# ordinal forms of the last number word; any other word takes "th" ("seventy" -> "seventieth" below)
+_ORDINAL_WORDS = MappingProxyType({"one": "first", "two": "second", "three": "third", "five": "fifth",
+                                   "eight": "eighth", "nine": "ninth", "twelve": "twelfth"})
 
 
-@lru_cache(maxsize=1)
-def _engine() -> inflect.engine:
-    return inflect.engine()
+def _below_thousand(n: int) -> str:
+    hundreds, rest = divmod(n, 100)
+    words = [f"{_UNITS[hundreds]} hundred"] if hundreds else []
+    if rest >= 20:
+        tens, unit = divmod(rest, 10)
+        words.append(_TENS[tens] + (f"-{_UNITS[unit]}" if unit else ""))
+    elif rest:
+        words.append(_UNITS[rest])
+    return " ".join(words)
 
 
 @lru_cache(maxsize=8192)
@@ -27,14 +47,29 @@ def cardinal(n: int) -> str:
         return "minus " + cardinal(-n)
     if len(str(n)) > MAX_CARDINAL_DIGITS:
         return digits(str(n))
-    words = _engine().number_to_words(n, andword="")
-    return words.replace(",", "")
+    if n == 0:
+        return "zero"
+    groups = []
+    scale = 0
+    while n:
+        n, group = divmod(n, 1000)
+        if group:
+            groups.append(_below_thousand(group) + (f" {_SCALES[scale]}" if scale else ""))
+        scale += 1
+    return " ".join(reversed(groups))
 
 
 @lru_cache(maxsize=4096)
 def ordinal(n: int) -> str:
     """21 -> 'twenty-first', 101 -> 'one hundred first'."""
-    return _engine().ordinal(cardinal(n))
+    words = cardinal(n)
+    cut = max(words.rfind(" "), words.rfind("-")) + 1
+    head, last = words[:cut], words[cut:]
+    if last in _ORDINAL_WORDS:
+        return head + _ORDINAL_WORDS[last]
+    if last.endswith("y"):
+        return head + last[:-1] + "ieth"
+    return head + last + "th"
 
 
 def digits(s: str, zero: str = "zero") -> str:
@@ -110,7 +145,7 @@ def decimal(s: str) -> str:
     return " ".join(parts)
 
 
-_SPECIAL_DENOMINATORS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+_SPECIAL_DENOMINATORS = MappingProxyType({2: ("half", "halves"), 4: ("quarter", "quarters")})
 
 
 def fraction(numerator: int, denominator: int) -> str:

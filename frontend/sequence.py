@@ -89,8 +89,10 @@ def check_arpabet(text: str) -> None:
             )
 
 
-def text_to_sequence(text: str, normalize: bool = True) -> list[int]:
+def text_to_sequence(text: str, normalize: bool = True, date_order: str = "mdy") -> list[int]:
     """Encode text as symbol ids; `normalize=False` encodes the characters as they are.
+
+    `date_order` ("mdy" or "dmy") is passed to `normalize` (how an ambiguous 11/05/2023 is read).
 
     Raises `NothingToSay` (a ValueError) for empty text or text with nothing speakable (no letter
     or phone), and a plain ValueError for malformed or unknown ARPAbet blocks.
@@ -102,7 +104,7 @@ def text_to_sequence(text: str, normalize: bool = True) -> list[int]:
     check_arpabet(text)
     original = text
     if normalize:
-        text = _normalize(text)
+        text = _normalize(text, date_order=date_order)
     ids: list[int] = []
     pos = 0
     for m in _BRACES.finditer(text):

@@ -111,7 +111,8 @@ CASES = {
         ("10:00 am", "ten a m"),
         ("18:30", "eighteen thirty"),
         ("18:00", "eighteen hundred"),
-        ("10:30:15", "ten thirty and fifteen seconds"),
+        ("at 10:30:15", "at ten thirty and fifteen seconds"),
+        ("10:30:15", "ten hours thirty minutes and fifteen seconds"),  # issue #26: H:MM:SS is a duration
         ("the 16:9 ratio", "the sixteen to nine ratio"),
         ("John 3:16", "john three sixteen"),
         ("at noon, 12pm", "at noon, twelve p m"),
@@ -224,7 +225,7 @@ CASES = {
     "abbreviations": [
         ("Dr. Smith", "doctor smith"),
         ("Elm Dr.", "elm drive."),
-        ("123 Elm Dr. is nice.", "one hundred twenty-three elm drive is nice."),
+        ("123 Elm Dr. is nice.", "one twenty-three elm drive is nice."),  # issue #26: house numbers in pairs
         ("St. Louis", "saint louis"),
         ("Baker St.", "baker street."),
         ("Mt. Everest", "mount everest"),
@@ -351,7 +352,7 @@ CASES = {
         ("+44 20 7946 0958", "plus four four, two zero, seven nine four six, zero nine five eight"),
         ("2.0.1", "two point oh point one"),
         ("v2.0.1", "version two point oh point one"),
-        ("192.168.0.1", "one hundred ninety-two dot one hundred sixty-eight dot zero dot one"),
+        ("192.168.0.1", "one nine two dot one six eight dot zero dot one"),  # issue #26: an IP address is a code
         ("Call 911 now!", "call nine one one now!"),
         ("1-800-555-0199", "one, eight zero zero, five five five, zero one nine nine"),
         ("see section 3.2.1", "see section three point two point one"),
@@ -504,7 +505,7 @@ def test_nvidia_failures_are_read_correctly(raw, expected):
 def test_arpabet_blocks_keep_case_and_content():
     assert normalize("Say {HH  AH0 L OW1}, Bob.") == "say {HH AH0 L OW1}, bob."
     assert normalize("{B IY1}{S IY1}") == "{B IY1} {S IY1}"
-    assert normalize("{not arpabet} 2") == "(not arpabet) two"
+    assert normalize("{not arpabet} 2") == "not arpabet two"  # issue #23: stray braces are dropped (logged)
 
 
 def test_unreadable_characters_are_logged_and_do_not_merge_words(caplog):
