@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--metadata", help="held-out clips: LJSpeech 'id|text[|normalized]' (for --quality)")
     p.add_argument("--wavs", help="folder of <id>.wav for --metadata")
     p.add_argument("--limit", type=int, default=20, help="clips scored per vocoder (default 20)")
-    p.add_argument("--json", nargs="?", const="-", metavar="PATH", help="write JSON (to stdout without a path)")
+    p.add_argument("--json", action="store_true", help="one JSON object per vocoder (with the environment) per line")
     args = p.parse_args(argv)
 
     if args.threads:
@@ -265,11 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
     }
     if args.json:
-        text = json.dumps(report, indent=2)
-        if args.json == "-":
-            print(text)
-            return 0
-        Path(args.json).write_text(text + "\n")
+        for row in results:
+            print(json.dumps({**row, "environment": report["environment"], "mel": report["mel"]}), flush=True)
+        return 0
     print_table(report)
     return 0
 

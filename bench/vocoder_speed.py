@@ -14,7 +14,6 @@ with the fp32 reference-style output (max abs diff, SNR). All configurations run
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
@@ -25,6 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import emit, print_table  # noqa: E402
 from tts.core.audio import mel_spectrogram  # noqa: E402
 from vocoder import Denoiser, WaveGlow, WaveGlowConfig  # noqa: E402
 from vocoder.waveglow import accelerate, read_waveglow_checkpoint  # noqa: E402
@@ -143,8 +143,9 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.chunks:
         model = build("fp32", state, model_config)
-        for row in chunk_report(model, args.seconds, 64, [0, 2, 4, 8, 16, 32]):
-            print(json.dumps(row) if args.json else row)
+        emit(chunk_report(model, args.seconds, 64, [0, 2, 4, 8, 16, 32]), args.json, lambda table: print_table(table, [
+            ("chunk frames", "chunk_frames", "d"), ("overlap frames", "overlap_frames", "d"), ("SNR dB", "snr_db", ".1f"),
+            ("seam SNR dB", "seam_snr_db", ".1f"), ("max |diff|", "max_abs_diff", ".2e")]))
         return
 
     mel = speechlike_mel(args.seconds)
@@ -174,16 +175,13 @@ def main(argv: list[str] | None = None) -> None:
             "runs_cpu_s": [round(t, 3) for t in cpu_times],
         }
         results.append(row)
-        if args.json:
-            print(json.dumps(row), flush=True)
         del model
-    if not args.json:
-        print(f"{label}, {n_samples / SAMPLE_RATE:.2f} s of audio, {args.threads} threads, "
-              f"sigma=0, denoiser {args.denoise}, median of {args.runs} runs")
-        print(f"{'config':<12} {'samples/s':>10} {'x RT':>7} {'vs plain':>9} {'per CPU-s':>10} {'vs plain':>9} {'max diff':>10} {'SNR dB':>8}")
-        for r in results:
-            print(f"{r['config']:<12} {r['samples_per_s']:>10} {r['x_realtime']:>7.3f} {r['ratio_vs_plain']:>9.2f} "
-                  f"{r['samples_per_cpu_s']:>10} {r['ratio_vs_plain_cpu']:>9.2f} {r['max_abs_diff']:>10.2e} {r['snr_db']:>8}")
+    print(f"{label}, {n_samples / SAMPLE_RATE:.2f} s of audio, {args.threads} threads, "
+          f"sigma=0, denoiser {args.denoise}, median of {args.runs} runs", file=sys.stderr)
+    emit(results, args.json, lambda table: print_table(table, [
+        ("config", "config", ""), ("samples/s", "samples_per_s", "d"), ("x RT", "x_realtime", ".3f"),
+        ("vs plain", "ratio_vs_plain", ".2f"), ("per CPU-s", "samples_per_cpu_s", "d"),
+        ("vs plain (CPU)", "ratio_vs_plain_cpu", ".2f"), ("max diff", "max_abs_diff", ".2e"), ("SNR dB", "snr_db", "")]))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ realistic). Both models are built from their recipe configs; the baseline is
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -24,6 +23,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import emit, print_table  # noqa: E402
 from tts.core.audio import mel_spectrogram  # noqa: E402
 from vocoder import train as vtrain  # noqa: E402
 from vocoder.waveglow import WaveGlowLoss  # noqa: E402
@@ -93,16 +93,12 @@ def main(argv=None) -> int:
     for row in rows:
         row["speedup_vs_small_waveglow"] = round(base / row["s_per_step"], 2)
         row["hours_per_100k_steps"] = round(row["s_per_step"] * 1e5 / 3600, 1)
-    if args.json:
-        for row in rows:
-            print(json.dumps(row))
-        return 0
-    print(f"batch {args.batch} x {args.segment} samples, {args.threads} thread(s), median of timed steps")
-    print(f"{'config':<24} {'prec':<5} {'params':>7} {'s/step':>7} {'min':>6} {'max':>6} {'vs small':>8} {'h/100k':>7}")
-    for r in rows:
-        print(f"{r['config']:<24} {r['precision']:<5} {r['params_m']:>6.2f}M {r['s_per_step']:>7.3f} "
-              f"{r['min_s']:>6.3f} {r['max_s']:>6.3f} {r['speedup_vs_small_waveglow']:>7.2f}x "
-              f"{r['hours_per_100k_steps']:>7.1f}")
+    print(f"batch {args.batch} x {args.segment} samples, {args.threads} thread(s), median of timed steps",
+          file=sys.stderr)
+    emit(rows, args.json, lambda table: print_table(table, [
+        ("config", "config", ""), ("precision", "precision", ""), ("params M", "params_m", ".2f"),
+        ("s/step", "s_per_step", ".3f"), ("min", "min_s", ".3f"), ("max", "max_s", ".3f"),
+        ("x faster than small", "speedup_vs_small_waveglow", ".2f"), ("h per 100k", "hours_per_100k_steps", ".1f")]))
     return 0
 
 

@@ -1,13 +1,14 @@
-"""Train a neural vocoder (WaveGlow, WaveRNN or FloWaveNet) on random audio segments of an
-LJSpeech-layout corpus or NVIDIA filelist.
+"""Train a neural vocoder (WaveGlow, the compact WaveGlow, WaveRNN or FloWaveNet) on random audio
+segments of an LJSpeech-layout corpus or NVIDIA filelist.
 
-    python -m vocoder.train --config recipes/default_voice/waveglow_small.yaml \\
-        [--run-dir runs/default_voice_waveglow] [--resume auto|PATH] [--max-steps N]
+    python -m vocoder.train --config recipes/default_voice/waveglow_compact.yaml \\
+        [--run-dir runs/default_voice_waveglow_compact] [--resume auto|PATH] [--max-steps N]
     python -m vocoder.train --config recipes/vocoders/wavernn_small.yaml --run-dir runs/wavernn
     python -m vocoder.train --config recipes/vocoders/flowavenet_small.yaml --run-dir runs/flowavenet
     torchrun --nproc_per_node 2 -m vocoder.train --config ...     # DDP (gloo on CPU, nccl on CUDA)
 
-The top-level config key `vocoder` (waveglow | wavernn | flowavenet; default waveglow) picks the
+The top-level config key `vocoder` (waveglow | waveglow_compact | wavernn | flowavenet; default
+waveglow) picks the
 model; `model` holds that model's config fields. Each step draws one `segment_length`-sample segment
 per clip (clips shorter than that are zero-padded, as NVIDIA's mel2samp), computes its mel with
 `tts.core.audio.mel_spectrogram` (the same definition Tacotron 2 predicts) and minimises the model's
@@ -268,18 +269,8 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m vocoder.train",
-        description="Train WaveGlow, WaveRNN or FloWaveNet (config key `vocoder`) on random audio segments "
-                    "(mels computed on the fly with tts.core.audio). Multi-process: launch with torchrun.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  python -m vocoder.train --config recipes/default_voice/waveglow_small.yaml "
-               "--run-dir runs/default_voice_waveglow --resume auto\n"
-               "  python -m vocoder.train --config recipes/vocoders/wavernn_small.yaml --run-dir runs/wavernn\n"
-               "outputs: RUN_DIR/checkpoints/<vocoder>_stepN.pt (+ .yaml), RUN_DIR/latest, RUN_DIR/train_log.jsonl,\n"
-               "         RUN_DIR/plots/sample_stepN.wav and mel_stepN.png, RUN_DIR/val_ids.txt",
-    )
-    session.add_common_arguments(p, "YAML config (keys: vocoder; sections: model, audio, data, optimizer, loss, train)")
+    p = session.make_parser("python -m vocoder.train", __doc__,
+                            "YAML config (keys: vocoder; sections: model, audio, data, optimizer, loss, train)")
     return p.parse_args(argv)
 
 

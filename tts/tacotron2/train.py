@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -257,9 +256,9 @@ def validate(model, loader: DataLoader, cfg: Mapping[str, Any], step: int, devic
                       plot_mel(out.mel_postnet[0, :, :t_out], vmin=vmin, vmax=2.0)]
                      ).save(run.plots / f"mel_step{step:07d}.png")
         # free running: does it align and stop without teacher forcing?
-        with warnings.catch_warnings():  # an untrained model not stopping is expected, not news
-            warnings.simplefilter("ignore")
-            inf = model.infer(batch.text[:1, :t_in], max_decoder_steps=2 * t_out // r + 10, seed=cfg["train"]["seed"])
+        # an untrained model not stopping is expected, not news (val_infer_stopped records it)
+        inf = model.infer(batch.text[:1, :t_in], max_decoder_steps=2 * t_out // r + 10, seed=cfg["train"]["seed"],
+                          warn=False)
         inf_steps = math.ceil(int(inf.mel_lengths[0]) / r)
         image = plot_alignment(inf.alignments[0, :inf_steps, :t_in])
         image.save(run.plots / f"infer_alignment_step{step:07d}.png")
@@ -277,19 +276,8 @@ def validate(model, loader: DataLoader, cfg: Mapping[str, Any], step: int, devic
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m tts.train",
-        description="Train Tacotron 2 (teacher forcing, guided attention) on an LJSpeech-layout corpus "
-                    "or an NVIDIA 'path|text' filelist. Multi-process: launch with torchrun.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n"
-               "  python -m tts.train --config recipes/default_voice/tacotron2_small.yaml --run-dir runs/default_voice --resume auto\n"
-               "  python -m tts.train --config my.yaml --warm-start tacotron2_statedict.pt   # fine-tune NVIDIA's model\n"
-               "  torchrun --nproc_per_node 4 -m tts.train --config my.yaml --run-dir runs/x --resume auto\n"
-               "outputs: RUN_DIR/checkpoints/tacotron2_stepN.pt (+ .yaml), RUN_DIR/latest, RUN_DIR/train_log.jsonl,\n"
-               "         RUN_DIR/plots/alignment_stepN.png, RUN_DIR/val_ids.txt",
-    )
-    session.add_common_arguments(p, "YAML training config (sections: model, audio, data, optimizer, loss, train)")
+    p = session.make_parser("python -m tts.train", __doc__,
+                            "YAML training config (sections: model, audio, data, optimizer, loss, train)")
     p.add_argument("--warm-start", help="initialise weights from a Tacotron 2 checkpoint (NVIDIA or project format); "
                                         "the symbol embedding is skipped when its size differs. Ignored when resuming")
     p.add_argument("--precompute-only", action="store_true", help="fill the mel cache and exit")

@@ -18,6 +18,16 @@ from tts.core.serialization import CheckpointError
 from tts.training.loop import DistInfo, RunDirectory, Trainer, cleanup_distributed, init_distributed, seed_everything
 
 
+def make_parser(prog: str, doc: str, config_help: str) -> argparse.ArgumentParser:
+    """A trainer's command line with the options every trainer takes (see `add_common_arguments`); its
+    module docstring `doc` is the help text (first paragraph: the description; the rest: the epilog)."""
+    description, _, epilog = doc.partition("\n\n")
+    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=epilog,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_arguments(parser, config_help)
+    return parser
+
+
 def add_common_arguments(parser: argparse.ArgumentParser, config_help: str) -> None:
     """The options every trainer takes: --config, --run-dir, --resume, --max-steps, --device, --verbose."""
     parser.add_argument("--config", required=True, help=config_help)
