@@ -147,12 +147,13 @@ def test_settings_start_from_the_voice_and_follow_it(fast_pipeline, tiny_pipelin
         assert _component(demo, "Denoiser strength").value == 0.0
         assert _component(demo, "Pace").value == 1.25
         assert _component(demo, "Seed").value == 5
-        vocoder, sigma, denoise, pace, seed = _handler(demo, "on_voice_change")("tiny")
+        vocoder, sigma, denoise, pace, seed, date_order = _handler(demo, "on_voice_change")("tiny")
+        assert date_order.value == tiny_pipeline.config.date_order
         tiny = tiny_pipeline.config
         assert (sigma.value, denoise.value, pace.value) == (tiny.sigma, tiny.denoise, tiny.pace)
         assert seed == -1  # the tiny voice sets no seed
         assert "waveglow" in vocoder.choices or ("waveglow", "waveglow") in vocoder.choices
-        _, sigma, denoise, pace, seed = _handler(demo, "on_voice_change")("fast")
+        _, sigma, denoise, pace, seed, _ = _handler(demo, "on_voice_change")("fast")
         assert (sigma.value, denoise.value, pace.value, seed) == (0.3, 0.0, 1.25, 5)
     finally:
         fast_pipeline.config = fast_pipeline_config

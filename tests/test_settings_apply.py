@@ -48,3 +48,26 @@ def test_app_checks_only_a_moved_sigma(tiny_pipeline, moved, warned):
     *_, summary = demo_speak("hello.", "tiny", app.DEFAULT_VOCODER, sigma, 0.0, 1.0, 0,
                              progress=lambda *args, **kwargs: None)
     assert ("has no effect" in summary) is warned
+
+
+def test_date_order_reaches_the_normalizer_from_every_entry_point(tiny_pipeline, capsys, tiny_voice_dir, tmp_path):
+    from tts.runtime.settings import SynthesisConfig
+
+    assert tiny_pipeline.speak("On 11/05/2023.", seed=0, max_retries=0).normalized.startswith("on november fifth")
+    day_first = tiny_pipeline.speak("On 11/05/2023.", seed=0, max_retries=0, date_order="dmy")
+    assert day_first.normalized.startswith("on the eleventh of may")
+    with pytest.raises(ValueError, match="date_order must be one of mdy, dmy"):
+        SynthesisConfig(date_order="ymd")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["On 11/05/2023.", "-o", str(tmp_path / "d.wav"), "--voice", str(tiny_voice_dir), "--date-order", "ymd"])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    assert main(["On 11/05/2023.", "-o", str(tmp_path / "d.wav"), "--voice", str(tiny_voice_dir), "--date-order",
+                 "dmy", "--verbose", "--seed", "0"]) == 0
+    assert "the eleventh of may" in capsys.readouterr().err
+
+    import tts.app as app
+
+    demo_speak = app.make_speak_function(app.VoiceLibrary(pipelines={"tiny": tiny_pipeline}), max_chars=300)
+    *_, summary = demo_speak("On 11/05/2023.", "tiny", app.DEFAULT_VOCODER, tiny_pipeline.config.sigma, 0.0, 1.0, 0,
+                             "dmy", progress=lambda *args, **kwargs: None)
+    assert "the eleventh of may" in summary

@@ -19,7 +19,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from
 import gradio as gr
 import numpy as np
 
-from tts.runtime.settings import DENOISE_RANGE, PACE_RANGE, RANDOM_SEED, SynthesisConfig
+from tts.runtime.settings import DATE_ORDERS, DENOISE_RANGE, PACE_RANGE, RANDOM_SEED, SynthesisConfig
 from tts.runtime.pipeline import Pipeline
 from tts.runtime.speech import Speech, block_diagonal
 from tts.core.plotting import plot_alignment, plot_mel
@@ -121,7 +121,7 @@ def make_speak_function(library: VoiceLibrary, max_chars: int) -> Callable:
     alignment image, summary). Refusals are `gr.Error`s with a message for the user."""
 
     def speak(text: str, voice: str, vocoder: str, sigma: float, denoise: float, pace: float, seed: float | None,
-              progress=gr.Progress()):
+              date_order: str = SynthesisConfig.date_order, progress=gr.Progress()):
         text = text or ""
         if not text.strip():
             raise gr.Error("Please type some text to speak.")
@@ -132,7 +132,7 @@ def make_speak_function(library: VoiceLibrary, max_chars: int) -> Callable:
             pipe = library.get(voice)
             # a slider left at the voice's value is not a request: only a moved σ is checked against the vocoder
             overrides = dict(sigma=None if sigma == pipe.config.sigma else sigma, denoise=denoise, pace=pace,
-                             seed=RANDOM_SEED if seed is None or seed < 0 else int(seed),
+                             seed=RANDOM_SEED if seed is None or seed < 0 else int(seed), date_order=date_order,
                              vocoder=None if vocoder in (None, "", DEFAULT_VOCODER) else vocoder)
             speech = pipe.speak(text, progress=lambda done, n: progress((done, n), desc="Speaking", unit="chunks"),
                                 **overrides)
@@ -189,7 +189,8 @@ def build_demo(
         settings = voice_settings(voice)
         return (gr.Dropdown(choices=vocoder_choices(voice), value=DEFAULT_VOCODER),
                 gr.Slider(value=settings.sigma, maximum=max(1.0, settings.sigma)),
-                gr.Slider(value=settings.denoise), gr.Slider(value=settings.pace), seed_value(settings))
+                gr.Slider(value=settings.denoise), gr.Slider(value=settings.pace), seed_value(settings),
+                gr.Radio(value=settings.date_order))
 
     def seed_value(settings: SynthesisConfig) -> int:
         return RANDOM_SEED if settings.seed is None else settings.seed
@@ -222,6 +223,8 @@ def build_demo(
                                      info="Speaking rate (2 = twice as fast); pitch stays the same.")
                     seed = gr.Number(value=seed_value(defaults), precision=0, label="Seed",
                                      info="-1 = different every time; any other number repeats the same take.")
+                    date_order = gr.Radio(list(DATE_ORDERS), value=defaults.date_order, label="Dates like 11/05/2023",
+                                          info="mdy: November 5 (US); dmy: 11 May.")
                 button = gr.Button("Speak", variant="primary", elem_id="tts-speak")
             with gr.Column(scale=2):
                 # the browser's own player: a plain <audio> element (seekable, accessible, testable)
@@ -231,8 +234,9 @@ def build_demo(
                 mel = gr.Image(label="Mel spectrogram", type="pil", interactive=False, format="png")
                 alignment = gr.Image(label="Attention alignment (decoder steps → text)", type="pil",
                                      interactive=False, format="png")
-        voice.change(on_voice_change, inputs=voice, outputs=[vocoder, sigma, denoise, pace, seed], api_name=False)
-        inputs = [text, voice, vocoder, sigma, denoise, pace, seed]
+        voice.change(on_voice_change, inputs=voice, outputs=[vocoder, sigma, denoise, pace, seed, date_order],
+                     api_name=False)
+        inputs = [text, voice, vocoder, sigma, denoise, pace, seed, date_order]
         outputs = [audio, mel, alignment, info]
         button.click(speak, inputs=inputs, outputs=outputs, api_name="speak")
         text.submit(speak, inputs=inputs, outputs=outputs, api_name=False)

@@ -26,7 +26,7 @@ from tts import __version__
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 #: options that are SynthesisConfig fields of the same name (unset = keep the voice's default)
-_KNOBS = ("sigma", "temperature", "denoise", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
+_KNOBS = ("date_order", "sigma", "temperature", "denoise", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
           "max_chunk_chars", "max_retries", "vocoder")
 
 
@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--pause-scale", type=float, metavar="X", help="multiply the pauses between sentences")
     knobs.add_argument("--max-chunk-chars", type=int, metavar="N", help="longest chunk of text per decoder run")
     knobs.add_argument("--max-retries", type=int, metavar="N", help="re-synthesis rounds for chunks that fail")
+    knobs.add_argument("--date-order", choices=["mdy", "dmy"],
+                       help="read an ambiguous date like 11/05/2023 month first (mdy, US: November 5) or day first "
+                            "(dmy: 11 May); default mdy")
 
     info = parser.add_argument_group("information")
     info.add_argument("--list-vocoders", action="store_true", help="list the vocoders and exit")
@@ -249,7 +252,8 @@ def _synthesize(args: argparse.Namespace, text: str) -> int:
         if args.output != "-":
             check_output_path(args.output)
             check_writable(args.output)
-        plan_text(text, knobs.get("max_chunk_chars", SynthesisConfig.max_chunk_chars))  # anything to say?
+        plan_text(text, knobs.get("max_chunk_chars", SynthesisConfig.max_chunk_chars),
+                  knobs.get("date_order", SynthesisConfig.date_order))  # anything to say?
         if args.device is not None:
             check_device(args.device)
     except (ValueError, OSError, RuntimeError) as exc:

@@ -199,7 +199,7 @@ class Pipeline:
         """
         cfg = self.settings(config, **overrides)
         start = time.perf_counter()
-        normalized, plan = plan_text(text, cfg.max_chunk_chars)
+        normalized, plan = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
         vocoder_name = self._check_vocoder(cfg)
         chunks: list[Chunk] = []
         first_audio = None
@@ -229,13 +229,14 @@ class Pipeline:
         nothing is kept between chunks, so memory does not grow with the length of the text.
         """
         cfg = self.settings(config, **overrides)
-        _, plan = plan_text(text, cfg.max_chunk_chars)
+        _, plan = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
         vocoder_name = self._check_vocoder(cfg)
         return self._run(plan, cfg, vocoder_name, self._unused_settings(overrides, vocoder_name))
 
     def count_chunks(self, text: str, *, config: SynthesisConfig | None = None, **overrides: Any) -> int:
         """How many chunks `speak`/`stream` will make of `text` (no synthesis; ValueError if unspeakable)."""
-        return len(plan_text(text, self.settings(config, **overrides).max_chunk_chars)[1])
+        cfg = self.settings(config, **overrides)
+        return len(plan_text(text, cfg.max_chunk_chars, cfg.date_order)[1])
 
     def speak_batch(
         self,
@@ -261,7 +262,7 @@ class Pipeline:
         plans = []
         for i, text in enumerate(texts):
             try:
-                plans.append(plan_text(text, cfg.max_chunk_chars))
+                plans.append(plan_text(text, cfg.max_chunk_chars, cfg.date_order))
             except ValueError as exc:
                 raise ValueError(f"text {i}: {exc}") from None
         if not plans:

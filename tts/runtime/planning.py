@@ -36,8 +36,9 @@ def pause_for(text: str) -> float:
     return PAUSES.get(stripped[-1:], 0.0) if stripped else 0.0
 
 
-def plan_text(text: str, max_chunk_chars: int = 180) -> tuple[str, list[Planned]]:
-    """Normalise the whole text, split it into chunks and encode each; ValueError if nothing is speakable.
+def plan_text(text: str, max_chunk_chars: int = 180, date_order: str = "mdy") -> tuple[str, list[Planned]]:
+    """Normalise the whole text (`date_order` reads ambiguous numeric dates month-first or day-first),
+    split it into chunks and encode each; ValueError if nothing is speakable.
 
     Chunks that have no speakable symbols of their own (a stray "...") add their pause to the
     previous chunk instead of being synthesised.
@@ -47,7 +48,7 @@ def plan_text(text: str, max_chunk_chars: int = 180) -> tuple[str, list[Planned]
     if not text.strip():
         raise ValueError("text is empty")
     frontend.check_arpabet(text)
-    normalized = frontend.normalize(text)
+    normalized = frontend.normalize(text, date_order=date_order)
     planned: list[Planned] = []
     for piece in frontend.split_sentences(normalized, max_chars=max_chunk_chars):
         piece = piece.strip()

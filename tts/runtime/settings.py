@@ -18,6 +18,8 @@ PACE_RANGE: Final = (0.25, 4.0)
 DENOISE_RANGE: Final = (0.0, 0.5)
 #: the `seed` override that means "different every run" (overrides use None for "keep the default")
 RANDOM_SEED: Final = -1
+#: readings of an ambiguous numeric date: month first (US) or day first
+DATE_ORDERS: Final = ("mdy", "dmy")
 #: settings that only some vocoders use (each is a keyword of those vocoders' `synthesize`)
 VOCODER_SETTINGS: Final = ("sigma", "temperature")
 
@@ -52,6 +54,8 @@ class SynthesisConfig:
     max_chunk_chars: int = 180
     #: rounds of re-splitting / re-synthesising a chunk that did not stop or whose attention failed
     max_retries: int = 2
+    #: how an ambiguous numeric date like 11/05/2023 is read: "mdy" (US, November 5) or "dmy" (11 May)
+    date_order: str = "mdy"
 
     def __post_init__(self) -> None:
         def number(name: str) -> float:
@@ -84,6 +88,8 @@ class SynthesisConfig:
         integer("max_retries", 0)
         if self.seed is not None:
             integer("seed", 0)
+        if self.date_order not in DATE_ORDERS:
+            raise ValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}, got {self.date_order!r}")
         if self.vocoder is not None and (not isinstance(self.vocoder, str) or not self.vocoder):
             raise ValueError(f"vocoder must be a vocoder name, got {self.vocoder!r}")
 
