@@ -44,7 +44,7 @@ def runs(tiny_voice_dir, tmp_path_factory):
     (out / "text.txt").write_text("Read from a file. It has two sentences.\n", encoding="utf-8")
     voice = str(tiny_voice_dir)
     commands = {
-        "stdin": (["-", "-o", str(out / "stdin.wav"), "--voice", voice, "--seed", "1", "--pace", "1.25"],
+        "stdin": (["-", "-o", str(out / "stdin.wav"), "--voice", voice, "--seed", "1", "--pace", "1.25", "--progress"],
                   "Spoken from standard input, with a comma \U0001f642. And a second sentence!".encode()),
         "file": (["--file", str(out / "text.txt"), "-o", str(out / "file.flac"), "--voice", voice, "--quiet",
                   "--vocoder", "waveglow", "--sigma", "0.5", "--denoise", "0.02", "--max-decoder-steps", "12"], None),
@@ -65,7 +65,7 @@ def test_text_from_stdin_to_wav(runs):
     summary = stderr.strip().splitlines()[-1]
     assert summary.startswith(f"wrote {out / 'stdin.wav'}: {len(data) / 22050:.2f} s of audio, 2 chunk(s)")
     assert "x real time" in summary
-    assert "speaking:   0%| " in stderr and "0/2" in stderr  # a progress bar over the two chunks
+    assert "speaking:   0%| " in stderr and "0/2" in stderr  # a progress bar over the two chunks (--progress)
     assert "warning: chunk 1" in stderr  # the random voice never stops: said, not hidden
     # the text is normalised twice (the early check, the synthesis); the warning prints once
     assert stderr.count("cannot read 1 character(s)") == 1, stderr
@@ -117,7 +117,7 @@ def _run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["-o", "{tmp}/x.mp3"], "error: unknown audio format '.mp3': use one of .wav, .flac, .ogg"),
+    (["-o", "{tmp}/x.mp4"], "error: unknown audio format '.mp4': use one of .wav, .flac, .ogg, .opus, .mp3, .pcm, .raw"),
     (["-o", "{tmp}/x.wav", "--pace", "9"], "error: pace must be in [0.25, 4.0], got 9.0"),
     (["-o", "{tmp}/x.wav", "--denoise", "0.7"], "error: denoise must be in [0.0, 0.5], got 0.7"),
     (["-o", "{tmp}/x.wav", "--vocoder", "wavenet"], "error: unknown vocoder 'wavenet'; available: flowavenet, griffin-lim, waveglow, wavernn"),

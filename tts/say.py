@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("text", nargs="?", help='text to speak; "-" reads standard input')
     parser.add_argument("-f", "--file", metavar="PATH", help='read the text from a UTF-8 file ("-" = standard input)')
     parser.add_argument("-o", "--output", metavar="PATH",
-                        help='audio file to write: .wav, .flac or .ogg ("-" = WAV on standard output)')
+                        help='audio file to write: .wav, .flac, .ogg, .opus, .mp3 or .pcm, chunk by chunk into a '
+                             'temporary file renamed when done ("-" = WAV streamed to standard output)')
+    parser.add_argument("--keep-partial", action="store_true",
+                        help="on an error or interrupt keep what was written as NAME.partial.EXT (default: remove it)")
 
     models = parser.add_argument_group("voice and models")
     models.add_argument("--voice", metavar="DIR",
@@ -81,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--list-vocoders", action="store_true", help="list the vocoders and exit")
     info.add_argument("--list-voices", action="store_true", help="list the voice folders under checkpoints/ and exit")
     info.add_argument("-q", "--quiet", action="store_true", help="no progress bar, summary or warnings")
+    info.add_argument("--progress", action="store_true",
+                      help="show the progress bar even when standard error is not a terminal")
     info.add_argument("-v", "--verbose", action="store_true", help="per-chunk details and tracebacks on errors")
     return parser
 
@@ -266,31 +271,27 @@ def _synthesize(args: argparse.Namespace, text: str) -> int:
             why = "this voice has none" if "waveglow" not in pipe.vocoder_names else f"this run uses {used}"
             print(f"warning: --quantize {args.quantize} applies only to the WaveGlow vocoder and {why}; ignored",
                   file=sys.stderr)
-    progress = _ProgressBar(disable=args.quiet)
+    def describe(chunk) -> None:
+        if args.verbose:
+            print(f"chunk {chunk.index + 1}: {chunk.duration:.2f} s, {chunk.mel.shape[1]} frames, "
+                  f"{chunk.retries} retries: {chunk.text!r}", file=sys.stderr)
+
+    progress = _ProgressBar(disable=args.quiet or not (args.progress or sys.stderr.isatty()))
+    target = sys.stdout.buffer if args.output == "-" else args.output
     try:
-        speech = pipe.speak(text, progress=progress.update, **knobs)
+        recording = pipe.speak_to_file(text, target, progress=progress.update, on_chunk=describe,
+                                       keep_partial=args.keep_partial, **knobs)
     except ValueError as exc:  # e.g. a vocoder this voice has no weights for
         raise UsageError(str(exc)) from None
     finally:
         progress.close()
-
-    if args.output == "-":
-        sys.stdout.buffer.write(speech.to_bytes("wav"))
-        sys.stdout.buffer.flush()
-    else:
-        speech.save(args.output)
-    if args.verbose:
-        for chunk in speech.chunks:
-            print(f"chunk {chunk.index + 1}: {chunk.duration:.2f} s, {chunk.mel.shape[1]} frames, "
-                  f"{chunk.retries} retries: {chunk.text!r}", file=sys.stderr)
     if not args.quiet:
-        for warning in speech.warnings:
+        for warning in recording.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         where = "standard output" if args.output == "-" else args.output
-        print(f"wrote {where}: {speech.duration:.2f} s of audio, {len(speech.chunks)} chunk(s), "
-              f"synthesised in {speech.timing.synthesis_seconds:.2f} s "
-              f"({speech.real_time_factor:.2f}x real time, {pipe.default_vocoder if args.vocoder is None else args.vocoder})",
-              file=sys.stderr)
+        print(f"wrote {where}: {recording.duration:.2f} s of audio, {recording.chunks} chunk(s), "
+              f"synthesised in {recording.timing.synthesis_seconds:.2f} s ({recording.real_time_factor:.2f}x real "
+              f"time, {pipe.default_vocoder if args.vocoder is None else args.vocoder})", file=sys.stderr)
     return EXIT_OK
 
 
@@ -329,8 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return synthesize(args, text)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE, args.verbose)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130, args.verbose)
+    except KeyboardInterrupt as exc:  # SynthesisInterrupted says how much was written and where it went
+        return _fail(str(exc) or "interrupted", 130, args.verbose)
     except Exception as exc:  # anything else is a runtime failure: one line unless --verbose
         return _fail(f"{exc.__class__.__name__}: {exc}" if not str(exc) else str(exc), EXIT_FAILURE, args.verbose)
 

@@ -18,12 +18,13 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
 
 from tts.core.audio import AudioSettings
+from tts.core.audio_files import open_audio_output
 from tts.core.device import parse_dtype, resolve_device
 from tts.runtime.planning import (
     Planned,
@@ -36,7 +37,15 @@ from tts.runtime.planning import (
 )
 from tts.runtime.retries import Piece, retry
 from tts.runtime.settings import VOCODER_SETTINGS, SynthesisConfig
-from tts.runtime.speech import Chunk, Speech, Timing, block_diagonal
+from tts.runtime.speech import (
+    Chunk,
+    Recording,
+    Speech,
+    SynthesisInterrupted,
+    Timing,
+    block_diagonal,
+    check_output_path,
+)
 from tts.runtime.voices import (
     VoiceConfig,
     VoiceError,
@@ -221,6 +230,59 @@ class Pipeline:
         )
         return Speech(audio=audio, sample_rate=self.sample_rate, chunks=chunks, timing=timing, text=text,
                       normalized=normalized, warnings=[w for c in chunks for w in c.warnings])
+
+    def speak_to_file(
+        self,
+        text: str,
+        target: str | os.PathLike | BinaryIO,
+        *,
+        format: str | None = None,
+        config: SynthesisConfig | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        on_chunk: Callable[[Chunk], None] | None = None,
+        keep_partial: bool = False,
+        **overrides: Any,
+    ) -> Recording:
+        """Synthesise `text` into a file (format from the extension unless given) or an open binary
+        stream (WAV unless `format` says otherwise), chunk by chunk as each is made: memory stays flat
+        however long the text. A file is written under a temporary name and renamed when complete;
+        on an error or interrupt it is removed (kept as `<stem>.partial<ext>` with `keep_partial`),
+        and an interrupt raises `SynthesisInterrupted` saying how much was done. `on_chunk(chunk)` sees
+        each chunk after it was written (and may keep what it needs of it)."""
+        cfg = self.settings(config, **overrides)
+        start = time.perf_counter()
+        normalized, plan = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
+        vocoder_name = self._check_vocoder(cfg)
+        if isinstance(target, (str, os.PathLike)):
+            check_output_path(target, format)
+        writer = open_audio_output(target, self.sample_rate, format)
+        warnings: list[str] = []
+        done, first_audio, mel_seconds, vocoder_seconds = 0, None, 0.0, 0.0
+        if progress is not None:
+            progress(0, len(plan))
+        try:
+            for chunk in self._run(plan, cfg, vocoder_name, self._unused_settings(overrides, vocoder_name)):
+                writer.write(chunk.with_pause())
+                first_audio = first_audio if first_audio is not None else time.perf_counter() - start
+                done, mel_seconds, vocoder_seconds = (done + 1, mel_seconds + chunk.timing.mel_seconds,
+                                                      vocoder_seconds + chunk.timing.vocoder_seconds)
+                warnings.extend(chunk.warnings)
+                if on_chunk is not None:
+                    on_chunk(chunk)
+                if progress is not None:
+                    progress(done, len(plan))
+            writer.close()
+        except KeyboardInterrupt:
+            kept = writer.abort(keep=keep_partial)
+            raise SynthesisInterrupted(done, len(plan), writer.seconds_written, kept) from None
+        except BaseException:
+            writer.abort(keep=keep_partial)
+            raise
+        timing = Timing(synthesis_seconds=time.perf_counter() - start, audio_seconds=writer.seconds_written,
+                        mel_seconds=mel_seconds, vocoder_seconds=vocoder_seconds, first_audio_seconds=first_audio)
+        return Recording(path=writer.path, format=writer.format.name, sample_rate=self.sample_rate,
+                         duration=writer.seconds_written, chunks=done, timing=timing, text=text,
+                         normalized=normalized, warnings=warnings)
 
     def stream(self, text: str, *, config: SynthesisConfig | None = None, **overrides: Any) -> Iterator[Chunk]:
         """Yield the audio chunk by chunk (about a sentence each) as soon as each is synthesised.

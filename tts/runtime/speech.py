@@ -2,20 +2,16 @@
 `Timing`; and writing audio files."""
 from __future__ import annotations
 
-import io
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, BinaryIO, Final, Mapping, Sequence
+from typing import BinaryIO, Sequence
 
 import numpy as np
 
-#: how `Speech.save` writes each file extension: (soundfile format, subtype)
-AUDIO_FORMATS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
-    {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
-)
+from tts.core.audio_files import AudioFormat, encode, format_for_path, to_int16, write_audio
+
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ class Speech:
 
     def to_int16(self) -> np.ndarray:
         """16-bit PCM samples (x * 32768, as readers divide by 32768), rounded and clipped, never wrapped."""
-        return np.clip(np.round(self.audio.astype(np.float64) * 32768.0), -32768, 32767).astype(np.int16)
+        return to_int16(self.audio)
 
     def mel(self) -> np.ndarray:
         """The chunks' vocoded mels side by side [n_mels, frames] (pauses not included)."""
@@ -112,43 +108,53 @@ class Speech:
         return block_diagonal([c.alignment for c in self.chunks])
 
     def save(self, path: str | os.PathLike | BinaryIO, format: str | None = None) -> None:
-        """Write the audio; the format comes from the extension (.wav, .flac, .ogg) unless given.
-
-        A file object needs `format` ("wav", "flac", "ogg"). Raises ValueError for an unknown
-        format and OSError (with the folder named) when the folder is missing or not writable.
-        """
-        import soundfile
-
+        """Write the audio; the format comes from the extension (.wav, .flac, .ogg, .opus, .mp3, .pcm)
+        unless given. A path is written atomically (a reader never sees half a file); a file object
+        needs `format`. Raises ValueError for an unknown format and OSError (with the folder named)
+        when the folder is missing or not writable."""
         if isinstance(path, (str, os.PathLike)):
-            fmt, subtype = check_output_path(path, format)
-            target: Any = str(path)
-        else:
-            fmt, subtype = audio_format("." + (format or "").lower().lstrip("."))
-            target = path
-        data = self.to_int16() if subtype.startswith("PCM") else np.clip(self.audio, -1.0, 1.0)
-        soundfile.write(target, data, self.sample_rate, format=fmt, subtype=subtype)
+            check_output_path(path, format)
+        write_audio(path, self.audio, self.sample_rate, format)
 
     def to_bytes(self, format: str = "wav") -> bytes:
-        buffer = io.BytesIO()
-        self.save(buffer, format=format)
-        return buffer.getvalue()
+        """The audio as the bytes of one file of `format`."""
+        return encode(self.audio, self.sample_rate, format)
 
 
-def audio_format(suffix: str) -> tuple[str, str]:
-    """(soundfile format, subtype) for a file extension like ".wav"; ValueError if unknown."""
-    try:
-        return AUDIO_FORMATS[suffix.lower()]
-    except KeyError:
-        shown = suffix if suffix and suffix != "." else "(none)"
-        raise ValueError(f"unknown audio format {shown!r}: use one of {', '.join(AUDIO_FORMATS)}") from None
+@dataclass(eq=False)
+class Recording:
+    """What `Pipeline.speak_to_file` wrote: where, how long, how it went (no audio kept in memory)."""
+
+    path: Path | None  # None for a stream (standard output)
+    format: str
+    sample_rate: int
+    duration: float
+    chunks: int
+    timing: Timing
+    text: str = ""
+    normalized: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.timing.real_time_factor
 
 
-def check_output_path(path: str | os.PathLike, format: str | None = None) -> tuple[str, str]:
+class SynthesisInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGINT) during `speak_to_file`: how much was done, and where the partial audio went."""
+
+    def __init__(self, done: int, total: int, seconds: float, kept: Path | None):
+        self.done, self.total, self.seconds, self.kept = done, total, seconds, kept
+        where = f"the partial audio is in {kept}" if kept else "the partial output was removed"
+        super().__init__(f"interrupted after {done} of {total} chunk(s) ({seconds:.1f} s of audio); {where}")
+
+
+def check_output_path(path: str | os.PathLike, format: str | None = None) -> AudioFormat:
     """Check an output file can be written (format known, folder exists and is writable) before synthesis."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"output path is a folder, not a file: {path}")
-    fmt = audio_format("." + format.lower().lstrip(".") if format else path.suffix)
+    fmt = format_for_path(path, format)
     folder = path.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"output folder does not exist: {folder}")
