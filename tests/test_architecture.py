@@ -19,6 +19,7 @@ LAYERS = {
     "tts.tacotron2": 2, "vocoder": 2,
     "tts.runtime": 3,
     "tts.say": 4, "tts.app": 4, "tts.evaluate": 4, "tts.train": 4, "tts.__main__": 4, "app": 4,
+    "tts.server": 4, "tts.export_onnx": 4,
     "tts": 4,  # the package's lazy public API names the runtime
 }
 #: interfaces a lower layer may start (a trainer's entry points run as `python -m`): none
