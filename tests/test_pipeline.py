@@ -261,7 +261,8 @@ def test_retries_redraw_whole_then_split_until_the_pieces_stop(tiny_pipeline, mo
     speech = tiny_pipeline.speak(text, seed=2, max_retries=3)
     (chunk,) = speech.chunks
     assert calls[1] == [text]  # round 1: the whole chunk with another dropout draw
-    assert calls[2] == ["one two three four", "five six seven eight."]  # round 2: halves
+    # round 2: halves; a half without final punctuation is read with a full stop so it can stop
+    assert calls[2] == ["one two three four.", "five six seven eight."]
     assert chunk.pieces == ("one two", "three four", "five six", "seven eight.")  # round 3: they stop
     assert " ".join(chunk.pieces) == text  # nothing lost
     assert chunk.retries == 3 and chunk.ok
@@ -279,16 +280,39 @@ def test_retries_keep_the_better_earlier_attempt(tiny_pipeline, monkeypatch):
 
 
 def test_decoder_step_budget_scales_with_the_text():
-    assert decoder_step_budget(10, 1, 1000) == 20 * 10 + 50
-    assert decoder_step_budget(10, 2, 1000) == 125  # frames / r, rounded up
+    assert decoder_step_budget(10, 1, 1000) == 12 * 10 + 20
+    assert decoder_step_budget(10, 2, 1000) == 70  # frames / r, rounded up
+    assert decoder_step_budget(10, 2, 1000, max_frames_per_symbol=10.2) == 61  # ceil(102 + 20) / 2
     assert decoder_step_budget(200, 1, 1000) == 1000  # never above max_decoder_steps
-    assert decoder_step_budget(0, 3, 1000) == 17
+    assert decoder_step_budget(0, 3, 1000) == 7
 
 
 def test_a_short_piece_that_never_stops_is_cut_at_its_budget(tiny_pipeline):
+    from tts.runtime.planning import chunk_ids
+
     chunk = next(tiny_pipeline.stream("hi", seed=0, max_decoder_steps=1000, max_retries=0))
     assert chunk.reached_max_steps  # random weights never stop
-    assert chunk.mel.shape[1] == decoder_step_budget(len(frontend.text_to_sequence("hi")), 1, 1000) < 1000  # r = 1
+    assert chunk.mel.shape[1] == decoder_step_budget(len(chunk_ids("hi")), 1, 1000) < 1000  # r = 1
+    tight = next(tiny_pipeline.stream("hi", seed=0, max_decoder_steps=1000, max_retries=0, max_frames_per_symbol=5))
+    assert tight.mel.shape[1] == 5 * 3 + 20  # "hi" + the full stop it gets: 3 symbols
+    long_text = "word " * 60  # one sentence of 300 characters, no punctuation: split into chunks
+    chunks = list(tiny_pipeline.stream(long_text, seed=0, max_decoder_steps=1000, max_retries=0,
+                                       max_frames_per_symbol=3))
+    assert len(chunks) == 2
+    for c in chunks:  # every chunk cut at its own budget in frames, far below max_decoder_steps
+        assert c.mel.shape[1] == decoder_step_budget(len(chunk_ids(c.text)), 1, 1000, 3) < 1000
+
+
+def test_chunks_without_final_punctuation_get_a_full_stop():
+    from tts.runtime.planning import chunk_ids, plan_text
+
+    stop = [frontend.symbols.index(".")]
+    assert list(chunk_ids("go")) == frontend.text_to_sequence("go", normalize=False) + stop
+    assert list(chunk_ids("go.")) == frontend.text_to_sequence("go.", normalize=False)
+    assert list(chunk_ids("well,")) == frontend.text_to_sequence("well,", normalize=False)  # a clause keeps its comma
+    assert list(chunk_ids('he said "yes!"')) == frontend.text_to_sequence('he said "yes!"', normalize=False)
+    _, plan = plan_text("a b")
+    assert plan[0].text == "a b" and plan[0].ids[-1] == stop[0]  # spoken as a sentence, shown as written
 
 
 def test_no_retries_when_the_decoder_stops(tiny_pipeline):

@@ -5,3 +5,6 @@ from typing import Final
 #: the noise scale WaveGlow-style flows sample with unless told otherwise (NVIDIA's inference scripts
 #: use 0.6-0.67; training assumes 1.0)
 DEFAULT_SIGMA: Final = 0.6
+#: a chunk's decoder gets at most this many mel frames per input symbol (+ a little slack) unless the
+#: voice says otherwise: about twice the 5-7 frames per symbol English voices speak at
+FRAMES_PER_SYMBOL: Final = 12.0

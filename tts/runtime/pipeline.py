@@ -402,7 +402,7 @@ class Pipeline:
             batch[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
         infer_dtype = self.dtype if self.dtype == torch.bfloat16 else None
         r = self.tacotron2.config.n_frames_per_step
-        max_steps = decoder_step_budget(int(lengths.max()), r, cfg.max_decoder_steps)
+        max_steps = decoder_step_budget(int(lengths.max()), r, cfg.max_decoder_steps, cfg.max_frames_per_symbol)
         with self._lock:
             out = self.tacotron2.infer(
                 batch.to(self.device), lengths, gate_threshold=cfg.gate_threshold,

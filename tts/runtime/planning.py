@@ -3,6 +3,8 @@ between chunks; plus the per-chunk seeds and decoder budgets the pipeline derive
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Mapping
@@ -12,15 +14,17 @@ import torch
 from torch.nn import functional as F
 
 import frontend
+from tts.core.defaults import FRAMES_PER_SYMBOL
 
 #: silence after a chunk, in seconds, by its last punctuation mark (scaled by pause_scale / pace)
 PAUSES: Final[Mapping[str, float]] = MappingProxyType(
     {".": 0.35, "!": 0.35, "?": 0.35, ";": 0.25, ":": 0.25, ",": 0.15}
 )
-#: a chunk's decoder gets at most this many mel frames per input symbol (plus the slack): see
-#: `decoder_step_budget`
-FRAMES_PER_SYMBOL: Final = 20
-FRAMES_SLACK: Final = 50
+#: frames a chunk's decoder gets beyond `max_frames_per_symbol` per symbol (see `decoder_step_budget`)
+FRAMES_SLACK: Final = 20
+FULL_STOP_ID: Final = frontend.symbols.index(".")
+#: a chunk ending in one of these (before closing quotes or brackets) has its end-of-phrase mark
+_FINAL_PUNCTUATION: Final = re.compile(r"[.?!,;:…][\"')\]}»”’]*\s*$")
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,9 @@ def plan_text(text: str, max_chunk_chars: int = 180, date_order: str = "mdy") ->
         if not piece:
             continue
         try:
-            ids = frontend.text_to_sequence(piece, normalize=False)
+            ids = chunk_ids(piece)
         except frontend.NothingToSay:  # a stray "..." is a pause; a bad {ARPAbet} block is the user's error
-            ids = []
+            ids = ()
         if not ids:
             if planned:
                 last = planned[-1]
@@ -113,17 +117,31 @@ def resample_time(mel: torch.Tensor, pace: float) -> torch.Tensor:
     return y[0] if squeeze else y
 
 
-def decoder_step_budget(n_symbols: int, frames_per_step: int, max_decoder_steps: int) -> int:
-    """Decoder steps allowed for a text of `n_symbols`: `max_decoder_steps`, but no more than
-    `FRAMES_PER_SYMBOL` frames per symbol plus `FRAMES_SLACK` (speech runs 5-10 frames per symbol), so a
-    short piece whose decoder never stops ends as a short failure instead of 20 s of babble."""
-    frames = FRAMES_PER_SYMBOL * n_symbols + FRAMES_SLACK
+def decoder_step_budget(n_symbols: int, frames_per_step: int, max_decoder_steps: int,
+                        max_frames_per_symbol: float = FRAMES_PER_SYMBOL) -> int:
+    """Decoder steps allowed for a text of `n_symbols`: at most `max_frames_per_symbol` mel frames per
+    symbol plus `FRAMES_SLACK` frames (a voice sets it to about twice its own median frames per symbol),
+    in decoder steps of `frames_per_step` frames, and never more than `max_decoder_steps`: a piece whose
+    decoder never stops ends as a short failure instead of seconds of babble."""
+    frames = math.ceil(max_frames_per_symbol * n_symbols) + FRAMES_SLACK
     return max(1, min(max_decoder_steps, -(-frames // frames_per_step)))
 
 
+def chunk_ids(text: str) -> tuple[int, ...]:
+    """The ids Tacotron 2 reads for a chunk of normalised text. A chunk that ends without punctuation
+    (a long sentence cut at a word, a fragment like "go") gets a full stop: the voices learned to stop
+    after sentence-final punctuation and run on to max_decoder_steps without it. The chunk's text (what
+    `Chunk.text` shows) is unchanged; a text with nothing to say has no ids."""
+    ids = frontend.text_to_sequence(text, normalize=False)
+    if ids and not _FINAL_PUNCTUATION.search(text):
+        ids = ids + [FULL_STOP_ID]
+    return tuple(ids)
+
+
 def speakable_ids(text: str) -> tuple[int, ...]:
+    """`chunk_ids`, or () for text that cannot be spoken (a retry's half with nothing to say)."""
     try:
-        return tuple(frontend.text_to_sequence(text, normalize=False))
+        return chunk_ids(text)
     except ValueError:
         return ()
 

@@ -12,7 +12,7 @@ from typing import Any, Final, Mapping
 
 import numpy as np
 
-from tts.core.defaults import DEFAULT_SIGMA
+from tts.core.defaults import DEFAULT_SIGMA, FRAMES_PER_SYMBOL
 
 PACE_RANGE: Final = (0.25, 4.0)
 DENOISE_RANGE: Final = (0.0, 0.5)
@@ -44,6 +44,9 @@ class SynthesisConfig:
     gate_threshold: float = 0.5
     #: at most this many decoder steps per chunk (1000 steps of 256 samples = 11.6 s)
     max_decoder_steps: int = 1000
+    #: and at most this many mel frames per input symbol (+ 20), so a chunk whose decoder never stops
+    #: ends as a short failure; a voice sets about twice its own median (the default voice: 10.2)
+    max_frames_per_symbol: float = FRAMES_PER_SYMBOL
     #: Tacotron 2's prenet dropout, on at inference in the reference; 0 = deterministic decoder
     prenet_dropout: float = 0.5
     #: vocoder by registry name ("waveglow", "griffin-lim"); None = the voice's default
@@ -77,6 +80,8 @@ class SynthesisConfig:
             raise ValueError(f"denoise must be in [{DENOISE_RANGE[0]}, {DENOISE_RANGE[1]}], got {self.denoise}")
         if not PACE_RANGE[0] <= number("pace") <= PACE_RANGE[1]:
             raise ValueError(f"pace must be in [{PACE_RANGE[0]}, {PACE_RANGE[1]}], got {self.pace}")
+        if number("max_frames_per_symbol") < 1:
+            raise ValueError(f"max_frames_per_symbol must be >= 1, got {self.max_frames_per_symbol}")
         if not 0.0 <= number("gate_threshold") <= 1.0:
             raise ValueError(f"gate_threshold must be in [0, 1], got {self.gate_threshold}")
         if not 0.0 <= number("prenet_dropout") < 1.0:

@@ -358,6 +358,11 @@ class Tacotron2Inference:
     attention_failed: Tensor  # [B] bool: see `attention_failure_reasons`
     failure_reasons: list[list[str]] = field(default_factory=list)  # per item, empty when fine
 
+    def __iter__(self):
+        """DeepLearningExamples' unpacking, `mel, mel_lengths, alignments = tacotron2.infer(inputs, input_lengths)`
+        (here `mel_lengths` count the stop frame, which DLE's leave out)."""
+        return iter((self.mel, self.mel_lengths, self.alignments))
+
 
 # ----------------------------------------------------------------------------------------------------
 # The model
@@ -462,6 +467,32 @@ class Tacotron2(nn.Module):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             return self._infer(text, text_lengths, gate_threshold, max_decoder_steps, prenet_dropout, fast, dtype, warn)
+
+    @torch.inference_mode()
+    def inference(self, inputs: Tensor, *, gate_threshold: float = 0.5,
+                  max_decoder_steps: int = 1000) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """NVIDIA's `Tacotron2.inference(inputs)`: one text [1, T_in] (or [T_in]) of symbol ids ->
+        `(mel_outputs [1, n_mel, T], mel_outputs_postnet [1, n_mel, T], gate_outputs [1, T, 1],
+        alignments [1, T, T_in])`, computed as the reference does: the plain decoder loop, prenet
+        dropout 0.5 drawn from the global RNG (`torch.manual_seed(s)` first reproduces NVIDIA's output),
+        stop after the first frame with sigmoid(gate) > `gate_threshold` (kept), at most
+        `max_decoder_steps` steps (then a RuntimeWarning, where NVIDIA prints "Reached max decoder
+        steps"). The project's own call is `infer` (batches, seeds, the fast loop, failure flags).
+        """
+        text, _ = self._check_text(inputs, None)
+        if text.size(0) != 1:
+            raise ValueError(f"Tacotron2.inference takes one text (a batch of 1, as NVIDIA's); got a batch of "
+                             f"{text.size(0)}: use infer(inputs, input_lengths) for batches")
+        if max_decoder_steps < 1:
+            raise ValueError(f"max_decoder_steps must be >= 1, got {max_decoder_steps}")
+        memory = self.encode(text, None)
+        mel, gates, alignments, _, stop_frame = self._decode_loop_plain(memory, None, gate_threshold,
+                                                                        max_decoder_steps, 0.5, None)
+        if bool((stop_frame < 0).any()):
+            warnings.warn(f"Tacotron2.inference: reached max_decoder_steps={max_decoder_steps} without predicting "
+                          "a stop", RuntimeWarning, stacklevel=3)
+        mel_postnet = mel + self.postnet(mel)
+        return mel, mel_postnet, gates.unsqueeze(-1), alignments
 
     def _infer(self, text: Tensor, text_lengths: Tensor, gate_threshold: float, max_steps: int,
                prenet_dropout: float, fast: bool, dtype: torch.dtype | None, warn: bool) -> Tacotron2Inference:
