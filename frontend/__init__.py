@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from .normalize import normalize
+from .reports import collect_warnings
 from .sentences import split_sentences
 from .sequence import NothingToSay, check_arpabet, sequence_to_text, text_to_sequence
 from .symbols import symbols
@@ -34,5 +35,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["NothingToSay", "check_arpabet", "english_cleaners", "normalize", "nvidia_text_to_sequence",
+__all__ = ["NothingToSay", "check_arpabet", "collect_warnings", "english_cleaners", "normalize", "nvidia_text_to_sequence",
            "text_to_sequence", "sequence_to_text", "split_sentences", "symbols"]

@@ -8,14 +8,13 @@ the words around it.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 
 from .normalize import normalize as _normalize
+from .reports import warn
 from .symbols import LETTERS, SPACE_ID, SYMBOL_TO_ID, symbols
 
-logger = logging.getLogger("frontend")
 
 class NothingToSay(ValueError):
     """The text is empty or has nothing to speak (no letter, digit or phone): a pause at most."""
@@ -51,7 +50,7 @@ def _char_ids(text: str) -> list[int]:
             i = SPACE_ID
         ids.append(i)
     if unknown:
-        logger.warning("text_to_sequence: %r not in the symbol table; encoded as spaces", "".join(dict.fromkeys(unknown)))
+        warn("text_to_sequence: %r not in the symbol table; encoded as spaces", "".join(dict.fromkeys(unknown)))
     return ids
 
 

@@ -53,3 +53,25 @@ def test_settings_roundtrip_and_mismatch_error():
         s.check_compatible(other)
     with pytest.raises(ValueError, match="unknown"):
         AudioSettings.from_dict({"sample_rate": 1})
+
+
+def test_mel_filter_bank_equals_librosas_without_importing_it():
+    """The filter bank is computed as librosa.filters.mel does (bit for bit for NVIDIA's settings),
+    so start-up does not pay librosa's import (scipy, numba: over a second)."""
+    import subprocess
+    import sys
+
+    import librosa
+    import numpy as np
+
+    from tts.core.audio import AudioSettings, _mel_basis_numpy
+
+    for settings in (AudioSettings(), AudioSettings(sampling_rate=16000, filter_length=512, n_mel_channels=64,
+                                                    mel_fmin=50.0, mel_fmax=7000.0)):
+        expected = librosa.filters.mel(sr=settings.sampling_rate, n_fft=settings.filter_length,
+                                       n_mels=settings.n_mel_channels, fmin=settings.mel_fmin, fmax=settings.mel_fmax)
+        np.testing.assert_allclose(_mel_basis_numpy(settings), expected, rtol=0, atol=1e-12)
+    assert np.array_equal(_mel_basis_numpy(AudioSettings()), librosa.filters.mel(sr=22050, n_fft=1024, n_mels=80,
+                                                                                 fmin=0.0, fmax=8000.0))
+    probe = "import sys, tts.runtime.pipeline; print('librosa' in sys.modules, 'scipy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.split() == ["False", "False"]

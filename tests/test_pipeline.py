@@ -18,9 +18,9 @@ from tts.runtime.planning import (
     decoder_step_budget,
     derive_seed,
     pause_for,
-    resample_time,
     split_in_half,
 )
+from tts.runtime.prosody import resample_time
 from tts.runtime.settings import SynthesisConfig
 from tts.runtime.speech import Chunk, Speech, Timing
 from tts.runtime.voices import VOICE_DIR_ENV, VoiceError, load_voice_config, save_voice
@@ -311,7 +311,7 @@ def test_chunks_without_final_punctuation_get_a_full_stop():
     assert list(chunk_ids("go.")) == frontend.text_to_sequence("go.", normalize=False)
     assert list(chunk_ids("well,")) == frontend.text_to_sequence("well,", normalize=False)  # a clause keeps its comma
     assert list(chunk_ids('he said "yes!"')) == frontend.text_to_sequence('he said "yes!"', normalize=False)
-    _, plan = plan_text("a b")
+    plan = plan_text("a b").chunks
     assert plan[0].text == "a b" and plan[0].ids[-1] == stop[0]  # spoken as a sentence, shown as written
 
 
@@ -510,3 +510,26 @@ def test_pipeline_records_problems_instead_of_emitting_python_warnings(tiny_pipe
         speech = tiny_pipeline.speak("warm up.", max_decoder_steps=2, max_retries=0, seed=0)
     assert not [str(w.message) for w in caught if "max_decoder_steps" in str(w.message)]
     assert any("did not stop before max_decoder_steps" in w for w in speech.warnings), speech.warnings
+
+
+def test_frontend_warnings_are_recorded_not_printed_and_stay_with_their_call(tiny_pipeline, capfd):
+    import threading
+
+    speech = tiny_pipeline.speak("Smile \U0001f642 please.", seed=0, max_retries=0)
+    assert speech.warnings[0] == "normalize: cannot read 1 character(s) '\U0001f642'; replaced by spaces"
+    assert capfd.readouterr().err == ""  # the library prints nothing; the CLI prints Speech.warnings
+    results = {}
+
+    def speak(name, text):
+        results[name] = tiny_pipeline.speak(text, seed=0, max_retries=0).warnings
+
+    threads = [threading.Thread(target=speak, args=(f"t{i}", text))
+               for i, text in enumerate(["Plain words here.", "An odd \u2603 sign.", "Nooooooooooooooooo way."] * 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    frontend_notes = {name: [w for w in notes if w.startswith("normalize")] for name, notes in results.items()}
+    assert frontend_notes["t0"] == frontend_notes["t3"] == []
+    assert all("\u2603" in w for w in frontend_notes["t1"] + frontend_notes["t4"]) and frontend_notes["t1"]
+    assert all("repeated character" in w for w in frontend_notes["t2"] + frontend_notes["t5"]) and frontend_notes["t2"]

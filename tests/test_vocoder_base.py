@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from tts.core.vocoder import Vocoder, VocoderEntry, VocoderRegistry
+from tts.core.registry import VocoderEntry, VocoderRegistry
+from tts.core.vocoder import Vocoder
 
 
 class Loud(Vocoder):
@@ -25,10 +26,18 @@ def test_output_is_clipped_float32_and_mel_shape_is_checked():
         voc(torch.zeros(1, 40, 4))
 
 
+def make_loud(path=None, **kwargs):
+    return Loud()
+
+
+def save_nothing(model, path, extra):
+    return path
+
+
 def test_registry_names_errors_and_weights_requirement():
-    loud = VocoderEntry("loud", lambda path=None, **kw: Loud(), needs_weights=False, description="test")
-    registry = VocoderRegistry([loud, VocoderEntry("heavy", lambda path, **kw: Loud(), needs_weights=True,
-                                                   description="test", save=lambda model, path, extra: path)])
+    loud = VocoderEntry("loud", f"{__name__}:make_loud", needs_weights=False, description="test")
+    registry = VocoderRegistry([loud, VocoderEntry("heavy", f"{__name__}:make_loud", needs_weights=True,
+                                                   description="test", saver=f"{__name__}:save_nothing")])
     assert registry.names() == ["heavy", "loud"]
     assert isinstance(registry.load("loud"), Loud)
     with pytest.raises(ValueError, match="needs a checkpoint"):

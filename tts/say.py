@@ -15,7 +15,6 @@ Cheap checks run before torch is imported, so a mistyped command fails in well u
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import traceback
 from pathlib import Path
@@ -57,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--waveglow", metavar="PATH", help="WaveGlow checkpoint to use with --tacotron2")
     models.add_argument("--vocoder", metavar="NAME", help="vocoder by name (see --list-vocoders); default: the voice's")
     models.add_argument("--device", help='torch device, e.g. "cpu" or "cuda" (default: cuda when available)')
+    models.add_argument("--threads", type=int, metavar="N",
+                        help="intra-op threads (default: $TTS_NUM_THREADS, else the cores not busy with other work)")
     models.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], help="model precision (default float32)")
     models.add_argument("--quantize", choices=["int8"],
                         help="WaveGlow's large matrix products in int8 on the CPU (fastest on CPU; measured SNR ~40 dB "
@@ -215,34 +216,7 @@ def load_pipeline(args: argparse.Namespace):
     return Pipeline.from_pretrained(voice_dir, device=args.device, dtype=args.dtype, quantize=args.quantize)
 
 
-class _OnceEach(logging.Filter):
-    """Lets each distinct message through once: the text is normalised by the early check (before the
-    models load) and again by the synthesis, and a warning about it (an unreadable character) should
-    print once."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if message in self.seen:
-            return False
-        self.seen.add(message)
-        return True
-
-
 def synthesize(args: argparse.Namespace, text: str) -> int:
-    once = _OnceEach()
-    frontend_logger = logging.getLogger("frontend")
-    frontend_logger.addFilter(once)
-    try:
-        return _synthesize(args, text)
-    finally:
-        frontend_logger.removeFilter(once)
-
-
-def _synthesize(args: argparse.Namespace, text: str) -> int:
     from tts.runtime.planning import plan_text
     from tts.runtime.settings import SynthesisConfig
     from tts.runtime.speech import check_output_path
@@ -261,9 +235,17 @@ def _synthesize(args: argparse.Namespace, text: str) -> int:
                   knobs.get("date_order", SynthesisConfig.date_order))  # anything to say?
         if args.device is not None:
             check_device(args.device)
+        from tts.core.device import choose_threads
+
+        choose_threads(args.threads)  # --threads 0 or a bad $TTS_NUM_THREADS is a usage error
     except (ValueError, OSError, RuntimeError) as exc:
         raise UsageError(str(exc)) from None
 
+    from tts.core.device import apply_threads
+
+    threads = apply_threads(args.threads)
+    if args.verbose:
+        print(f"threads: {threads}", file=sys.stderr)
     pipe = load_pipeline(args)
     if args.quantize is not None and not args.quiet:
         used = args.vocoder or pipe.default_vocoder
@@ -316,6 +298,9 @@ class _ProgressBar:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from tts.core.device import prefer_passive_waiting
+
+    prefer_passive_waiting()  # before torch loads: waiting threads sleep instead of spinning
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

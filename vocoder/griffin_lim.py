@@ -112,3 +112,8 @@ class GriffinLim(Vocoder):
     def _with_magnitude(spec: torch.Tensor, magnitude: torch.Tensor) -> torch.Tensor:
         """Projection on the set of spectrograms with the target magnitude (keep the phase)."""
         return magnitude * spec / spec.abs().clamp(min=1e-8)
+
+
+def load_griffin_lim(path=None, **kwargs) -> GriffinLim:
+    """The registry's loader: Griffin-Lim has no weights (`path` is ignored), only settings."""
+    return GriffinLim(**kwargs)

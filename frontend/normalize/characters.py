@@ -3,16 +3,14 @@ markers at line starts, and separators ("_", a missing space after a period)."""
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from types import MappingProxyType
 
 from unidecode import unidecode
 
+from ..reports import warn
 from ._context import CONTEXT, Match, sub
-
-logger = logging.getLogger("frontend")
 
 _KEEP = "£€¥₹₩₽¢°²³µ×"
 _CHAR_MAP = MappingProxyType({
@@ -75,7 +73,7 @@ def to_ascii(text: str) -> str:
     text = _NON_ASCII.sub(run, text)
     if unreadable:
         shown = "".join(dict.fromkeys(unreadable))[:40]
-        logger.warning("normalize: cannot read %d character(s) %r; replaced by spaces", len(unreadable), shown)
+        warn("normalize: cannot read %d character(s) %r; replaced by spaces", len(unreadable), shown)
     text = _CONTROL.sub(" ", text)
     text = _PARAGRAPH.sub(". ", text)
     # "Mr ." reads as "Mr.": the final clean-up would glue them, so glue them before the rules

@@ -3,10 +3,9 @@ punctuation and spaces tidied so that the output uses only the speakable charact
 
 from __future__ import annotations
 
-import logging
 import re
 
-logger = logging.getLogger("frontend")
+from ..reports import warn
 
 _WHITESPACE = re.compile(r"\s+", re.ASCII)
 _UNSPEAKABLE = re.compile(r"[^a-z \-!'(),.:;?]", re.ASCII)
@@ -34,7 +33,7 @@ def finish(text: str, strip_leading_punctuation: bool = True) -> str:
     bad = _UNSPEAKABLE.findall(text)
     if bad:
         shown = "".join(dict.fromkeys(bad))[:40]
-        logger.warning("normalize: no reading for %r; replaced by spaces", shown)
+        warn("normalize: no reading for %r; replaced by spaces", shown)
         text = _UNSPEAKABLE.sub(" ", text)
     for _ in range(5):  # the clean-up rules interact; repeat until nothing changes
         before = text

@@ -5,14 +5,12 @@ thousand")."""
 
 from __future__ import annotations
 
-import logging
 import re
 from types import MappingProxyType
 
 from .. import numbers as nw
+from ..reports import warn
 from ._context import Match, spaced, sub
-
-logger = logging.getLogger("frontend")
 
 _URL_SYMBOLS = MappingProxyType({
     ".": "dot", "/": "slash", ":": "colon", "-": "dash", "_": "underscore", "?": "question mark",
@@ -44,7 +42,7 @@ def _say_address(text: str) -> str:
     length = 0
     for piece in _URL_PIECE.findall(text):
         if length > MAX_READING:
-            logger.warning("normalize: an address of %d characters was read only in part (%d characters of speech)",
+            warn("normalize: an address of %d characters was read only in part (%d characters of speech)",
                            len(text), length)
             break
         if piece.isascii() and piece.isalpha():

@@ -13,10 +13,9 @@ Each kind of shortening logs one warning per call through the "frontend" logger.
 
 from __future__ import annotations
 
-import logging
 import re
 
-logger = logging.getLogger("frontend")
+from ..reports import warn
 
 MAX_RUN = 10
 MAX_DIGITS = 40
@@ -32,10 +31,10 @@ def shorten(text: str) -> str:
     """Cut repeated-character runs, digit runs and tokens that are too long (see the module docstring)."""
     text, runs = _RUN.subn(lambda m: m.group(1) * 3, text)
     if runs:
-        logger.warning("normalize: shortened %d run(s) of one repeated character to three", runs)
+        warn("normalize: shortened %d run(s) of one repeated character to three", runs)
     text, digit_runs = _DIGITS.subn(lambda m: m.group(0)[:MAX_DIGITS], text)
     if digit_runs:
-        logger.warning("normalize: cut %d run(s) of more than %d digits to the first %d", digit_runs, MAX_DIGITS,
+        warn("normalize: cut %d run(s) of more than %d digits to the first %d", digit_runs, MAX_DIGITS,
                        MAX_DIGITS)
     longest = 0
 
@@ -46,7 +45,7 @@ def shorten(text: str) -> str:
 
     text, tokens = _TOKEN.subn(cut, text)
     if tokens:
-        logger.warning("normalize: cut %d token(s) of up to %d characters to their first %d", tokens, longest,
+        warn("normalize: cut %d token(s) of up to %d characters to their first %d", tokens, longest,
                        MAX_TOKEN)
     return text
 
@@ -62,6 +61,6 @@ def drop_braces(parts: list[str]) -> list[str]:
             dropped += n
         out.append(part)
     if dropped:
-        logger.warning("normalize: dropped %d brace(s) that enclose no ARPAbet block; ARPAbet blocks hold "
+        warn("normalize: dropped %d brace(s) that enclose no ARPAbet block; ARPAbet blocks hold "
                        "upper-case phones, e.g. '{HH AH0 L OW1}'", dropped)
     return out

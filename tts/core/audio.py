@@ -15,7 +15,6 @@ import functools
 import math
 from dataclasses import dataclass
 
-import librosa
 import numpy as np
 import torch
 
@@ -62,15 +61,35 @@ class AudioSettings(Config):
 DEFAULT_AUDIO = AudioSettings()
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale (librosa's default, htk=False): linear below 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    mels = hz / (200.0 / 3)
+    log_region = hz >= 1000.0
+    return np.where(log_region, 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0), mels)
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    mels = np.asarray(mels, dtype=np.float64)
+    hz = mels * (200.0 / 3)
+    return np.where(mels >= 15.0, 1000.0 * np.exp(np.log(6.4) / 27.0 * (mels - 15.0)), hz)
+
+
 @functools.lru_cache(maxsize=8)
 def _mel_basis_numpy(settings: AudioSettings) -> np.ndarray:
-    return librosa.filters.mel(
-        sr=settings.sampling_rate,
-        n_fft=settings.filter_length,
-        n_mels=settings.n_mel_channels,
-        fmin=settings.mel_fmin,
-        fmax=settings.mel_fmax,
-    ).astype(np.float32)
+    """librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax) as NVIDIA's TacotronSTFT calls it (Slaney mel
+    scale and area normalisation), computed the same way to the last bit, without importing librosa
+    (its import alone costs more than a second of start-up)."""
+    n_fft, n_mels = settings.filter_length, settings.n_mel_channels
+    fft_freqs = np.fft.rfftfreq(n=n_fft, d=1.0 / settings.sampling_rate)
+    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(settings.mel_fmin), _hz_to_mel(settings.mel_fmax), n_mels + 2))
+    fdiff = np.diff(mel_f)
+    ramps = np.subtract.outer(mel_f, fft_freqs)
+    weights = np.zeros((n_mels, 1 + n_fft // 2), dtype=np.float32)
+    for i in range(n_mels):  # triangles between neighbouring mel frequencies
+        weights[i] = np.maximum(0, np.minimum(-ramps[i] / fdiff[i], ramps[i + 2] / fdiff[i + 1]))
+    weights *= (2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels]))[:, np.newaxis]
+    return weights
 
 
 def mel_basis(settings: AudioSettings = DEFAULT_AUDIO, device=None, dtype=torch.float32) -> torch.Tensor:
@@ -133,6 +152,8 @@ def load_wav(path: str, settings: AudioSettings = DEFAULT_AUDIO) -> torch.Tensor
 
     data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     data = data.mean(axis=1)
-    if rate != settings.sampling_rate:
-        data = librosa.resample(data, orig_sr=rate, target_sr=settings.sampling_rate)
+    if rate != settings.sampling_rate:  # what librosa.resample does by default (soxr, high quality)
+        import soxr
+
+        data = soxr.resample(data, rate, settings.sampling_rate, quality="soxr_hq")
     return torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32))

@@ -1,21 +1,27 @@
-"""The one place that decides device and precision, for synthesis and for training.
+"""The one place that decides device, precision and threads, for synthesis and for training.
 
 * `resolve_device(name)` - "auto"/None -> CUDA when available, else the CPU; "cuda" -> a concrete
   CUDA device; refuses devices that are not there (`DeviceError`, a ValueError).
 * `parse_dtype(dtype)` - inference dtypes by name ("fp32", "bfloat16", ...).
 * `check_precision` / `autocast` / `make_grad_scaler` - training precisions ("fp32", "bf16", "fp16").
+* `choose_threads` / `apply_threads` / `prefer_passive_waiting` - intra-op threads from the free cores.
+
+torch is imported inside the functions: the CLI decides OpenMP's waiting policy, which must be set
+before torch loads, through this module.
 """
 from __future__ import annotations
 
 import contextlib
-from typing import Final
+import os
+from typing import TYPE_CHECKING, Final
 
-import torch
+if TYPE_CHECKING:  # annotations only; torch is imported where it is used
+    import torch
 
 #: training precisions: fp32, bf16 autocast (CPU with AVX512_BF16 or CUDA), fp16 autocast (CUDA only)
 PRECISIONS: Final = ("fp32", "bf16", "fp16")
-_DTYPES: Final = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
-                  "half": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
+_DTYPE_NAMES: Final = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
+                       "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
 
 
 class DeviceError(ValueError):
@@ -24,6 +30,8 @@ class DeviceError(ValueError):
 
 def check_device_available(device: torch.device) -> None:
     """Asking for CUDA on a CPU-only torch (or a missing GPU index, or MPS elsewhere) is a bad argument."""
+    import torch
+
     if device.type == "cuda":
         if not torch.cuda.is_available():
             why = "this torch build has no CUDA support" if torch.version.cuda is None else "no CUDA GPU is visible"
@@ -37,6 +45,8 @@ def check_device_available(device: torch.device) -> None:
 def resolve_device(name: str | torch.device | None = None, local_rank: int = 0, *, check: bool = False) -> torch.device:
     """None or "auto": CUDA when available, else the CPU. A bare "cuda" becomes `cuda:<local_rank>`
     (one GPU per data-parallel process). `check=True` refuses a device that is not there."""
+    import torch
+
     if name is None or name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     try:
@@ -52,10 +62,12 @@ def resolve_device(name: str | torch.device | None = None, local_rank: int = 0, 
 
 def parse_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
     """None (the models' own dtype), a torch dtype, or a name: float32/fp32, float16/fp16/half, bfloat16/bf16."""
+    import torch
+
     if dtype is None or isinstance(dtype, torch.dtype):
         return dtype
     try:
-        return _DTYPES[str(dtype).lower()]
+        return getattr(torch, _DTYPE_NAMES[str(dtype).lower()])
     except KeyError:
         raise ValueError(f"unknown dtype {dtype!r}; use float32, float16 or bfloat16") from None
 
@@ -69,6 +81,8 @@ def check_precision(precision: str, device: torch.device) -> None:
 
 def autocast(precision: str, device: torch.device):
     """Autocast context for the forward pass: bf16 on CPU or CUDA, fp16 on CUDA, nothing for fp32."""
+    import torch
+
     if precision == "fp32":
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if precision == "bf16" else torch.float16
@@ -77,6 +91,66 @@ def autocast(precision: str, device: torch.device):
 
 def make_grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler | None:
     """fp16 needs loss scaling; bf16 has fp32's exponent range and does not."""
+    import torch
+
     if precision == "fp16":
         return torch.amp.GradScaler(device.type)
     return None
+
+
+#: environment variable that sets the number of intra-op threads (like --threads)
+THREADS_ENV = "TTS_NUM_THREADS"
+
+
+def free_cores() -> int:
+    """Cores this process may run on (CPU affinity) minus those other processes keep busy (the
+    1-minute load average), at least 1: on a machine whose cores are all busy, a second intra-op
+    thread only waits at barriers and makes every step slower."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(cores, int(cores - busy + 0.5)))
+
+
+def choose_threads(requested: int | None = None) -> tuple[int, str]:
+    """How many intra-op threads to use, and why: `requested` (--threads), else $TTS_NUM_THREADS, else
+    the free cores (`free_cores`)."""
+    if requested is not None:
+        if requested < 1:
+            raise ValueError(f"threads must be >= 1, got {requested}")
+        return requested, "as requested"
+    from_env = os.environ.get(THREADS_ENV)
+    if from_env:
+        try:
+            value = int(from_env)
+        except ValueError:
+            raise ValueError(f"${THREADS_ENV} must be a whole number, got {from_env!r}") from None
+        if value < 1:
+            raise ValueError(f"${THREADS_ENV} must be >= 1, got {value}")
+        return value, f"from ${THREADS_ENV}"
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    free = free_cores()
+    return free, f"{free} of {cores} core(s) free (load average {os.getloadavg()[0]:.1f})"
+
+
+def prefer_passive_waiting() -> None:
+    """Ask OpenMP to sleep, not spin, while waiting at a barrier (it must be set before torch starts
+    its thread pool): spinning threads steal the cores the working ones need on a busy machine."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def apply_threads(requested: int | None = None) -> str:
+    """Set torch's intra-op threads by `choose_threads`; returns a line saying what was chosen and why."""
+    import torch
+
+    threads, why = choose_threads(requested)
+    torch.set_num_threads(threads)
+    return f"{threads} thread(s), {why}"

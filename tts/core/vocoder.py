@@ -1,16 +1,12 @@
-"""The common vocoder interface and the registry type.
+"""The common vocoder interface.
 
 Every vocoder turns a log-mel spectrogram [B, n_mels, T] (the definition in `tts.core.audio`) into
 float32 audio [B, T * hop] clipped to [-1, 1]. A new vocoder subclasses `Vocoder` and gets one
-`VocoderEntry` in the registry (`vocoder.registry.VOCODERS`), and the pipeline, CLI and web app
-list it without further changes.
+`VocoderEntry` (`tts.core.registry`) in the registry (`vocoder.registry.VOCODERS`), and the pipeline,
+CLI and web app list it without further changes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from types import MappingProxyType
-from typing import Callable, Iterable, Mapping
 
 import torch
 from torch import nn
@@ -76,48 +72,3 @@ def match_mel_to_audio(mel: torch.Tensor, audio: torch.Tensor, settings: AudioSe
         return mel[..., :-1]
     raise ValueError(f"audio of {audio.shape[1]} samples does not match a mel of {frames} frames (hop {hop}): "
                      f"expected {frames * hop} samples")
-
-
-@dataclass(frozen=True)
-class VocoderEntry:
-    """How to build a vocoder by name: `load(path | None, **kwargs) -> Vocoder`, and for vocoders
-    with weights `save(model, path, extra)` (the project's checkpoint format)."""
-
-    name: str
-    load: Callable[..., Vocoder]
-    needs_weights: bool
-    description: str
-    save: Callable[..., Path] | None = None
-
-
-class VocoderRegistry:
-    """Vocoders by name; immutable once built (`vocoder.registry.VOCODERS` is the one instance)."""
-
-    def __init__(self, entries: Iterable[VocoderEntry]) -> None:
-        table: dict[str, VocoderEntry] = {}
-        for entry in entries:
-            if entry.name in table:
-                raise ValueError(f"vocoder {entry.name!r} is registered twice")
-            table[entry.name] = entry
-        self._entries: Mapping[str, VocoderEntry] = MappingProxyType(table)
-
-    def names(self) -> list[str]:
-        return sorted(self._entries)
-
-    def get(self, name: str) -> VocoderEntry:
-        try:
-            return self._entries[name]
-        except KeyError:
-            raise ValueError(f"unknown vocoder {name!r}; available: {', '.join(self.names())}") from None
-
-    def load(self, name: str, path: str | Path | None = None, **kwargs) -> Vocoder:
-        entry = self.get(name)
-        if entry.needs_weights and path is None:
-            raise ValueError(f"the {name} vocoder needs a checkpoint file")
-        return entry.load(path, **kwargs)
-
-    def save(self, name: str, model: Vocoder, path: str | Path, extra: Mapping | None = None) -> Path:
-        entry = self.get(name)
-        if entry.save is None:
-            raise ValueError(f"the {name} vocoder has no weights to save")
-        return entry.save(model, path, extra)

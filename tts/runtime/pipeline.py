@@ -32,9 +32,9 @@ from tts.runtime.planning import (
     derive_seed,
     pause_for,
     plan_text,
-    resample_time,
     shorten,
 )
+from tts.runtime.prosody import resample_time
 from tts.runtime.retries import Piece, retry
 from tts.runtime.settings import VOCODER_SETTINGS, SynthesisConfig
 from tts.runtime.speech import (
@@ -208,13 +208,13 @@ class Pipeline:
         """
         cfg = self.settings(config, **overrides)
         start = time.perf_counter()
-        normalized, plan = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
+        normalized, plan, notes = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
         vocoder_name = self._check_vocoder(cfg)
         chunks: list[Chunk] = []
         first_audio = None
         if progress is not None:
             progress(0, len(plan))
-        for chunk in self._run(plan, cfg, vocoder_name, self._unused_settings(overrides, vocoder_name)):
+        for chunk in self._run(plan, cfg, vocoder_name, notes + self._unused_settings(overrides, vocoder_name)):
             if first_audio is None:
                 first_audio = time.perf_counter() - start
             chunks.append(chunk)
@@ -251,7 +251,7 @@ class Pipeline:
         each chunk after it was written (and may keep what it needs of it)."""
         cfg = self.settings(config, **overrides)
         start = time.perf_counter()
-        normalized, plan = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
+        normalized, plan, notes = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
         vocoder_name = self._check_vocoder(cfg)
         if isinstance(target, (str, os.PathLike)):
             check_output_path(target, format)
@@ -261,7 +261,7 @@ class Pipeline:
         if progress is not None:
             progress(0, len(plan))
         try:
-            for chunk in self._run(plan, cfg, vocoder_name, self._unused_settings(overrides, vocoder_name)):
+            for chunk in self._run(plan, cfg, vocoder_name, notes + self._unused_settings(overrides, vocoder_name)):
                 writer.write(chunk.with_pause())
                 first_audio = first_audio if first_audio is not None else time.perf_counter() - start
                 done, mel_seconds, vocoder_seconds = (done + 1, mel_seconds + chunk.timing.mel_seconds,
@@ -291,14 +291,14 @@ class Pipeline:
         nothing is kept between chunks, so memory does not grow with the length of the text.
         """
         cfg = self.settings(config, **overrides)
-        _, plan = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
+        _, plan, notes = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
         vocoder_name = self._check_vocoder(cfg)
-        return self._run(plan, cfg, vocoder_name, self._unused_settings(overrides, vocoder_name))
+        return self._run(plan, cfg, vocoder_name, notes + self._unused_settings(overrides, vocoder_name))
 
     def count_chunks(self, text: str, *, config: SynthesisConfig | None = None, **overrides: Any) -> int:
         """How many chunks `speak`/`stream` will make of `text` (no synthesis; ValueError if unspeakable)."""
         cfg = self.settings(config, **overrides)
-        return len(plan_text(text, cfg.max_chunk_chars, cfg.date_order)[1])
+        return len(plan_text(text, cfg.max_chunk_chars, cfg.date_order).chunks)
 
     def speak_batch(
         self,
@@ -330,13 +330,13 @@ class Pipeline:
         if not plans:
             return []
         vocoder_name = self._check_vocoder(cfg)
-        items = [(t, c) for t, (_, plan) in enumerate(plans) for c in range(len(plan))]
-        items.sort(key=lambda tc: -len(plans[tc[0]][1][tc[1]].ids))  # similar lengths share a batch
+        items = [(t, c) for t, plan in enumerate(plans) for c in range(len(plan.chunks))]
+        items.sort(key=lambda tc: -len(plans[tc[0]].chunks[tc[1]].ids))  # similar lengths share a batch
         results: dict[tuple[int, int], Chunk] = {}
         for b in range(0, len(items), batch_size):
             group = items[b : b + batch_size]
             chunks = self._synthesize_group(
-                [plans[t][1][c] for t, c in group], [c for _, c in group], cfg, vocoder_name,
+                [plans[t].chunks[c] for t, c in group], [c for _, c in group], cfg, vocoder_name,
                 seed=derive_seed(cfg.seed, b // batch_size))
             results.update(zip(group, chunks))
         unused = self._unused_settings(overrides, vocoder_name)
@@ -344,7 +344,7 @@ class Pipeline:
         elapsed = time.perf_counter() - start
         speeches = []
         total_audio = sum(len(ch.with_pause()) for ch in results.values()) or 1
-        for t, (normalized, plan) in enumerate(plans):
+        for t, (normalized, plan, notes) in enumerate(plans):
             chunks = [results[(t, c)] for c in range(len(plan))]
             audio = np.concatenate([c.with_pause() for c in chunks])
             timing = Timing(synthesis_seconds=elapsed * len(audio) / total_audio, audio_seconds=len(audio) / self.sample_rate,
@@ -352,7 +352,7 @@ class Pipeline:
                             vocoder_seconds=sum(c.timing.vocoder_seconds for c in chunks))
             speeches.append(Speech(audio=audio, sample_rate=self.sample_rate, chunks=chunks, timing=timing,
                                    text=texts[t], normalized=normalized,
-                                   warnings=unused + [w for c in chunks for w in c.warnings]))
+                                   warnings=notes + unused + [w for c in chunks for w in c.warnings]))
         return speeches
 
     # -- internals -----------------------------------------------------------------------------------

@@ -7,11 +7,9 @@ import math
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Mapping
+from typing import Final, Mapping, NamedTuple
 
 import numpy as np
-import torch
-from torch.nn import functional as F
 
 import frontend
 from tts.core.defaults import FRAMES_PER_SYMBOL
@@ -40,13 +38,26 @@ def pause_for(text: str) -> float:
     return PAUSES.get(stripped[-1:], 0.0) if stripped else 0.0
 
 
-def plan_text(text: str, max_chunk_chars: int = 180, date_order: str = "mdy") -> tuple[str, list[Planned]]:
+class TextPlan(NamedTuple):
+    normalized: str  # the whole text as it will be spoken
+    chunks: list[Planned]
+    warnings: list[str]  # what the frontend could not read as written (for Speech.warnings)
+
+
+def plan_text(text: str, max_chunk_chars: int = 180, date_order: str = "mdy") -> TextPlan:
     """Normalise the whole text (`date_order` reads ambiguous numeric dates month-first or day-first),
-    split it into chunks and encode each; ValueError if nothing is speakable.
+    split it into chunks and encode each; ValueError if nothing is speakable. The frontend's warnings
+    are collected into the plan, not printed.
 
     Chunks that have no speakable symbols of their own (a stray "...") add their pause to the
     previous chunk instead of being synthesised.
     """
+    with frontend.collect_warnings() as warnings:
+        normalized, chunks = _plan(text, max_chunk_chars, date_order)
+    return TextPlan(normalized, chunks, warnings)
+
+
+def _plan(text: str, max_chunk_chars: int, date_order: str) -> tuple[str, list[Planned]]:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     if not text.strip():
@@ -101,20 +112,6 @@ def derive_seed(seed: int | None, *path: int) -> int | None:
     if seed is None:
         return None
     return int(np.random.SeedSequence([seed, *path]).generate_state(2, dtype=np.uint32).view(np.uint64)[0] >> 1)
-
-
-def resample_time(mel: torch.Tensor, pace: float) -> torch.Tensor:
-    """Change speaking rate without changing pitch: linear interpolation of mel [..., n_mels, T] along time."""
-    if pace == 1.0:
-        return mel
-    frames = mel.shape[-1]
-    target = max(1, int(round(frames / pace)))
-    if frames == 1:
-        return mel.expand(*mel.shape[:-1], target).contiguous()
-    squeeze = mel.dim() == 2
-    x = mel[None] if squeeze else mel
-    y = F.interpolate(x.float(), size=target, mode="linear", align_corners=True).to(mel.dtype)
-    return y[0] if squeeze else y
 
 
 def decoder_step_budget(n_symbols: int, frames_per_step: int, max_decoder_steps: int,

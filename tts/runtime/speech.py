@@ -12,8 +12,6 @@ import numpy as np
 
 from tts.core.audio_files import AudioFormat, encode, format_for_path, to_int16, write_audio
 
-
-
 @dataclass(frozen=True)
 class Timing:
     """Wall-clock seconds. `real_time_factor` = audio seconds / synthesis seconds: > 1 is faster than real time."""
