@@ -183,7 +183,8 @@ def test_list_voices(capsys, monkeypatch, tiny_voice_dir, tiny_voice_dir_r2):
     monkeypatch.setattr(tts.runtime.voices, "find_voices", lambda: {"tiny": tiny_voice_dir, "tiny-r2": tiny_voice_dir_r2})
     code, out, _ = _run(capsys, "--list-voices")
     assert code == 0
-    assert [line.split()[:2] for line in out.splitlines()] == [["tiny", "griffin-lim"], ["tiny-r2", "griffin-lim"]]
+    shipped = [line.split()[:3] for line in out.splitlines() if "shipped" in line]
+    assert shipped == [["tiny", "griffin-lim", "shipped"], ["tiny-r2", "griffin-lim", "shipped"]]
 
 
 def test_int8_waveglow_from_the_command_line(capsys, tmp_path):
@@ -272,3 +273,17 @@ def test_quantize_without_waveglow_warns(capsys, tmp_path, tiny_voice_dir, tiny_
     assert "--quantize" not in err
     code, _, err = _run(capsys, *common, "--voice", str(tiny_voice_dir_r2), "--quiet")
     assert code == 0 and err == ""
+
+
+def test_download_and_list_downloadable_voices(capsys, monkeypatch, tmp_path, free_port):
+    monkeypatch.setenv("TTS_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("TTS_MIRROR", f"http://127.0.0.1:{free_port}")  # nothing listens there: offline
+    code, out, _ = _run(capsys, "--list-voices")
+    assert code == 0
+    listed = {line.split()[0]: line for line in out.splitlines()}
+    assert "shipped" in listed["default"] and "download, about" in listed["nvidia-ljspeech"]
+    code, _, err = _run(capsys, "--download", "nvidia-ljspeech", "--quiet")
+    assert code == 1 and err.count("error:") == 1 and f"127.0.0.1:{free_port}" in err and "by hand" in err
+    assert "Traceback" not in err
+    code, _, err = _run(capsys, "--download", "no-such-voice")
+    assert code == 2 and "not a downloadable voice" in err

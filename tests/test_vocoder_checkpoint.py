@@ -8,6 +8,7 @@ import os
 import sys
 import types
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -299,7 +300,7 @@ def model_audio():
     return DEFAULT_AUDIO
 
 
-REFERENCE = "/work/shared/reference"
+REFERENCE = str(Path(__file__).resolve().parents[2] / "shared" / "reference")
 
 
 @pytest.mark.skipif(not os.path.exists(f"{REFERENCE}/waveglow_full_keys_dle_layout.json"), reason="reference key lists not available")

@@ -10,7 +10,7 @@ import torch
 from vocoder import VOCODERS, WaveGlow, WaveGlowConfig, WaveGlowLoss
 from vocoder.waveglow import accelerate
 
-REFERENCE = Path("/work/shared/reference")
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 TINY = WaveGlowConfig(n_flows=4, n_group=8, n_early_every=2, n_early_size=2, wn_n_layers=2, wn_n_channels=16, wn_kernel_size=3)
 
 

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import threading
+import traceback
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a local demo
 
 import gradio as gr
 import numpy as np
 
-from tts.runtime.settings import DATE_ORDERS, DENOISE_RANGE, PACE_RANGE, RANDOM_SEED, SynthesisConfig
-from tts.runtime.pipeline import Pipeline
-from tts.runtime.speech import Speech, block_diagonal
+from tts.core.device import apply_threads, resolve_device
 from tts.core.plotting import plot_alignment, plot_mel
+from tts.runtime.downloads import downloadable_voices
+from tts.runtime.pipeline import Pipeline
+from tts.runtime.settings import DATE_ORDERS, DENOISE_RANGE, PACE_RANGE, RANDOM_SEED, SynthesisConfig
+from tts.runtime.speech import Speech, block_diagonal
 from tts.runtime.voices import VoiceError, find_voices, load_voice_config, resolve_voice_dir
 
 DEFAULT_VOCODER = "voice default"
@@ -58,6 +60,12 @@ class VoiceLibrary:
     @property
     def names(self) -> list[str]:
         return list(dict.fromkeys([*self._pipelines, *self._factories]))
+
+    def add_factory(self, name: str, factory: Callable[[], Pipeline]) -> None:
+        """Offer one more voice, built on first use (a name already offered keeps its first source)."""
+        with self._lock:
+            if name not in self._pipelines and name not in self._factories:
+                self._factories[name] = factory
 
     def get(self, name: str) -> Pipeline:
         with self._lock:
@@ -124,10 +132,10 @@ def make_speak_function(library: VoiceLibrary, max_chars: int) -> Callable:
               date_order: str = SynthesisConfig.date_order, progress=gr.Progress()):
         text = text or ""
         if not text.strip():
-            raise gr.Error("Please type some text to speak.")
+            raise gr.Error("Please type some text to speak.", print_exception=False)
         if len(text) > max_chars:
             raise gr.Error(f"The text is {len(text):,} characters long; this demo speaks at most {max_chars:,}. "
-                           "Shorten it or use the command line (tts-say --file).")
+                           "Shorten it or use the command line (tts-say --file).", print_exception=False)
         try:
             pipe = library.get(voice)
             # a slider left at the voice's value is not a request: only a moved σ is checked against the vocoder
@@ -142,7 +150,7 @@ def make_speak_function(library: VoiceLibrary, max_chars: int) -> Callable:
         except gr.Error:
             raise
         except ValueError as exc:  # bad input or settings: the message is written for users
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(str(exc), print_exception=False) from None
         except Exception as exc:
             raise gr.Error(f"Synthesis failed: {exc.__class__.__name__}: {exc}") from None
 
@@ -253,40 +261,79 @@ def _boolean(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Serve the text-to-speech web demo.")
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="tts-app", description="Serve the text-to-speech web demo.",
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 = every interface)")
-    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--port", type=int, default=7860, help="port to listen on (1-65535)")
     parser.add_argument("--voice", metavar="NAME|DIR", action="append",
-                        help="voice to serve: a name under checkpoints/ or a folder, as for tts-say "
-                             "(repeatable; default: every voice under checkpoints/)")
+                        help="voice to serve: a shipped or downloadable voice name or a folder, as for tts-say "
+                             "(repeatable; default: the shipped voices and NVIDIA's, downloaded when first chosen)")
     parser.add_argument("--share", type=_boolean, default=False, metavar="true|false",
-                        help="also open a public gradio.live link (default false)")
+                        help="also open a public gradio.live link")
     parser.add_argument("--max-chars", type=int, default=5000, help="longest text accepted")
     parser.add_argument("--device", help='torch device (default: "cuda" when available, else "cpu")')
-    args = parser.parse_args(argv)
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="intra-op threads (default: $TTS_NUM_THREADS, else the cores not busy with other work)")
+    parser.add_argument("--verbose", action="store_true", help="show the traceback of an error")
+    return parser.parse_args(argv)
 
+
+def check_port_free(host: str, port: int) -> None:
+    """A port that is out of range or already taken is the user's error, said before Gradio starts."""
+    if not 1 <= port <= 65535:
+        raise ValueError(f"--port must be between 1 and 65535, got {port}")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); is another server using "
+                             "it? Choose another with --port") from None
+
+
+def voice_library(args: argparse.Namespace) -> VoiceLibrary:
+    """The voices to offer: those named on the command line, else the shipped ones and the
+    downloadable ones (each loaded, and downloaded, when first chosen)."""
+    if args.voice:
+        dirs = {}
+        for d in args.voice:
+            directory = resolve_voice_dir(d)  # a voice name or a folder, resolved as the CLI does
+            config = load_voice_config(directory)
+            dirs[config.name if config.name not in dirs else str(d)] = directory
+        return VoiceLibrary.from_dirs(dirs, device=args.device)
+    dirs = find_voices()
+    if not dirs:
+        raise VoiceError("no shipped voices found: build the default voice (recipes/default_voice) or pass --voice")
+    library = VoiceLibrary.from_dirs(dirs, device=args.device)
+    for listing in downloadable_voices():
+        library.add_factory(listing.name, lambda name=listing.name: Pipeline.from_pretrained(
+            name, device=args.device).warm_up())
+    return library
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a local demo
+    args = parse_args(argv)
     try:
-        if args.voice:
-            dirs = {}
-            for d in args.voice:
-                directory = resolve_voice_dir(d)  # a voice name or a folder, resolved as the CLI does
-                config = load_voice_config(directory)
-                dirs[config.name if config.name not in dirs else str(d)] = directory
-        else:
-            dirs = find_voices()
-            if not dirs:
-                raise VoiceError("no voices found under checkpoints/: build the default voice "
-                                 "(recipes/default_voice) or pass --voice DIR")
-        library = VoiceLibrary.from_dirs(dirs, device=args.device)
+        if args.device is not None:
+            resolve_device(args.device, check=True)
+        check_port_free(args.host, args.port)
+        if args.max_chars < 1:
+            raise ValueError(f"--max-chars must be positive, got {args.max_chars}")
+        threads = apply_threads(args.threads)
+        library = voice_library(args)
         library.get(library.names[0])  # load the first voice now so that a broken one fails at start-up
         demo = build_demo(library, max_chars=args.max_chars)
+        print(f"tts-app: {threads}; voices: {', '.join(library.names)}", file=sys.stderr)
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share, ssr_mode=False)
     except (VoiceError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, ssr_mode=False)
+    except KeyboardInterrupt:
+        return 130
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -83,7 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = parser.add_argument_group("information")
     info.add_argument("--list-vocoders", action="store_true", help="list the vocoders and exit")
-    info.add_argument("--list-voices", action="store_true", help="list the voice folders under checkpoints/ and exit")
+    info.add_argument("--list-voices", action="store_true",
+                      help="list the shipped and the downloadable voices (and whether each is cached) and exit")
+    info.add_argument("--download", metavar="NAME",
+                      help="download a voice (e.g. nvidia-ljspeech) into the cache ($TTS_HOME) and exit")
     info.add_argument("-q", "--quiet", action="store_true", help="no progress bar, summary or warnings")
     info.add_argument("--progress", action="store_true",
                       help="show the progress bar even when standard error is not a terminal")
@@ -188,6 +191,7 @@ def list_vocoders() -> None:
 
 
 def list_voices() -> None:
+    from tts.runtime.downloads import downloadable_voices
     from tts.runtime.voices import VoiceError, find_voices, load_voice_config, shipped_voices_dir
 
     voices = find_voices()
@@ -196,9 +200,23 @@ def list_voices() -> None:
     for name, path in voices.items():
         try:
             voice = load_voice_config(path)
-            print(f"{name:<14} {voice.default_vocoder:<12} {voice.description}")
+            print(f"{name:<20} {voice.default_vocoder:<12} {'shipped':<24} {voice.description}")
         except VoiceError as exc:
-            print(f"{name:<14} (broken: {exc})")
+            print(f"{name:<20} (broken: {exc})")
+    for listing in downloadable_voices():
+        state = "cached" if listing.cached else f"download, {listing.size_text}"
+        print(f"{listing.name:<20} {'waveglow':<12} {state:<24} {listing.description}")
+
+
+def download(name: str, quiet: bool) -> None:
+    from tts.runtime.catalog import catalog
+    from tts.runtime.downloads import ensure_voice
+
+    if name not in catalog():
+        raise UsageError(f"--download {name}: not a downloadable voice; choose one of {', '.join(catalog())}")
+    folder = ensure_voice(name, quiet=quiet)
+    if not quiet:
+        print(f"{name} is ready in {folder}", file=sys.stderr)
 
 
 def load_pipeline(args: argparse.Namespace):
@@ -209,7 +227,7 @@ def load_pipeline(args: argparse.Namespace):
         return Pipeline.from_checkpoints(args.tacotron2, args.waveglow, vocoder=args.vocoder,
                                          device=args.device, dtype=args.dtype, quantize=args.quantize)
     try:  # a missing or incomplete voice folder is the user's input, checked before loading weights
-        voice_dir = resolve_voice_dir(args.voice)
+        voice_dir = resolve_voice_dir(args.voice, quiet=args.quiet)
         load_voice_config(voice_dir)
     except VoiceError as exc:
         raise UsageError(str(exc)) from None
@@ -309,6 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.list_voices:
             list_voices()
+            return EXIT_OK
+        if args.download:
+            download(args.download, args.quiet)
             return EXIT_OK
         check_paths(args)
         text = read_text(args)

@@ -14,7 +14,7 @@ learns to read what the frontend produces. Re-running skips clips whose wav exis
 recorded normalized text is unchanged, so an interrupted build resumes where it stopped.
 
     python3 recipes/default_voice/build_corpus.py --jobs 2
-    python3 recipes/default_voice/build_corpus.py --prepare-from /work/shared/data   # re-derive book sentence files
+    python3 recipes/default_voice/build_corpus.py --prepare-from DATA_DIR   # re-derive the book sentence files
 """
 from __future__ import annotations
 

@@ -18,6 +18,9 @@ voice.yaml:
     audio: {sampling_rate: 22050, ...}    # informative; must match the checkpoints' own settings
     provenance: {...}                     # free-form: data, training steps, commit, licence
 
+Downloadable voices (`tts.runtime.catalog`, e.g. "nvidia-ljspeech") become such folders in the cache
+($TTS_HOME, see `tts.runtime.downloads`); `resolve_voice_dir` finds them by name.
+
 Paths in the YAML are relative to the folder. `synthesis` holds defaults for
 `tts.runtime.settings.SynthesisConfig`; a caller's per-call settings override them.
 """
@@ -33,6 +36,8 @@ import yaml
 
 from tts.core.audio import AudioSettings
 from tts.core.serialization import CheckpointError
+from tts.runtime.catalog import find_downloadable
+from tts.runtime.downloads import ensure_voice, is_cached, voice_cache_dir
 from tts.runtime.settings import SynthesisConfig
 from tts.tacotron2 import save_tacotron2
 from vocoder import VOCODERS
@@ -89,8 +94,15 @@ def default_voice_dir() -> Path:
     return Path(override).expanduser() if override else shipped_voices_dir() / DEFAULT_VOICE_NAME
 
 
-def resolve_voice_dir(name_or_dir: str | os.PathLike | None = None) -> Path:
-    """A voice folder from a path, a voice name under checkpoints/, or None for the default voice."""
+def resolve_voice_dir(name_or_dir: str | os.PathLike | None = None, *, download: bool = True,
+                      quiet: bool = False) -> Path:
+    """A voice folder from a path, a voice name under checkpoints/, the name of a downloadable voice
+    (`tts.runtime.catalog`, e.g. "nvidia-ljspeech": its cached folder, downloaded first when missing,
+    see `tts.runtime.downloads.ensure_voice`), or None for the default voice.
+
+    download=False: a downloadable voice that is not cached yet is a `VoiceError` instead of a download.
+    quiet: no download messages or progress bars. A failed download raises `DownloadError`.
+    """
     if name_or_dir is None:
         directory = default_voice_dir()
         if not (directory / VOICE_FILE).is_file():
@@ -104,7 +116,17 @@ def resolve_voice_dir(name_or_dir: str | os.PathLike | None = None) -> Path:
     if path.exists() or os.sep in str(name_or_dir) or (os.altsep and os.altsep in str(name_or_dir)):
         return path
     candidate = shipped_voices_dir() / str(name_or_dir)
-    return candidate if candidate.exists() else path
+    if candidate.exists():
+        return candidate
+    remote = find_downloadable(str(name_or_dir))
+    if remote is None:
+        return path
+    if download:
+        return ensure_voice(remote, quiet=quiet)
+    if not is_cached(remote):
+        raise VoiceError(f"voice {remote.name} is not downloaded yet ({remote.size_text}); download it with "
+                         f"`tts-say --download {remote.name}` or use it once with network access")
+    return voice_cache_dir(remote.name)
 
 
 def load_voice_config(directory: str | os.PathLike) -> VoiceConfig:

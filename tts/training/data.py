@@ -111,7 +111,8 @@ def read_corpus(source: str | Path) -> list[Utterance]:
         return read_ljspeech(source)
     if source.is_file():
         return read_filelist(source)
-    raise ValueError(f"corpus not found: {source} (expected an LJSpeech folder or a 'path|text' filelist)")
+    raise ValueError(f"corpus not found: {source} (expected an LJSpeech folder or a 'path|text' filelist; "
+                     "the default voice's corpus is built by: python3 recipes/default_voice/build_corpus.py --jobs 2)")
 
 
 # --------------------------------------------------------------------------- validation split

@@ -274,6 +274,14 @@ class WaveGlow(FlowVocoder):
                 return self._infer(mel, noise, sigma)
             return self._infer_chunked(mel, noise, sigma, chunk_frames, overlap_frames)
 
+    def infer(self, spect: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
+        """NVIDIA's call: `infer(mel [B, 80, T], sigma)` -> audio [B, T * 256], unclipped float32, with the
+        noise drawn from the global RNG in NVIDIA's order (so `torch.manual_seed(s)` first gives NVIDIA's
+        output for the same weights). sigma defaults to 1.0 as in NVIDIA's and DLE's code; the pipeline
+        uses its own default (`DEFAULT_SIGMA`). `WaveGlow.remove_weightnorm(model)` (static, inherited)
+        folds the weight norm and returns the model, as NVIDIA's does."""
+        return self.synthesize(spect, sigma=sigma)
+
     def _infer(self, mel: torch.Tensor, noise: Sequence[torch.Tensor], sigma: float) -> torch.Tensor:
         """Run the flows backwards on pre-drawn noise; the coupling stream stays float32."""
         cfg = self.config
