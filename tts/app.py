@@ -23,7 +23,8 @@ from tts.core.device import apply_threads, resolve_device
 from tts.core.plotting import plot_alignment, plot_mel
 from tts.runtime.downloads import downloadable_voices
 from tts.runtime.pipeline import Pipeline
-from tts.runtime.settings import DATE_ORDERS, DENOISE_RANGE, PACE_RANGE, RANDOM_SEED, SynthesisConfig
+from tts.runtime.settings import (DATE_ORDERS, DENOISE_RANGE, PACE_RANGE, PITCH_RANGE, RANDOM_SEED, VOLUME_RANGE,
+                                  SynthesisConfig)
 from tts.runtime.speech import Speech, block_diagonal
 from tts.runtime.voices import VoiceError, find_voices, load_voice_config, resolve_voice_dir
 
@@ -129,7 +130,8 @@ def make_speak_function(library: VoiceLibrary, max_chars: int) -> Callable:
     alignment image, summary). Refusals are `gr.Error`s with a message for the user."""
 
     def speak(text: str, voice: str, vocoder: str, sigma: float, denoise: float, pace: float, seed: float | None,
-              date_order: str = SynthesisConfig.date_order, progress=gr.Progress()):
+              date_order: str = SynthesisConfig.date_order, pitch: float = 0.0, volume: float = 1.0,
+              progress=gr.Progress()):
         text = text or ""
         if not text.strip():
             raise gr.Error("Please type some text to speak.", print_exception=False)
@@ -141,6 +143,7 @@ def make_speak_function(library: VoiceLibrary, max_chars: int) -> Callable:
             # a slider left at the voice's value is not a request: only a moved σ is checked against the vocoder
             overrides = dict(sigma=None if sigma == pipe.config.sigma else sigma, denoise=denoise, pace=pace,
                              seed=RANDOM_SEED if seed is None or seed < 0 else int(seed), date_order=date_order,
+                             pitch=pitch, volume=volume,
                              vocoder=None if vocoder in (None, "", DEFAULT_VOCODER) else vocoder)
             speech = pipe.speak(text, progress=lambda done, n: progress((done, n), desc="Speaking", unit="chunks"),
                                 **overrides)
@@ -233,6 +236,10 @@ def build_demo(
                                      info="-1 = different every time; any other number repeats the same take.")
                     date_order = gr.Radio(list(DATE_ORDERS), value=defaults.date_order, label="Dates like 11/05/2023",
                                           info="mdy: November 5 (US); dmy: 11 May.")
+                    pitch = gr.Slider(PITCH_RANGE[0], PITCH_RANGE[1], value=defaults.pitch, step=0.5,
+                                      label="Pitch (semitones)", info="Higher or lower voice; the speed stays.")
+                    volume = gr.Slider(VOLUME_RANGE[0], VOLUME_RANGE[1], value=defaults.volume, step=0.05,
+                                       label="Volume", info="1 = as the voice speaks; a limiter keeps peaks clean.")
                 button = gr.Button("Speak", variant="primary", elem_id="tts-speak")
             with gr.Column(scale=2):
                 # the browser's own player: a plain <audio> element (seekable, accessible, testable)
@@ -244,7 +251,7 @@ def build_demo(
                                      interactive=False, format="png")
         voice.change(on_voice_change, inputs=voice, outputs=[vocoder, sigma, denoise, pace, seed, date_order],
                      api_name=False)
-        inputs = [text, voice, vocoder, sigma, denoise, pace, seed, date_order]
+        inputs = [text, voice, vocoder, sigma, denoise, pace, seed, date_order, pitch, volume]
         outputs = [audio, mel, alignment, info]
         button.click(speak, inputs=inputs, outputs=outputs, api_name="speak")
         text.submit(speak, inputs=inputs, outputs=outputs, api_name=False)

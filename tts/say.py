@@ -25,7 +25,7 @@ from tts import __version__
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 #: options that are SynthesisConfig fields of the same name (unset = keep the voice's default)
-_KNOBS = ("date_order", "sigma", "temperature", "denoise", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
+_KNOBS = ("date_order", "sigma", "temperature", "denoise", "pitch", "volume", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
           "max_chunk_chars", "max_retries", "vocoder")
 
 
@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", metavar="PATH",
                         help='audio file to write: .wav, .flac, .ogg, .opus, .mp3 or .pcm, chunk by chunk into a '
                              'temporary file renamed when done ("-" = WAV streamed to standard output)')
+    parser.add_argument("--subtitles", metavar="PATH",
+                        help="also write the word timings as subtitles: .srt (SubRip) or .vtt (WebVTT)")
     parser.add_argument("--keep-partial", action="store_true",
                         help="on an error or interrupt keep what was written as NAME.partial.EXT (default: remove it)")
 
@@ -70,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="FloWaveNet / WaveRNN sampling temperature (their own defaults: 0.8 / 1.0)")
     knobs.add_argument("--denoise", type=float, metavar="D", help="denoiser strength in [0, 0.5]; 0 = off (e.g. 0.01)")
     knobs.add_argument("--pace", type=float, metavar="P", help="speaking rate in [0.25, 4]: 1.2 = 20%% faster, same pitch")
+    knobs.add_argument("--pitch", type=float, metavar="ST", help="pitch shift in semitones, -12 to 12 (same duration)")
+    knobs.add_argument("--volume", type=float, metavar="G", help="loudness as a gain, 0 to 2 (a limiter keeps peaks)")
     knobs.add_argument("--seed", type=int, metavar="N", help="make the output reproducible; -1 = different every run (a voice may set its own seed)")
     knobs.add_argument("--max-decoder-steps", type=int, metavar="N", help="decoder step limit per chunk (e.g. 1000)")
     knobs.add_argument("--gate-threshold", type=float, metavar="G", help="stop probability threshold in [0, 1]")
@@ -131,7 +135,12 @@ def _decode(data: bytes, where: str) -> str:
 
 def check_paths(args: argparse.Namespace) -> None:
     if args.output is None:
-        raise UsageError("no output file: add -o PATH (.wav, .flac, .ogg) or -o - for standard output")
+        raise UsageError("no output file: add -o PATH (.wav, .flac, .ogg, .opus, .mp3) or -o - for standard output")
+    if args.subtitles is not None:
+        if Path(args.subtitles).suffix.lower() not in (".srt", ".vtt"):
+            raise UsageError(f"--subtitles {args.subtitles}: the file must end in .srt or .vtt")
+        if not Path(args.subtitles).parent.is_dir():
+            raise UsageError(f"--subtitles: folder does not exist: {Path(args.subtitles).parent}")
     if args.voice is not None and args.tacotron2 is not None:
         raise UsageError("use either --voice or --tacotron2, not both")
     if args.waveglow is not None and args.tacotron2 is None:
@@ -285,6 +294,8 @@ def synthesize(args: argparse.Namespace, text: str) -> int:
         raise UsageError(str(exc)) from None
     finally:
         progress.close()
+    if args.subtitles is not None:
+        write_subtitles(args.subtitles, recording)
     if not args.quiet:
         for warning in recording.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -293,6 +304,14 @@ def synthesize(args: argparse.Namespace, text: str) -> int:
               f"synthesised in {recording.timing.synthesis_seconds:.2f} s ({recording.real_time_factor:.2f}x real "
               f"time, {pipe.default_vocoder if args.vocoder is None else args.vocoder})", file=sys.stderr)
     return EXIT_OK
+
+
+def write_subtitles(path: str, recording) -> None:
+    """SRT or WebVTT (by the extension) of the written words' timings, written atomically."""
+    text = recording.to_vtt() if Path(path).suffix.lower() == ".vtt" else recording.to_srt()
+    tmp = Path(path).with_name(Path(path).name + ".partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 class _ProgressBar:

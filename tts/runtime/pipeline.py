@@ -13,6 +13,7 @@ chunks, and timing; text planning is `tts.runtime.planning`. All synthesis knobs
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import threading
@@ -23,35 +24,18 @@ from typing import Any, BinaryIO, Callable, Iterator, Mapping, Sequence
 import numpy as np
 import torch
 
+import frontend
+from frontend.symbols import SPACE_ID
 from tts.core.audio import AudioSettings
 from tts.core.audio_files import open_audio_output
 from tts.core.device import parse_dtype, resolve_device
-from tts.runtime.planning import (
-    Planned,
-    decoder_step_budget,
-    derive_seed,
-    pause_for,
-    plan_text,
-    shorten,
-)
-from tts.runtime.prosody import resample_time
+from tts.runtime.planning import Planned, decoder_step_budget, derive_seed, pause_for, plan_text, shorten, speakable_ids
+from tts.runtime.prosody import Voicing, finish_audio, pitch_factor, resample_time, resampled_length
 from tts.runtime.retries import Piece, retry
 from tts.runtime.settings import VOCODER_SETTINGS, SynthesisConfig
-from tts.runtime.speech import (
-    Chunk,
-    Recording,
-    Speech,
-    SynthesisInterrupted,
-    Timing,
-    block_diagonal,
-    check_output_path,
-)
-from tts.runtime.voices import (
-    VoiceConfig,
-    VoiceError,
-    load_voice_config,
-    resolve_voice_dir,
-)
+from tts.runtime.speech import Chunk, Recording, Speech, SynthesisInterrupted, Timing, block_diagonal, check_output_path
+from tts.runtime.timing import Word, piece_words
+from tts.runtime.voices import VoiceConfig, VoiceError, load_voice_config, resolve_voice_dir
 from tts.tacotron2 import load_tacotron2
 from vocoder import VOCODERS, Denoiser
 
@@ -229,7 +213,8 @@ class Pipeline:
             first_audio_seconds=first_audio,
         )
         return Speech(audio=audio, sample_rate=self.sample_rate, chunks=chunks, timing=timing, text=text,
-                      normalized=normalized, warnings=[w for c in chunks for w in c.warnings])
+                      normalized=normalized, warnings=[w for c in chunks for w in c.warnings], written=text,
+                      reader=_reader(cfg))
 
     def speak_to_file(
         self,
@@ -257,11 +242,14 @@ class Pipeline:
             check_output_path(target, format)
         writer = open_audio_output(target, self.sample_rate, format)
         warnings: list[str] = []
+        spoken: list[Word] = []
         done, first_audio, mel_seconds, vocoder_seconds = 0, None, 0.0, 0.0
         if progress is not None:
             progress(0, len(plan))
         try:
             for chunk in self._run(plan, cfg, vocoder_name, notes + self._unused_settings(overrides, vocoder_name)):
+                offset = writer.seconds_written
+                spoken += [Word(w.text, w.start + offset, w.end + offset) for w in chunk.words]
                 writer.write(chunk.with_pause())
                 first_audio = first_audio if first_audio is not None else time.perf_counter() - start
                 done, mel_seconds, vocoder_seconds = (done + 1, mel_seconds + chunk.timing.mel_seconds,
@@ -282,7 +270,8 @@ class Pipeline:
                         mel_seconds=mel_seconds, vocoder_seconds=vocoder_seconds, first_audio_seconds=first_audio)
         return Recording(path=writer.path, format=writer.format.name, sample_rate=self.sample_rate,
                          duration=writer.seconds_written, chunks=done, timing=timing, text=text,
-                         normalized=normalized, warnings=warnings)
+                         normalized=normalized, warnings=warnings, spoken_words=spoken, written=text,
+                         reader=_reader(cfg))
 
     def stream(self, text: str, *, config: SynthesisConfig | None = None, **overrides: Any) -> Iterator[Chunk]:
         """Yield the audio chunk by chunk (about a sentence each) as soon as each is synthesised.
@@ -352,7 +341,8 @@ class Pipeline:
                             vocoder_seconds=sum(c.timing.vocoder_seconds for c in chunks))
             speeches.append(Speech(audio=audio, sample_rate=self.sample_rate, chunks=chunks, timing=timing,
                                    text=texts[t], normalized=normalized,
-                                   warnings=notes + unused + [w for c in chunks for w in c.warnings]))
+                                   warnings=notes + unused + [w for c in chunks for w in c.warnings],
+                                   written=texts[t], reader=_reader(cfg)))
         return speeches
 
     # -- internals -----------------------------------------------------------------------------------
@@ -436,45 +426,71 @@ class Pipeline:
         mel_seconds = time.perf_counter() - t0
 
         t1 = time.perf_counter()
-        hop = self.audio.hop_length
-
-        def pause_frames(seconds: float) -> int:
-            return int(round(seconds * cfg.pause_scale / cfg.pace * self.sample_rate / hop))
-
-        mels = []
-        for pieces in pieces_per_chunk:
-            parts = []
-            for j, piece in enumerate(pieces):
-                parts.append(resample_time(piece.mel, cfg.pace))
-                if j < len(pieces) - 1:  # a short silence where a retry split the chunk
-                    gap = pause_frames(pause_for(piece.text))
-                    if gap:
-                        parts.append(torch.full((self.audio.n_mel_channels, gap), self.audio.silence_level,
-                                                device=piece.mel.device))
-            mels.append(torch.cat(parts, dim=1))
-        audios, finite = self._vocode(mels, cfg, vocoder_name, seed=derive_seed(cfg.seed, *indices, 2_000_003))
+        voiced = [self._voicing(item, cfg) for item in planned]
+        assembled = [self._assemble_mel(pieces, voicing, cfg) for pieces, voicing in zip(pieces_per_chunk, voiced)]
+        audios, finite = self._vocode([mel for mel, _ in assembled], cfg, vocoder_name,
+                                      seed=derive_seed(cfg.seed, *indices, 2_000_003))
+        audios = [finish_audio(audio, v.semitones, v.volume, self.sample_rate) for audio, v in zip(audios, voiced)]
         vocoder_seconds = time.perf_counter() - t1
 
         chunks = []
         share = 1.0 / len(planned)
         for k, item in enumerate(planned):
-            pieces = pieces_per_chunk[k]
-            audio = audios[k]
+            pieces, (mel, starts), audio = pieces_per_chunk[k], assembled[k], audios[k]
             if not finite[k]:
                 notes[k].append(f"the {vocoder_name} vocoder produced NaN/inf samples; they were set to silence")
             warnings_ = tuple(f"chunk {indices[k] + 1} ({shorten(item.text)!r}): {n}" for n in notes[k])
             chunks.append(Chunk(
                 index=indices[k], text=item.text, audio=audio, sample_rate=self.sample_rate,
-                mel=mels[k].cpu().numpy(), alignment=block_diagonal([p.alignment.cpu().numpy() for p in pieces]),
-                pause_after=item.pause * cfg.pause_scale / cfg.pace,
+                mel=mel.cpu().numpy(), alignment=block_diagonal([p.alignment.cpu().numpy() for p in pieces]),
+                pause_after=item.pause * cfg.pause_scale / cfg.pace + item.break_after,
                 timing=Timing(synthesis_seconds=(mel_seconds + vocoder_seconds) * share,
                               audio_seconds=len(audio) / self.sample_rate,
                               mel_seconds=mel_seconds * share, vocoder_seconds=vocoder_seconds * share),
                 pieces=tuple(p.text for p in pieces),
                 reached_max_steps=any(p.reached_max_steps for p in pieces),
                 attention_failed=any(p.failure_reasons for p in pieces),
-                retries=retries[k], warnings=warnings_))
+                retries=retries[k], warnings=warnings_,
+                words=self._chunk_words(pieces, starts, voiced[k], len(audio) / self.sample_rate)))
         return chunks
+
+    def _voicing(self, item: Planned, cfg: SynthesisConfig) -> Voicing:
+        """How a chunk is said: the call's settings times the chunk's own (SSML prosody)."""
+        return Voicing(pace=cfg.pace * item.rate, semitones=cfg.pitch + item.pitch, volume=cfg.volume * item.volume)
+
+    def _assemble_mel(self, pieces: Sequence[Piece], voicing: Voicing,
+                      cfg: SynthesisConfig) -> tuple[torch.Tensor, list[int]]:
+        """A chunk's mel to vocode: its pieces' mels on the time axis the chunk is said at (pace, and
+        stretched by the pitch factor that resampling the audio will take back), with a short silence
+        where a retry split the chunk. Returns the mel and the frame where each piece starts."""
+        hop, stretch = self.audio.hop_length, voicing.pace / pitch_factor(voicing.semitones)
+        parts, starts, at = [], [], 0
+        for j, piece in enumerate(pieces):
+            starts.append(at)
+            parts.append(resample_time(piece.mel, stretch))
+            at += parts[-1].shape[1]
+            if j < len(pieces) - 1:
+                gap = int(round(pause_for(piece.text) * cfg.pause_scale / voicing.pace * self.sample_rate / hop
+                                * pitch_factor(voicing.semitones)))
+                if gap:
+                    parts.append(torch.full((self.audio.n_mel_channels, gap), self.audio.silence_level,
+                                            device=piece.mel.device))
+                    at += gap
+        return torch.cat(parts, dim=1), starts
+
+    def _chunk_words(self, pieces: Sequence[Piece], starts: Sequence[int], voicing: Voicing,
+                     duration: float) -> tuple[Word, ...]:
+        """The chunk's spoken words with times from its start, within its `duration` (`tts.runtime.timing`)."""
+        seconds_per_vocoded_frame = self.audio.hop_length / self.sample_rate / pitch_factor(voicing.semitones)
+        r = self.tacotron2.config.n_frames_per_step
+        words: list[Word] = []
+        for piece, start in zip(pieces, starts):
+            frames = piece.mel.shape[1]
+            stretched = resampled_length(frames, voicing.pace / pitch_factor(voicing.semitones))
+            words += piece_words(piece.text, speakable_ids(piece.text), piece.alignment.cpu().numpy(), SPACE_ID, r,
+                                 seconds_per_vocoded_frame * stretched / max(1, frames),
+                                 start * seconds_per_vocoded_frame)
+        return tuple(Word(w.text, min(w.start, duration), min(w.end, duration), w.sentence_end) for w in words)
 
     def _vocode(self, mels: list[torch.Tensor], cfg: SynthesisConfig, name: str,
                 seed: int | None) -> tuple[list[np.ndarray], list[bool]]:
@@ -523,3 +539,8 @@ class Pipeline:
             if name not in self._denoisers:
                 self._denoisers[name] = Denoiser(vocoder)
             return self._denoisers[name]
+
+
+def _reader(cfg: SynthesisConfig) -> Callable[[str], str]:
+    """How one written word is read on its own, with the call's settings (for `Speech.words`)."""
+    return functools.partial(frontend.normalize, date_order=cfg.date_order)

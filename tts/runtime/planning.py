@@ -27,9 +27,15 @@ _FINAL_PUNCTUATION: Final = re.compile(r"[.?!,;:…][\"')\]}»”’]*\s*$")
 
 @dataclass(frozen=True)
 class Planned:
+    """A chunk to synthesise: its words, its symbols, and how it is said (SSML sets the last four)."""
+
     text: str
     ids: tuple[int, ...]
-    pause: float  # seconds at pace 1, pause_scale 1
+    pause: float  # seconds of silence after it from its punctuation, at pace 1 and pause_scale 1
+    rate: float = 1.0  # multiplies the call's pace
+    pitch: float = 0.0  # semitones added to the call's pitch
+    volume: float = 1.0  # multiplies the call's volume
+    break_after: float = 0.0  # seconds of silence after it that pace and pause_scale do not change
 
 
 def pause_for(text: str) -> float:

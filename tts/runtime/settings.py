@@ -15,6 +15,8 @@ import numpy as np
 from tts.core.defaults import DEFAULT_SIGMA, FRAMES_PER_SYMBOL
 
 PACE_RANGE: Final = (0.25, 4.0)
+PITCH_RANGE: Final = (-12.0, 12.0)
+VOLUME_RANGE: Final = (0.0, 2.0)
 DENOISE_RANGE: Final = (0.0, 0.5)
 #: the `seed` override that means "different every run" (overrides use None for "keep the default")
 RANDOM_SEED: Final = -1
@@ -37,6 +39,10 @@ class SynthesisConfig:
     denoise: float = 0.01
     #: speaking rate: 2.0 = twice as fast, 0.5 = half as fast; pitch is unchanged (mel time axis resampled)
     pace: float = 1.0
+    #: pitch shift in semitones (-12 to +12; 0 = the voice's own), duration unchanged (`tts.runtime.prosody`)
+    pitch: float = 0.0
+    #: loudness as a linear gain (0 to 2; 1 = unchanged), with a soft limiter so nothing clips
+    volume: float = 1.0
     #: None = different every run; an int makes the output reproducible (prenet dropout + vocoder noise).
     #: In overrides (`replace`, `speak(seed=...)`), where None means "keep", RANDOM_SEED (-1) asks for None.
     seed: int | None = None
@@ -80,6 +86,10 @@ class SynthesisConfig:
             raise ValueError(f"denoise must be in [{DENOISE_RANGE[0]}, {DENOISE_RANGE[1]}], got {self.denoise}")
         if not PACE_RANGE[0] <= number("pace") <= PACE_RANGE[1]:
             raise ValueError(f"pace must be in [{PACE_RANGE[0]}, {PACE_RANGE[1]}], got {self.pace}")
+        if not PITCH_RANGE[0] <= number("pitch") <= PITCH_RANGE[1]:
+            raise ValueError(f"pitch must be in [{PITCH_RANGE[0]}, {PITCH_RANGE[1]}] semitones, got {self.pitch}")
+        if not VOLUME_RANGE[0] <= number("volume") <= VOLUME_RANGE[1]:
+            raise ValueError(f"volume must be in [{VOLUME_RANGE[0]}, {VOLUME_RANGE[1]}], got {self.volume}")
         if number("max_frames_per_symbol") < 1:
             raise ValueError(f"max_frames_per_symbol must be >= 1, got {self.max_frames_per_symbol}")
         if not 0.0 <= number("gate_threshold") <= 1.0:

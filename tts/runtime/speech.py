@@ -2,15 +2,19 @@
 `Timing`; and writing audio files."""
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Sequence
+from typing import BinaryIO, Callable, Sequence
 
 import numpy as np
 
+import frontend
 from tts.core.audio_files import AudioFormat, encode, format_for_path, to_int16, write_audio
+from tts.runtime.timing import Word, input_words, to_srt, to_vtt
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -54,6 +58,8 @@ class Chunk:
     #: re-synthesis rounds used for this chunk (0 = first attempt was fine)
     retries: int = 0
     warnings: tuple[str, ...] = ()
+    #: the words said, with times in seconds from the start of this chunk's audio (`tts.runtime.timing`)
+    words: tuple[Word, ...] = ()
 
     @property
     def duration(self) -> float:
@@ -83,10 +89,32 @@ class Speech:
     normalized: str = ""
     #: what went wrong and how it was handled (decoder not stopping, failed attention, retries)
     warnings: list[str] = field(default_factory=list)
+    #: the words as the caller wrote them (the text without SSML markup), for `words`
+    written: str = ""
+    #: how one written word is read on its own (the normaliser with the call's settings), for `words`
+    reader: Callable[[str], str] | None = field(default=None, repr=False)
 
     @property
     def duration(self) -> float:
         return len(self.audio) / self.sample_rate
+
+    @functools.cached_property
+    def words(self) -> list[Word]:
+        """One entry per written word, in order, with its start and end in `audio` (seconds): pauses,
+        pace, pitch and SSML breaks included (`tts.runtime.timing`)."""
+        spoken, offset = [], 0.0
+        for chunk in self.chunks:
+            spoken += [Word(w.text, w.start + offset, w.end + offset) for w in chunk.words]
+            offset += len(chunk.with_pause()) / self.sample_rate
+        return input_words(self.written or self.text, spoken, self.reader or frontend.normalize)
+
+    def to_srt(self) -> str:
+        """Subtitles (SubRip) of `words`: numbered cues of one line of at most 42 characters."""
+        return to_srt(self.words)
+
+    def to_vtt(self) -> str:
+        """Subtitles (WebVTT) of `words`."""
+        return to_vtt(self.words)
 
     @property
     def real_time_factor(self) -> float:
@@ -132,10 +160,25 @@ class Recording:
     text: str = ""
     normalized: str = ""
     warnings: list[str] = field(default_factory=list)
+    #: the spoken words with times in the file (seconds), and what `Speech` keeps to map them back
+    spoken_words: list[Word] = field(default_factory=list, repr=False)
+    written: str = ""
+    reader: Callable[[str], str] | None = field(default=None, repr=False)
 
     @property
     def real_time_factor(self) -> float:
         return self.timing.real_time_factor
+
+    @functools.cached_property
+    def words(self) -> list[Word]:
+        """One entry per written word with its time in the file (as `Speech.words`)."""
+        return input_words(self.written or self.text, self.spoken_words, self.reader or frontend.normalize)
+
+    def to_srt(self) -> str:
+        return to_srt(self.words)
+
+    def to_vtt(self) -> str:
+        return to_vtt(self.words)
 
 
 class SynthesisInterrupted(KeyboardInterrupt):
