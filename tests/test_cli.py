@@ -287,3 +287,20 @@ def test_download_and_list_downloadable_voices(capsys, monkeypatch, tmp_path, fr
     assert "Traceback" not in err
     code, _, err = _run(capsys, "--download", "no-such-voice")
     assert code == 2 and "not a downloadable voice" in err
+
+
+def test_manifest_from_the_command_line(capsys, tiny_voice_dir, tmp_path):
+    manifest = tmp_path / "lines.tsv"
+    manifest.write_text("one\tFirst line.\ntwo\tSecond line!\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["--manifest", str(manifest), "--out-dir", str(out), "--voice", str(tiny_voice_dir), "--format", "flac"]
+    code, _, err = _run(capsys, *args, "--seed", "0")
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["one.flac", "report.jsonl", "two.flac"]
+    assert "2 ok, 0 skipped, 0 failed" in err
+    code, _, err = _run(capsys, *args)  # a rerun skips what is done
+    assert code == 0 and "0 ok, 2 skipped" in err
+    code, _, err = _run(capsys, "--manifest", str(manifest), "--voice", str(tiny_voice_dir))
+    assert code == 2 and "--out-dir" in err
+    code, _, err = _run(capsys, *args, "-o", str(tmp_path / "x.wav"))
+    assert code == 2 and "drop the text" in err

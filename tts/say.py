@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", metavar="PATH",
                         help='audio file to write: .wav, .flac, .ogg, .opus, .mp3 or .pcm, chunk by chunk into a '
                              'temporary file renamed when done ("-" = WAV streamed to standard output)')
+    batch = parser.add_argument_group("batch synthesis")
+    batch.add_argument("--manifest", metavar="FILE",
+                       help="a .tsv (id<TAB>text) or .jsonl (id, text, optional settings) file: one audio file per id")
+    batch.add_argument("--out-dir", metavar="DIR", help="where --manifest writes <id>.<format> and its report")
+    batch.add_argument("--format", default="wav", choices=["wav", "flac", "ogg", "opus", "mp3", "pcm"],
+                       help="audio format of --manifest's files (default wav)")
+    batch.add_argument("--shard", metavar="I/N",
+                       help="do only shard I of N (1-based); default: $RANK/$WORLD_SIZE as torchrun sets them")
     parser.add_argument("--subtitles", metavar="PATH",
                         help="also write the word timings as subtitles: .srt (SubRip) or .vtt (WebVTT)")
     parser.add_argument("--keep-partial", action="store_true",
@@ -306,6 +314,32 @@ def synthesize(args: argparse.Namespace, text: str) -> int:
     return EXIT_OK
 
 
+def synthesize_manifest(args: argparse.Namespace) -> int:
+    """--manifest: one file per line into --out-dir (resumable, shardable); see `tts.batch`."""
+    from tts.batch import ManifestError, prepare_batch, run_batch
+    from tts.core.device import apply_threads
+
+    if args.out_dir is None:
+        raise UsageError("--manifest needs --out-dir DIR (one audio file per id goes there)")
+    if args.output is not None or args.text is not None or args.file is not None or args.subtitles is not None:
+        raise UsageError("--manifest reads its texts from the manifest: drop the text, --file, -o and --subtitles")
+    try:
+        job = prepare_batch(args.manifest, args.out_dir, format=args.format, shard=args.shard, settings=overrides(args))
+        if args.device is not None:
+            check_device(args.device)
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    threads = apply_threads(args.threads)
+    if args.verbose:
+        print(f"threads: {threads}", file=sys.stderr)
+    pipe = load_pipeline(args)
+    try:
+        report = run_batch(pipe, job, quiet=args.quiet, verbose=args.verbose, progress=True if args.progress else None)
+    except ManifestError as exc:  # a line asks for something this voice cannot do
+        raise UsageError(str(exc)) from None
+    return report.exit_status  # run_batch printed the summary (unless --quiet)
+
+
 def write_subtitles(path: str, recording) -> None:
     """SRT or WebVTT (by the extension) of the written words' timings, written atomically."""
     text = recording.to_vtt() if Path(path).suffix.lower() == ".vtt" else recording.to_srt()
@@ -350,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.download:
             download(args.download, args.quiet)
             return EXIT_OK
+        if args.manifest:
+            return synthesize_manifest(args)
         check_paths(args)
         text = read_text(args)
         return synthesize(args, text)
