@@ -407,9 +407,9 @@ def test_bad_arpabet_is_an_error_not_a_silent_pause(tiny_pipeline, text):
 
 
 @pytest.mark.parametrize("override, message", [
-    ({"pace": 0.1}, "pace must be in"), ({"pace": 5}, "pace must be in"), ({"sigma": -0.1}, "sigma must be >= 0"),
+    ({"pace": 0.1}, "pace must be in"), ({"pace": 5}, "pace must be in"), ({"sigma": -0.1}, "sigma must be in"),
     ({"denoise": 0.6}, "denoise must be in"), ({"denoise": -0.01}, "denoise must be in"),
-    ({"max_decoder_steps": 0}, "max_decoder_steps must be an integer >= 1"), ({"seed": -3}, "seed must be"),
+    ({"max_decoder_steps": 0}, "max_decoder_steps must be an integer in"), ({"seed": -3}, "seed must be"),
     ({"pace": float("nan")}, "pace must be a finite number"), ({"gate_threshold": 2}, "gate_threshold"),
     ({"speed": 2}, "unknown synthesis setting"), ({"vocoder": "wavenet"}, "unknown vocoder 'wavenet'"),
 ])

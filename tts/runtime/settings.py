@@ -15,6 +15,8 @@ import numpy as np
 from tts.core.defaults import DEFAULT_SIGMA, FRAMES_PER_SYMBOL
 
 PACE_RANGE: Final = (0.25, 4.0)
+#: sigma (WaveGlow's noise) and temperature (FloWaveNet, WaveRNN): 0 to 2 (1 is the training value)
+SIGMA_RANGE: Final = (0.0, 2.0)
 PITCH_RANGE: Final = (-12.0, 12.0)
 VOLUME_RANGE: Final = (0.0, 2.0)
 DENOISE_RANGE: Final = (0.0, 0.5)
@@ -73,15 +75,15 @@ class SynthesisConfig:
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
             return float(value)
 
-        def integer(name: str, minimum: int) -> None:
+        def integer(name: str, minimum: int, maximum: int) -> None:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not minimum <= value <= maximum:
+                raise ValueError(f"{name} must be an integer in [{minimum}, {maximum}], got {value!r}")
 
-        if number("sigma") < 0:
-            raise ValueError(f"sigma must be >= 0, got {self.sigma}")
-        if self.temperature is not None and number("temperature") < 0:
-            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not SIGMA_RANGE[0] <= number("sigma") <= SIGMA_RANGE[1]:
+            raise ValueError(f"sigma must be in [{SIGMA_RANGE[0]}, {SIGMA_RANGE[1]}], got {self.sigma}")
+        if self.temperature is not None and not SIGMA_RANGE[0] <= number("temperature") <= SIGMA_RANGE[1]:
+            raise ValueError(f"temperature must be in [{SIGMA_RANGE[0]}, {SIGMA_RANGE[1]}], got {self.temperature}")
         if not DENOISE_RANGE[0] <= number("denoise") <= DENOISE_RANGE[1]:
             raise ValueError(f"denoise must be in [{DENOISE_RANGE[0]}, {DENOISE_RANGE[1]}], got {self.denoise}")
         if not PACE_RANGE[0] <= number("pace") <= PACE_RANGE[1]:
@@ -90,19 +92,19 @@ class SynthesisConfig:
             raise ValueError(f"pitch must be in [{PITCH_RANGE[0]}, {PITCH_RANGE[1]}] semitones, got {self.pitch}")
         if not VOLUME_RANGE[0] <= number("volume") <= VOLUME_RANGE[1]:
             raise ValueError(f"volume must be in [{VOLUME_RANGE[0]}, {VOLUME_RANGE[1]}], got {self.volume}")
-        if number("max_frames_per_symbol") < 1:
-            raise ValueError(f"max_frames_per_symbol must be >= 1, got {self.max_frames_per_symbol}")
+        if not 1 <= number("max_frames_per_symbol") <= 100:
+            raise ValueError(f"max_frames_per_symbol must be in [1, 100], got {self.max_frames_per_symbol}")
         if not 0.0 <= number("gate_threshold") <= 1.0:
             raise ValueError(f"gate_threshold must be in [0, 1], got {self.gate_threshold}")
         if not 0.0 <= number("prenet_dropout") < 1.0:
             raise ValueError(f"prenet_dropout must be in [0, 1), got {self.prenet_dropout}")
-        if number("pause_scale") < 0:
-            raise ValueError(f"pause_scale must be >= 0, got {self.pause_scale}")
-        integer("max_decoder_steps", 1)
-        integer("max_chunk_chars", 20)
-        integer("max_retries", 0)
+        if not 0 <= number("pause_scale") <= 10:
+            raise ValueError(f"pause_scale must be in [0, 10], got {self.pause_scale}")
+        integer("max_decoder_steps", 1, 100_000)
+        integer("max_chunk_chars", 20, 10_000)
+        integer("max_retries", 0, 10)
         if self.seed is not None:
-            integer("seed", 0)
+            integer("seed", 0, 2**63 - 1)
         if self.date_order not in DATE_ORDERS:
             raise ValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}, got {self.date_order!r}")
         if self.vocoder is not None and (not isinstance(self.vocoder, str) or not self.vocoder):

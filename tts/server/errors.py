@@ -6,7 +6,7 @@ missing or wrong API key, 404 unknown voice, model or path, 405 wrong method, 41
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from fastapi.responses import JSONResponse
 

@@ -4,11 +4,11 @@ and voice names (`alloy`, `echo`, ..., which all mean the default voice)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from tts.runtime.voices import find_voices, load_voice_config, resolve_voice_dir
-
+from tts.runtime.voices import load_voice_config, resolve_voice_dir
 from tts.server.errors import APIError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ OWNER = "tacoglow"
 class VoiceCatalog:
     """Voice name -> ready `Pipeline`; the first (or `default`) is the default voice."""
 
-    def __init__(self, pipelines: Mapping[str, "Pipeline"], default: str | None = None):
+    def __init__(self, pipelines: Mapping[str, Pipeline], default: str | None = None):
         if not pipelines:
             raise ValueError("a server needs at least one voice")
         self.pipelines = dict(pipelines)
@@ -39,7 +39,7 @@ class VoiceCatalog:
     def names(self) -> list[str]:
         return list(self.pipelines)
 
-    def get(self, name: str) -> "Pipeline":
+    def get(self, name: str) -> Pipeline:
         return self.pipelines[name]
 
     def check_model(self, model: str | None) -> None:
@@ -94,12 +94,8 @@ def voice_dirs(specs: Sequence[str] | None) -> dict[str, Path]:
     return dirs
 
 
-def load_voices(dirs: Mapping[str, Path], device: str | None = None) -> dict[str, "Pipeline"]:
+def load_voices(dirs: Mapping[str, Path], device: str | None = None) -> dict[str, Pipeline]:
     """One warmed-up `Pipeline` per voice folder."""
     from tts import Pipeline
 
     return {name: Pipeline.from_pretrained(directory, device=device).warm_up() for name, directory in dirs.items()}
-
-
-def shipped_voice_names() -> list[str]:
-    return list(find_voices())
