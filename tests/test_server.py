@@ -249,6 +249,14 @@ def test_project_extensions(base_url):
     assert "sigma=0.3 has no effect" in warned.headers["x-tts-warnings"]
 
 
+def test_ssml_input(base_url, tiny_pipeline):
+    plain = _speak(base_url, input="Hello there.", response_format="wav", seed=1)
+    paused = _speak(base_url, input='<speak>Hello there.<break time="800ms"/></speak>', response_format="wav", seed=1)
+    assert plain.status_code == paused.status_code == 200
+    (said, rate), (with_break, _) = _decode(plain.content, "wav"), _decode(paused.content, "wav")
+    assert abs((len(with_break) - len(said)) / rate - 0.8) < 0.05
+
+
 # -- errors ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("body, status, code, param", [
     ({"input": ""}, 400, "empty_input", "input"),
@@ -268,6 +276,8 @@ def test_project_extensions(base_url):
     ({"input": 123}, 422, None, "input"),
     ({"input": "Hi.", "speed": "fast"}, 422, None, "speed"),
     ({"input": "Hi.", "sigma": "high"}, 422, None, "sigma"),
+    ({"input": "Hi.", "ssml": "yes"}, 422, None, "ssml"),
+    ({"input": "<speak>Hi <break time='1s'></speak>", "ssml": True}, 400, None, "input"),
     ({"input": "Hi.", "voice": ["a"]}, 422, None, "voice"),
     ({"voice": "alloy"}, 422, "missing_required_parameter", "input"),
 ])

@@ -25,7 +25,7 @@ from tts import __version__
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 #: options that are SynthesisConfig fields of the same name (unset = keep the voice's default)
-_KNOBS = ("date_order", "sigma", "temperature", "denoise", "pitch", "volume", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
+_KNOBS = ("ssml", "date_order", "sigma", "temperature", "denoise", "pitch", "volume", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
           "max_chunk_chars", "max_retries", "vocoder")
 
 
@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="FloWaveNet / WaveRNN sampling temperature (their own defaults: 0.8 / 1.0)")
     knobs.add_argument("--denoise", type=float, metavar="D", help="denoiser strength in [0, 0.5]; 0 = off (e.g. 0.01)")
     knobs.add_argument("--pace", type=float, metavar="P", help="speaking rate in [0.25, 4]: 1.2 = 20%% faster, same pitch")
+    knobs.add_argument("--ssml", action=argparse.BooleanOptionalAction, default=None,
+                       help="read the text as SSML (--no-ssml: never); default: when it starts with <speak>")
     knobs.add_argument("--pitch", type=float, metavar="ST", help="pitch shift in semitones, -12 to 12 (same duration)")
     knobs.add_argument("--volume", type=float, metavar="G", help="loudness as a gain, 0 to 2 (a limiter keeps peaks)")
     knobs.add_argument("--seed", type=int, metavar="N", help="make the output reproducible; -1 = different every run (a voice may set its own seed)")
@@ -267,7 +269,7 @@ def synthesize(args: argparse.Namespace, text: str) -> int:
             check_output_path(args.output)
             check_writable(args.output)
         plan_text(text, knobs.get("max_chunk_chars", SynthesisConfig.max_chunk_chars),
-                  knobs.get("date_order", SynthesisConfig.date_order))  # anything to say?
+                  knobs.get("date_order", SynthesisConfig.date_order), knobs.get("ssml"))  # anything to say?
         if args.device is not None:
             check_device(args.device)
         from tts.core.device import choose_threads

@@ -32,7 +32,7 @@ from tts.core.device import parse_dtype, resolve_device
 from tts.runtime.planning import Planned, decoder_step_budget, derive_seed, pause_for, plan_text, shorten, speakable_ids
 from tts.runtime.prosody import Voicing, finish_audio, pitch_factor, resample_time, resampled_length
 from tts.runtime.retries import Piece, retry
-from tts.runtime.settings import VOCODER_SETTINGS, SynthesisConfig
+from tts.runtime.settings import PACE_RANGE, PITCH_RANGE, VOCODER_SETTINGS, VOLUME_RANGE, SynthesisConfig
 from tts.runtime.speech import Chunk, Recording, Speech, SynthesisInterrupted, Timing, block_diagonal, check_output_path
 from tts.runtime.timing import Word, piece_words
 from tts.runtime.voices import VoiceConfig, VoiceError, load_voice_config, resolve_voice_dir
@@ -192,7 +192,7 @@ class Pipeline:
         """
         cfg = self.settings(config, **overrides)
         start = time.perf_counter()
-        normalized, plan, notes = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
+        normalized, plan, notes, written = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml)
         vocoder_name = self._check_vocoder(cfg)
         chunks: list[Chunk] = []
         first_audio = None
@@ -213,7 +213,7 @@ class Pipeline:
             first_audio_seconds=first_audio,
         )
         return Speech(audio=audio, sample_rate=self.sample_rate, chunks=chunks, timing=timing, text=text,
-                      normalized=normalized, warnings=[w for c in chunks for w in c.warnings], written=text,
+                      normalized=normalized, warnings=[w for c in chunks for w in c.warnings], written=written,
                       reader=_reader(cfg))
 
     def speak_to_file(
@@ -236,7 +236,7 @@ class Pipeline:
         each chunk after it was written (and may keep what it needs of it)."""
         cfg = self.settings(config, **overrides)
         start = time.perf_counter()
-        normalized, plan, notes = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
+        normalized, plan, notes, written = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml)
         vocoder_name = self._check_vocoder(cfg)
         if isinstance(target, (str, os.PathLike)):
             check_output_path(target, format)
@@ -270,7 +270,7 @@ class Pipeline:
                         mel_seconds=mel_seconds, vocoder_seconds=vocoder_seconds, first_audio_seconds=first_audio)
         return Recording(path=writer.path, format=writer.format.name, sample_rate=self.sample_rate,
                          duration=writer.seconds_written, chunks=done, timing=timing, text=text,
-                         normalized=normalized, warnings=warnings, spoken_words=spoken, written=text,
+                         normalized=normalized, warnings=warnings, spoken_words=spoken, written=written,
                          reader=_reader(cfg))
 
     def stream(self, text: str, *, config: SynthesisConfig | None = None, **overrides: Any) -> Iterator[Chunk]:
@@ -280,14 +280,14 @@ class Pipeline:
         nothing is kept between chunks, so memory does not grow with the length of the text.
         """
         cfg = self.settings(config, **overrides)
-        _, plan, notes = plan_text(text, cfg.max_chunk_chars, cfg.date_order)
+        _, plan, notes, _ = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml)
         vocoder_name = self._check_vocoder(cfg)
         return self._run(plan, cfg, vocoder_name, notes + self._unused_settings(overrides, vocoder_name))
 
     def count_chunks(self, text: str, *, config: SynthesisConfig | None = None, **overrides: Any) -> int:
         """How many chunks `speak`/`stream` will make of `text` (no synthesis; ValueError if unspeakable)."""
         cfg = self.settings(config, **overrides)
-        return len(plan_text(text, cfg.max_chunk_chars, cfg.date_order).chunks)
+        return len(plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml).chunks)
 
     def speak_batch(
         self,
@@ -313,7 +313,7 @@ class Pipeline:
         plans = []
         for i, text in enumerate(texts):
             try:
-                plans.append(plan_text(text, cfg.max_chunk_chars, cfg.date_order))
+                plans.append(plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml))
             except ValueError as exc:
                 raise ValueError(f"text {i}: {exc}") from None
         if not plans:
@@ -333,7 +333,7 @@ class Pipeline:
         elapsed = time.perf_counter() - start
         speeches = []
         total_audio = sum(len(ch.with_pause()) for ch in results.values()) or 1
-        for t, (normalized, plan, notes) in enumerate(plans):
+        for t, (normalized, plan, notes, written) in enumerate(plans):
             chunks = [results[(t, c)] for c in range(len(plan))]
             audio = np.concatenate([c.with_pause() for c in chunks])
             timing = Timing(synthesis_seconds=elapsed * len(audio) / total_audio, audio_seconds=len(audio) / self.sample_rate,
@@ -342,7 +342,7 @@ class Pipeline:
             speeches.append(Speech(audio=audio, sample_rate=self.sample_rate, chunks=chunks, timing=timing,
                                    text=texts[t], normalized=normalized,
                                    warnings=notes + unused + [w for c in chunks for w in c.warnings],
-                                   written=texts[t], reader=_reader(cfg)))
+                                   written=written, reader=_reader(cfg)))
         return speeches
 
     # -- internals -----------------------------------------------------------------------------------
@@ -456,7 +456,8 @@ class Pipeline:
 
     def _voicing(self, item: Planned, cfg: SynthesisConfig) -> Voicing:
         """How a chunk is said: the call's settings times the chunk's own (SSML prosody)."""
-        return Voicing(pace=cfg.pace * item.rate, semitones=cfg.pitch + item.pitch, volume=cfg.volume * item.volume)
+        return Voicing(pace=_within(cfg.pace * item.rate, PACE_RANGE), semitones=_within(cfg.pitch + item.pitch, PITCH_RANGE),
+                       volume=_within(cfg.volume * item.volume, VOLUME_RANGE))
 
     def _assemble_mel(self, pieces: Sequence[Piece], voicing: Voicing,
                       cfg: SynthesisConfig) -> tuple[torch.Tensor, list[int]]:
@@ -539,6 +540,11 @@ class Pipeline:
             if name not in self._denoisers:
                 self._denoisers[name] = Denoiser(vocoder)
             return self._denoisers[name]
+
+
+def _within(value: float, bounds: tuple[float, float]) -> float:
+    """A chunk's own prosody (SSML) times the call's, kept inside what the setting allows."""
+    return min(max(value, bounds[0]), bounds[1])
 
 
 def _reader(cfg: SynthesisConfig) -> Callable[[str], str]:

@@ -13,6 +13,7 @@ import numpy as np
 
 import frontend
 from tts.core.defaults import FRAMES_PER_SYMBOL
+from tts.runtime.ssml import Segment, looks_like_ssml, parse_ssml
 
 #: silence after a chunk, in seconds, by its last punctuation mark (scaled by pause_scale / pace)
 PAUSES: Final[Mapping[str, float]] = MappingProxyType(
@@ -48,26 +49,61 @@ class TextPlan(NamedTuple):
     normalized: str  # the whole text as it will be spoken
     chunks: list[Planned]
     warnings: list[str]  # what the frontend could not read as written (for Speech.warnings)
+    written: str  # the words as the caller wrote them (SSML: the text without markup), for Speech.words
 
 
-def plan_text(text: str, max_chunk_chars: int = 180, date_order: str = "mdy") -> TextPlan:
+def plan_text(text: str, max_chunk_chars: int = 180, date_order: str = "mdy", ssml: bool | None = False) -> TextPlan:
     """Normalise the whole text (`date_order` reads ambiguous numeric dates month-first or day-first),
     split it into chunks and encode each; ValueError if nothing is speakable. The frontend's warnings
-    are collected into the plan, not printed.
+    are collected into the plan, not printed. `ssml`: True reads the text as SSML (`tts.runtime.ssml`),
+    None does when it starts with `<speak>`, False never.
 
     Chunks that have no speakable symbols of their own (a stray "...") add their pause to the
     previous chunk instead of being synthesised.
     """
-    with frontend.collect_warnings() as warnings:
-        normalized, chunks = _plan(text, max_chunk_chars, date_order)
-    return TextPlan(normalized, chunks, warnings)
-
-
-def _plan(text: str, max_chunk_chars: int, date_order: str) -> tuple[str, list[Planned]]:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     if not text.strip():
         raise ValueError("text is empty")
+    if ssml or (ssml is None and looks_like_ssml(text)):
+        return _plan_ssml(text, max_chunk_chars, date_order)
+    with frontend.collect_warnings() as warnings:
+        normalized, chunks = _plan_segment(text, max_chunk_chars, date_order, Segment(text))
+    _check_speakable(chunks, text)
+    chunks[-1] = dataclasses.replace(chunks[-1], pause=0.0)
+    return TextPlan(normalized, chunks, warnings, text)
+
+
+def _plan_ssml(markup: str, max_chunk_chars: int, date_order: str) -> TextPlan:
+    """SSML: each segment planned with its prosody; its break follows its last chunk. A break before
+    anything is said cannot be a chunk's pause: it is reported, not silently dropped."""
+    chunks: list[Planned] = []
+    spoken, written, notes = [], [], []
+    with frontend.collect_warnings() as warnings:
+        for segment in parse_ssml(markup, date_order=date_order):
+            if segment.text.strip():
+                normalized, planned = _plan_segment(segment.text, max_chunk_chars, date_order, segment)
+                spoken.append(normalized)
+                written.append(segment.written or segment.text)
+                chunks += planned
+            if segment.pause_after and chunks:
+                chunks[-1] = dataclasses.replace(chunks[-1], break_after=chunks[-1].break_after + segment.pause_after)
+            elif segment.pause_after:
+                notes.append(f"a break of {segment.pause_after:g} s before anything is said was left out "
+                             "(a pause can only follow speech)")
+    _check_speakable(chunks, markup)
+    chunks[-1] = dataclasses.replace(chunks[-1], pause=0.0)
+    return TextPlan(" ".join(spoken), chunks, notes + warnings, " ".join(written))
+
+
+def _check_speakable(chunks: list[Planned], text: str) -> None:
+    if not chunks:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ValueError(f"nothing speakable in the text {shown!r} (no letters or digits to read)")
+
+
+def _plan_segment(text: str, max_chunk_chars: int, date_order: str, segment: Segment) -> tuple[str, list[Planned]]:
+    """The chunks of one stretch of text said one way: normalised, split, encoded."""
     frontend.check_arpabet(text)
     normalized = frontend.normalize(text, date_order=date_order)
     planned: list[Planned] = []
@@ -84,11 +120,8 @@ def _plan(text: str, max_chunk_chars: int, date_order: str) -> tuple[str, list[P
                 last = planned[-1]
                 planned[-1] = dataclasses.replace(last, pause=max(last.pause, pause_for(piece)))
             continue
-        planned.append(Planned(piece, tuple(ids), pause_for(piece)))
-    if not planned:
-        shown = text if len(text) <= 60 else text[:57] + "..."
-        raise ValueError(f"nothing speakable in the text {shown!r} (no letters or digits to read)")
-    planned[-1] = dataclasses.replace(planned[-1], pause=0.0)
+        planned.append(Planned(piece, tuple(ids), pause_for(piece), rate=segment.rate, pitch=segment.pitch,
+                               volume=segment.volume))
     return normalized, planned
 
 

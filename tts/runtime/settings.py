@@ -67,6 +67,8 @@ class SynthesisConfig:
     max_retries: int = 2
     #: how an ambiguous numeric date like 11/05/2023 is read: "mdy" (US, November 5) or "dmy" (11 May)
     date_order: str = "mdy"
+    #: read the text as SSML (`tts.runtime.ssml`): True, False, or None = when it starts with <speak>
+    ssml: bool | None = None
 
     def __post_init__(self) -> None:
         def number(name: str) -> float:
@@ -105,6 +107,8 @@ class SynthesisConfig:
         integer("max_retries", 0, 10)
         if self.seed is not None:
             integer("seed", 0, 2**63 - 1)
+        if self.ssml is not None and not isinstance(self.ssml, bool):
+            raise ValueError(f"ssml must be true, false or unset (auto), got {self.ssml!r}")
         if self.date_order not in DATE_ORDERS:
             raise ValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}, got {self.date_order!r}")
         if self.vocoder is not None and (not isinstance(self.vocoder, str) or not self.vocoder):

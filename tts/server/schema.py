@@ -5,7 +5,7 @@ OpenAI's fields: `model`, `input` (at most `max_chars` characters), `voice`, `re
 default, opus, aac -> 400, flac, wav, pcm), `speed` (0.25-4, the pipeline's `pace`), `instructions`
 (accepted, ignored, said so in a header), `stream_format` (audio | sse). Extensions: the synthesis
 settings in `EXTENSIONS` that `SynthesisConfig` has (sigma, temperature, denoise, seed, date_order,
-vocoder, pause_scale, and pitch / volume once they exist). Any other field is a 400, as with OpenAI.
+vocoder, pause_scale, pitch, volume, ssml). Any other field is a 400, as with OpenAI.
 """
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ NOT_OFFERED = {"aac": "libsndfile, the project's audio writer, has no AAC encode
 STREAM_FORMATS = ("audio", "sse")
 #: synthesis settings a request may set by name (when `SynthesisConfig` has them); the rest (decoder
 #: budgets, retries, chunk sizes) stay the voice's, so that one request cannot buy unbounded work
-EXTENSIONS = ("sigma", "temperature", "denoise", "seed", "date_order", "vocoder", "pause_scale", "pitch", "volume")
+EXTENSIONS = ("sigma", "temperature", "denoise", "seed", "date_order", "vocoder", "pause_scale", "pitch", "volume",
+              "ssml")
 _FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(SynthesisConfig)}
 
 
@@ -120,7 +121,10 @@ def _extensions(extra: dict[str, Any]) -> dict[str, Any]:
                               name, "unknown_parameter")
         if value is None:
             continue
-        if kind.startswith("float"):
+        if kind.startswith("bool"):
+            ok = isinstance(value, bool)
+            expected = "a boolean"
+        elif kind.startswith("float"):
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             value = float(value) if ok else value
             expected = "a number"
