@@ -21,7 +21,12 @@ folder first. The ratio is current / baseline (> 1: the current normalizer is fa
 Held-out score (`--heldout`): each line of tests/data/normalize_heldout.tsv is `written<TAB>expected`;
 a case counts when `canon(normalize(written)) == canon(expected)`, where `canon` lower-cases, turns
 hyphens into spaces, drops every character but letters, digits, apostrophes and spaces, and collapses
-spaces (so "twenty-one" = "twenty one" and punctuation is not judged). Misses are printed.
+spaces (so "twenty-one" = "twenty one" and punctuation is not judged). Misses are printed (to stderr
+with --json, whose one JSON object then holds the score).
+
+Output: a table, or with --json one JSON object per line (per text kind; one for --heldout). Errors
+follow bench/report.py: exit status 2 for bad input (a missing baseline folder, an unknown revision),
+1 for any other failure; --verbose shows the traceback.
 """
 from __future__ import annotations
 
@@ -42,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.report import emit, print_table  # noqa: E402
+from bench.report import ArgumentParser, BadInput, emit, positive_int, print_table, run  # noqa: E402
 
 PROSE = ROOT / "recipes" / "default_voice" / "sentences" / "austen.txt"
 HELDOUT = ROOT / "tests" / "data" / "normalize_heldout.tsv"
@@ -84,7 +89,10 @@ def load_baseline(folder: Path) -> Callable[[str], str]:
 
 def extract_revision(rev: str, into: Path) -> Path:
     command = ["git", "-C", str(ROOT), "archive", rev, "frontend"]
-    archive = subprocess.run(command, check=True, capture_output=True).stdout
+    done = subprocess.run(command, capture_output=True, check=False)
+    if done.returncode != 0:
+        raise BadInput(f"--baseline-rev {rev}: git archive failed: {done.stderr.decode(errors='replace').strip()}")
+    archive = done.stdout
     tar_path = into / "frontend.tar"
     tar_path.write_bytes(archive)
     with tarfile.open(tar_path) as tar:
@@ -114,7 +122,7 @@ def measure(fn: Callable[[str], str], lines: list[str], repeats: int) -> dict[st
     return {"words": words, "words_per_cpu_s": words / best_cpu, "words_per_s": words / best_wall}
 
 
-def heldout_score(fn: Callable[[str], str], path: Path = HELDOUT, show: bool = True) -> tuple[int, int]:
+def heldout_score(fn: Callable[[str], str], path: Path = HELDOUT, show: bool = True, file=None) -> tuple[int, int]:
     right = total = 0
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not raw.strip() or raw.startswith("#"):
@@ -125,25 +133,34 @@ def heldout_score(fn: Callable[[str], str], path: Path = HELDOUT, show: bool = T
         if canon(got) == canon(expected):
             right += 1
         elif show:
-            print(f"line {n}: {written!r}\n    got:      {got!r}\n    expected: {expected!r}")
+            print(f"line {n}: {written!r}\n    got:      {got!r}\n    expected: {expected!r}", file=file)
     return right, total
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", type=Path, help="folder with an old normalize.py (a copy of an old frontend/)")
-    parser.add_argument("--baseline-rev", help="git revision whose frontend/ is the baseline")
-    parser.add_argument("--repeats", type=int, default=5)
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+    baseline = parser.add_mutually_exclusive_group()
+    baseline.add_argument("--baseline", type=Path, help="folder with an old normalize.py (a copy of an old frontend/)")
+    baseline.add_argument("--baseline-rev", help="git revision whose frontend/ is the baseline")
+    parser.add_argument("--repeats", type=positive_int, default=5, help="passes per text; the best is kept")
     parser.add_argument("--heldout", action="store_true", help="score tests/data/normalize_heldout.tsv and exit")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    args = parser.parse_args(argv)
+    if args.baseline is not None and not (args.baseline / "normalize.py").is_file():
+        raise BadInput(f"--baseline {args.baseline}: no normalize.py there (expected a copy of an old frontend/)")
+    return args
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     from frontend import normalize
 
     if args.heldout:
-        right, total = heldout_score(normalize)
-        print(f"held-out: {right}/{total} = {100 * right / total:.1f}% exact (canonicalized)")
-        return
+        right, total = heldout_score(normalize, file=sys.stderr if args.json else None)
+        row = {"heldout_right": right, "heldout_total": total, "heldout_percent": round(100 * right / total, 1)}
+        emit([row], args.json, lambda _: print(f"held-out: {right}/{total} = {row['heldout_percent']:.1f}% exact "
+                                               "(canonicalized)"))
+        return 0
 
     prose = [line for line in PROSE.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts = {"prose": prose, "number-heavy": number_heavy_lines()}
@@ -164,7 +181,8 @@ def main() -> None:
         ("text", "text", ""), ("words", "words", "d"), ("words/CPU-s", "words_per_cpu_s", ",.0f"),
         ("words/s wall", "words_per_s", ",.0f"), ("baseline words/CPU-s", "baseline_words_per_cpu_s", ",.0f"),
         ("ratio", "ratio_vs_baseline", ".2f")]))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -13,29 +13,30 @@ shared machines.
 
 Voice: the shipped default voice on a multi-sentence text through `Pipeline.stream`: time to the first
 chunk's audio and the whole text's real-time factor.
+
+Output: a table, or with --json one JSON object per line (one per configuration). Arguments and the
+voice are checked before any timing (torch is imported after the argument checks): bad input is one
+`error:` line and exit status 2, any other failure exit status 1 (bench/report.py); --verbose shows the
+traceback.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import torch
+from bench.report import ArgumentParser, emit, positive_float, positive_int, print_table, run
 
-from tts import Pipeline
-from tts.tacotron2.checkpoint import save_tacotron2
-from tts.tacotron2 import Tacotron2, Tacotron2Config
-from vocoder import Denoiser, save_waveglow
-from vocoder_speed import build, random_waveglow
-
-from bench.report import emit, print_table
+if TYPE_CHECKING:
+    from tts import Pipeline
+    from tts.tacotron2 import Tacotron2
 
 SENTENCE = ("The quick brown fox jumps over the lazy dog while the old clock on the wall ticks slowly, "
             "and nobody in the quiet house seems to notice the rain.")
@@ -44,6 +45,10 @@ STORY = ("It was a bright cold day in April. The clocks were striking thirteen. 
 
 
 def random_tacotron2(seed: int = 0) -> Tacotron2:
+    import torch
+
+    from tts.tacotron2 import Tacotron2, Tacotron2Config
+
     torch.manual_seed(seed)
     return Tacotron2(Tacotron2Config()).eval()
 
@@ -62,7 +67,11 @@ def time_speak(pipe: Pipeline, frames: int, runs: int) -> float:
 
 def time_plain(tacotron2: Tacotron2, waveglow_state: dict, frames: int, runs: int) -> float:
     """The unoptimized reference path: plain decoder loop + reference-style WaveGlow, fp32, + denoiser."""
+    import torch
+    from vocoder_speed import build, random_waveglow
+
     from frontend import text_to_sequence
+    from vocoder import Denoiser
 
     waveglow = build("plain", waveglow_state, random_waveglow().config)
     denoiser = Denoiser(waveglow)
@@ -78,7 +87,13 @@ def time_plain(tacotron2: Tacotron2, waveglow_state: dict, frames: int, runs: in
 
 
 def full_size_rows(seconds: float, runs: int) -> list[dict]:
-    frames = int(round(seconds * 22050 / 256))
+    from vocoder_speed import random_waveglow
+
+    from tts import Pipeline
+    from tts.tacotron2.checkpoint import save_tacotron2
+    from vocoder import save_waveglow
+
+    frames = round(seconds * 22050 / 256)
     tacotron2, waveglow = random_tacotron2(), random_waveglow()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,8 +121,7 @@ def row(model: str, dtype: str, audio_seconds: float, wall: float, plain_wall: f
     }
 
 
-def voice_rows(voice: str, runs: int) -> list[dict]:
-    pipe = Pipeline.from_pretrained(voice)
+def voice_rows(pipe: Pipeline, voice: str, runs: int) -> list[dict]:
     pipe.warm_up()
     rtf, first = [], []
     for _ in range(runs):
@@ -123,26 +137,33 @@ def voice_rows(voice: str, runs: int) -> list[dict]:
              "first_audio_s": round(statistics.median(first), 3)}]
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10.0, help="audio per full-size run (default 10)")
-    parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration; the median is kept")
-    parser.add_argument("--threads", type=int, default=2)
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=positive_float, default=10.0, help="audio per full-size run")
+    parser.add_argument("--runs", type=positive_int, default=3, help="timed runs per configuration; the median is kept")
+    parser.add_argument("--threads", type=positive_int, default=2, help="torch intra-op threads")
     parser.add_argument("--voice", help="also time a voice folder or name ('default') through Pipeline.stream")
-    parser.add_argument("--skip-full-size", action="store_true")
+    parser.add_argument("--skip-full-size", action="store_true", help="time only --voice")
     parser.add_argument("--json", action="store_true", help="one JSON object per configuration")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    if args.skip_full_size and not args.voice:
+        parser.error("--skip-full-size leaves nothing to time without --voice")
+    import torch
 
+    from tts import Pipeline
+
+    torch.set_num_threads(args.threads)
+    voice = Pipeline.from_pretrained(args.voice) if args.voice else None  # a bad voice fails before the timing
     rows = [] if args.skip_full_size else full_size_rows(args.seconds, args.runs)
-    if args.voice:
-        rows += voice_rows(args.voice, args.runs)
+    if voice is not None:
+        rows += voice_rows(voice, args.voice, args.runs)
     print(f"end to end, {args.threads} threads, median of {args.runs} runs", file=sys.stderr)
     emit(rows, args.json, lambda table: print_table(table, [
         ("model", "model", ""), ("dtype", "dtype", ""), ("x real time", "x_realtime", ".2f"),
         ("samples/s", "samples_per_s", "d"), ("vs plain", "ratio_vs_plain", ".2f"),
         ("first audio s", "first_audio_s", ".3f")]))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

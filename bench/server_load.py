@@ -10,6 +10,10 @@ Per level: successful requests per second, seconds of audio per second, latency 
 byte), time to first byte (p50/p95), rejections, and the server's resident memory (at the end of the
 level and the peak, sampled every 0.1 s from /proc). The server runs in its own process
 (`python -m tts.server --no-ui`), so the memory is the server's alone.
+
+Output: a table, or with --json one JSON object per line (one per concurrency level). Bad arguments are
+one `error:` line and exit status 2; a server that does not start, or any other failure, exit status 1
+(bench/report.py); --verbose shows the traceback.
 """
 from __future__ import annotations
 
@@ -27,10 +31,11 @@ if __package__ in (None, ""):
 
 import httpx
 
-from bench.report import emit, print_table
+from bench.report import ArgumentParser, BadInput, emit, positive_int, positive_ints, print_table, run
 
 TEXT = ("It was a bright cold day in April. The clocks were striking thirteen. A small bird sang on the "
         "window sill, and then it flew away.")
+FORMATS = ("mp3", "opus", "flac", "wav", "pcm")  # tts.server.schema.RESPONSE_FORMATS (not imported: heavy)
 BYTES_PER_SECOND = {"pcm": 48000}  # audio seconds are read from the access facts where the format allows
 
 
@@ -90,7 +95,7 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     deadline = time.monotonic() + 300
     while True:
         if process.poll() is not None:
-            raise SystemExit(f"error: the server did not start: {process.stderr.read().strip()}")
+            raise RuntimeError(f"the server did not start: {process.stderr.read().strip()}")
         try:
             if httpx.get(url + "/health", timeout=2).status_code == 200:
                 return process, url
@@ -98,7 +103,7 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
             pass
         if time.monotonic() > deadline:
             process.kill()
-            raise SystemExit("error: the server did not answer /health within 300 s")
+            raise RuntimeError("the server did not answer /health within 300 s")
         time.sleep(0.2)
 
 
@@ -159,22 +164,35 @@ def audio_seconds(result: dict, format: str) -> float:
     return result["bytes"] / BYTES_PER_SECOND[format] if format in BYTES_PER_SECOND else 0.0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--clients", default="1,4,8,16", help="concurrency levels, comma-separated")
-    parser.add_argument("--per-client", type=int, default=2, help="answers with audio each client waits for")
-    parser.add_argument("--format", default="pcm", help="response_format (pcm also gives audio seconds)")
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=positive_ints, default="1,4,8,16", help="concurrency levels, comma-separated")
+    parser.add_argument("--per-client", type=positive_int, default=2, help="answers with audio each client waits for")
+    parser.add_argument("--format", choices=FORMATS, default="pcm",
+                        help="response_format (pcm also gives audio seconds)")
     parser.add_argument("--text", default=TEXT, help="the input of every request")
     parser.add_argument("--voice", help="voice for the started server (default: its default voice)")
-    parser.add_argument("--workers", type=int, help="the started server's --workers (default: its own)")
-    parser.add_argument("--threads", type=int, help="the started server's --threads (default: its own)")
-    parser.add_argument("--queue", type=int, default=8, help="the started server's --queue")
+    parser.add_argument("--workers", type=positive_int, help="the started server's --workers (default: its own)")
+    parser.add_argument("--threads", type=positive_int, help="the started server's --threads (default: its own)")
+    parser.add_argument("--queue", type=positive_int, default=8, help="the started server's --queue")
     parser.add_argument("--url", help="use a running server instead of starting one")
-    parser.add_argument("--pid", type=int, help="with --url: the server's process id, for its memory")
+    parser.add_argument("--pid", type=positive_int, help="with --url: the server's process id, for its memory")
     parser.add_argument("--json", action="store_true", help="one JSON object per level")
     args = parser.parse_args(argv)
-    levels = [int(c) for c in args.clients.split(",") if c.strip()]
+    if not args.text.strip():
+        raise BadInput("--text is empty")
+    if args.url is not None and not args.url.startswith(("http://", "https://")):
+        raise BadInput(f"--url must start with http:// or https://, got {args.url!r}")
+    if args.pid is not None and args.url is None:
+        raise BadInput("--pid names the process of a server given with --url; without --url the bench starts its own")
+    if args.pid is not None and rss_mb(args.pid) is None:
+        raise BadInput(f"--pid {args.pid}: no such process (or its memory is not readable)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    levels = args.clients
 
     process = None
     if args.url:
@@ -228,4 +246,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -7,7 +7,8 @@ its recipe (clearly labelled: speed only, the audio is noise). The speed mel is 
 
     python3 bench/vocoder_compare.py                      # all vocoders, random weights, 2 s mel
     python3 bench/vocoder_compare.py --vocoders wavernn,wavernn:dense --seconds 4 --json
-    python3 bench/vocoder_compare.py --checkpoint wavernn=runs/default_voice_wavernn/checkpoints/wavernn_step0150000.pt \\
+    python3 bench/vocoder_compare.py \\
+        --checkpoint wavernn=runs/default_voice_wavernn/checkpoints/wavernn_step0150000.pt \\
         --quality --metadata data/default_voice/heldout.csv --wavs data/default_voice/wavs --limit 20
     python3 bench/vocoder_compare.py --kw wavernn:target=8800 --kw flowavenet:temperature=0.6
 
@@ -15,6 +16,11 @@ Names: griffin-lim, waveglow, wavernn, flowavenet, and random-weight presets wav
 (the recipe without pruning) and wavernn:subscale (the recipe as a Subscale WaveRNN, S=8, F=16).
 The machine is shared: the load average before and after is printed next to the numbers, and
 "per CPU-s" divides by the CPU time this process got rather than by wall-clock time.
+
+Output: a table, or with --json one JSON object per line (one per vocoder, each carrying the
+environment and the mel). Arguments and input files are checked before torch is imported: bad input
+(an unknown vocoder, a missing checkpoint, wav or metadata file, a malformed --kw) is one `error:` line
+and exit status 2, any other failure exit status 1 (bench/report.py); --verbose shows the traceback.
 """
 from __future__ import annotations
 
@@ -26,17 +32,19 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tts.core.audio import DEFAULT_AUDIO, load_wav, mel_spectrogram  # noqa: E402
-from vocoder.registry import VOCODERS
-from tts.core.vocoder import Vocoder  # noqa: E402
+from bench.report import ArgumentParser, BadInput, positive_float, positive_int, run  # noqa: E402
+
+if TYPE_CHECKING:
+    import torch
+
+    from tts.core.vocoder import Vocoder
 
 RECIPES = {
     "waveglow": ROOT / "recipes/default_voice/waveglow_small.yaml",
@@ -48,6 +56,7 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {  # label -> (model, config ov
     "wavernn:subscale": ("wavernn", {"subscale_factor": 8, "subscale_horizon": 16, "subscale_past": 16}),
 }
 DEFAULT_VOCODERS = "griffin-lim,waveglow,wavernn,wavernn:dense,flowavenet"
+RANDOM_WEIGHTS = ("griffin-lim", "waveglow", "wavernn", "flowavenet")  # what `random_vocoder` builds
 
 
 # --------------------------------------------------------------------------- building vocoders
@@ -57,7 +66,8 @@ def recipe_model_config(name: str, path: str | Path | None) -> tuple[dict[str, A
     path = Path(path) if path else RECIPES.get(name)
     if path is None or not path.is_file():
         return {}, "published defaults"
-    return dict(yaml.safe_load(path.read_text()).get("model") or {}), str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    return dict(yaml.safe_load(path.read_text()).get("model") or {}), str(shown)
 
 
 def random_vocoder(name: str, config: dict[str, Any]) -> tuple[Vocoder, str]:
@@ -91,6 +101,8 @@ def random_vocoder(name: str, config: dict[str, Any]) -> tuple[Vocoder, str]:
 
 def checkpoint_vocoder(name: str, path: str) -> Vocoder:
     """Through the registry; wavernn / flowavenet also directly while they are not registered yet."""
+    from vocoder.registry import VOCODERS
+
     if name in VOCODERS.names():
         return VOCODERS.load(name, path)
     if name == "wavernn":
@@ -101,14 +113,19 @@ def checkpoint_vocoder(name: str, path: str) -> Vocoder:
         from vocoder.flowavenet import load_flowavenet
 
         return load_flowavenet(path)
-    raise ValueError(f"unknown vocoder {name!r}; registered: {', '.join(VOCODERS.names())}")
+    raise BadInput(f"unknown vocoder {name!r}; registered: {', '.join(VOCODERS.names())}")
 
 
 # --------------------------------------------------------------------------- inputs
 
 
-def harmonic_audio(seconds: float, sample_rate: int = DEFAULT_AUDIO.sampling_rate) -> torch.Tensor:
+def harmonic_audio(seconds: float, sample_rate: int | None = None) -> torch.Tensor:
     """A voiced-speech stand-in: harmonics of a gliding 110-150 Hz f0 under a 3 Hz syllable envelope."""
+    import torch
+
+    from tts.core.audio import DEFAULT_AUDIO
+
+    sample_rate = sample_rate or DEFAULT_AUDIO.sampling_rate
     t = torch.arange(int(seconds * sample_rate), dtype=torch.float64) / sample_rate
     f0 = 130 + 20 * torch.sin(2 * math.pi * 0.5 * t)
     phase = 2 * math.pi * torch.cumsum(f0, 0) / sample_rate
@@ -119,6 +136,8 @@ def harmonic_audio(seconds: float, sample_rate: int = DEFAULT_AUDIO.sampling_rat
 
 
 def speed_mel(wav: str | None, seconds: float) -> tuple[torch.Tensor, str]:
+    from tts.core.audio import DEFAULT_AUDIO, load_wav, mel_spectrogram
+
     if wav:
         audio = load_wav(wav)[: int(seconds * DEFAULT_AUDIO.sampling_rate)]
         source = wav
@@ -151,6 +170,8 @@ def time_synthesis(vocoder: Vocoder, mel: torch.Tensor, kwargs: dict[str, Any], 
 
 def quality(vocoder: Vocoder, items, wav_dir: Path, kwargs: dict[str, Any], evaluator) -> dict[str, float | None]:
     """Copy synthesis (recording -> mel -> vocoder) of held-out clips, scored like tts.evaluate."""
+    from tts.core.audio import load_wav, mel_spectrogram
+
     rows = []
     for item in items:
         audio = load_wav(wav_dir / f"{item.id}.wav", vocoder.audio)
@@ -178,7 +199,7 @@ def parse_pairs(values: list[str], what: str) -> dict[str, str]:
     for value in values:
         key, sep, rest = value.partition("=")
         if not sep or not key or not rest:
-            raise SystemExit(f"{what} must look like NAME=VALUE, got {value!r}")
+            raise BadInput(f"{what} must look like NAME=VALUE, got {value!r}")
         out[key] = rest
     return out
 
@@ -191,56 +212,89 @@ def parse_kwargs(values: list[str]) -> dict[str, dict[str, Any]]:
         lhs, eq, raw = value.partition("=")
         name, sep, key = lhs.rpartition(":")
         if not sep or not eq or not key or not name:
-            raise SystemExit(f"--kw must look like NAME:key=value, got {value!r}")
+            raise BadInput(f"--kw must look like NAME:key=value, got {value!r}")
         out.setdefault(name, {})[key] = yaml.safe_load(raw)
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--vocoders", default=DEFAULT_VOCODERS, help=f"comma-separated (default {DEFAULT_VOCODERS})")
-    p.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH", help="trained weights (repeatable)")
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--vocoders", default=DEFAULT_VOCODERS, help="comma-separated")
+    p.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH",
+                   help="trained weights (repeatable)")
     p.add_argument("--config", action="append", default=[], metavar="NAME=YAML", help="recipe for random weights")
     p.add_argument("--kw", action="append", default=[], metavar="NAME:key=value", help="synthesis keyword (repeatable)")
     p.add_argument("--wav", help="speed mel from this recording (default: a synthetic harmonic signal)")
-    p.add_argument("--seconds", type=float, default=2.0, help="length of the speed mel (default 2)")
-    p.add_argument("--repeats", type=int, default=3, help="timed runs per vocoder; the median is reported")
-    p.add_argument("--threads", type=int, help="torch threads (default: torch's; WaveRNN's sample loop uses 1 unless --kw wavernn:threads=N)")
+    p.add_argument("--seconds", type=positive_float, default=2.0, help="length of the speed mel")
+    p.add_argument("--repeats", type=positive_int, default=3, help="timed runs per vocoder; the median is reported")
+    p.add_argument("--threads", type=positive_int,
+                   help="torch threads (default: torch's; WaveRNN's sample loop uses 1 unless --kw wavernn:threads=N)")
     p.add_argument("--quality", action="store_true", help="WER + DNSMOS of copy synthesis (trained checkpoints only)")
     p.add_argument("--metadata", help="held-out clips: LJSpeech 'id|text[|normalized]' (for --quality)")
     p.add_argument("--wavs", help="folder of <id>.wav for --metadata")
-    p.add_argument("--limit", type=int, default=20, help="clips scored per vocoder (default 20)")
+    p.add_argument("--limit", type=positive_int, default=20, help="clips scored per vocoder")
     p.add_argument("--json", action="store_true", help="one JSON object per vocoder (with the environment) per line")
     args = p.parse_args(argv)
+    args.checkpoints = parse_pairs(args.checkpoint, "--checkpoint")
+    args.configs = parse_pairs(args.config, "--config")
+    args.kwargs = parse_kwargs(args.kw)
+    args.labels = [v.strip() for v in args.vocoders.split(",") if v.strip()]
+    check_inputs(args)
+    return args
+
+
+def check_inputs(args: argparse.Namespace) -> None:
+    """Every name known and every file there, before anything heavy is imported or built."""
+    if not args.labels:
+        raise BadInput("--vocoders names no vocoder")
+    for label in args.labels:
+        if ":" in label and label not in PRESETS:
+            raise BadInput(f"unknown preset {label!r}; presets: {', '.join(PRESETS)}")
+        if label not in PRESETS and label not in RANDOM_WEIGHTS and label not in args.checkpoints:
+            raise BadInput(f"unknown vocoder {label!r}: give --checkpoint {label}=PATH, or one of "
+                           f"{', '.join(RANDOM_WEIGHTS + tuple(PRESETS))}")
+    files = [("--checkpoint", path) for path in args.checkpoints.values()]
+    files += [("--config", path) for path in args.configs.values()]
+    files += [("--wav", args.wav), ("--metadata", args.metadata)]
+    for option, path in files:
+        if path is not None and not Path(path).is_file():
+            raise BadInput(f"{option} {path}: no such file")
+    if args.quality and not (args.metadata and args.wavs):
+        raise BadInput("--quality needs --metadata and --wavs (held-out clips of the default voice)")
+    if args.wavs is not None and not Path(args.wavs).is_dir():
+        raise BadInput(f"--wavs {args.wavs}: no such folder")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import torch
+
+    from tts.core.audio import DEFAULT_AUDIO, load_wav
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    checkpoints = parse_pairs(args.checkpoint, "--checkpoint")
-    configs = parse_pairs(args.config, "--config")
-    kwargs = parse_kwargs(args.kw)
-    labels = [v.strip() for v in args.vocoders.split(",") if v.strip()]
+    checkpoints, configs, kwargs = args.checkpoints, args.configs, args.kwargs
     mel, source = speed_mel(args.wav, args.seconds)
 
     evaluator, items, wav_dir = None, [], None
     if args.quality:
-        if not (args.metadata and args.wavs):
-            raise SystemExit("--quality needs --metadata and --wavs (held-out clips of the default voice)")
         from tts.evaluate import Evaluator, read_metadata
 
+        try:
+            items, wav_dir = read_metadata(args.metadata)[: args.limit], Path(args.wavs)
+        except ValueError as exc:  # a malformed metadata file
+            raise BadInput(str(exc)) from exc
         evaluator = Evaluator(threads=torch.get_num_threads())
-        items, wav_dir = read_metadata(args.metadata)[: args.limit], Path(args.wavs)
 
     load_before = os.getloadavg()
     results = []
     if evaluator is not None:  # the recordings themselves: the ceiling the vocoders aim at
-        rows = [evaluator.score(it, load_wav(wav_dir / f"{it.id}.wav").numpy(), DEFAULT_AUDIO.sampling_rate) for it in items]
+        rate = DEFAULT_AUDIO.sampling_rate
+        rows = [evaluator.score(it, load_wav(wav_dir / f"{it.id}.wav").numpy(), rate) for it in items]
         results.append({"vocoder": "recordings", "weights": "(ground truth)", "params_m": None, "samples_per_s": None,
                         "x_real_time": None, "samples_per_cpu_s": None, **summarize(rows)})
-    for label in labels:
+    for label in args.labels:
         name, overrides = PRESETS.get(label, (label, {}))
-        if label not in PRESETS and ":" in label:
-            raise SystemExit(f"unknown preset {label!r}; presets: {', '.join(PRESETS)}")
         trained = name in checkpoints and label == name
         if trained:
             vocoder = checkpoint_vocoder(name, checkpoints[name])
@@ -287,8 +341,9 @@ def print_table(report: dict[str, Any]) -> None:
     for r in report["results"]:
         print(f"{r['vocoder']:<18} {fmt(r['params_m'], '7.2f') + 'M' if r['params_m'] is not None else '-':>8} "
               f"{fmt(r['samples_per_s'], '10.0f'):>10} {fmt(r['x_real_time'], '11.2f'):>11} "
-              f"{fmt(r.get('samples_per_cpu_s'), '10.0f'):>10} {fmt(r.get('wer'), '6.3f'):>6} {fmt(r.get('dnsmos_ovrl'), '6.2f'):>6}  {r['weights']}")
+              f"{fmt(r.get('samples_per_cpu_s'), '10.0f'):>10} {fmt(r.get('wer'), '6.3f'):>6} "
+              f"{fmt(r.get('dnsmos_ovrl'), '6.2f'):>6}  {r['weights']}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -9,24 +9,26 @@ realistic). Both models are built from their recipe configs; the baseline is
     python3 bench/waveglow_compact_step.py                        # 1 thread, batch 8 x 8192, table
     python3 bench/waveglow_compact_step.py --threads 2 --steps 10 --json
     python3 bench/waveglow_compact_step.py --precision bf16       # compact model under bf16 autocast too
+
+Output: a table, or with --json one JSON object per line (one per model and precision). Arguments are
+checked before torch is imported: a bad value is one `error:` line and exit status 2, any other failure
+exit status 1 (bench/report.py); --verbose shows the traceback.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import emit, print_table  # noqa: E402
-from tts.core.audio import mel_spectrogram  # noqa: E402
-from vocoder import train as vtrain  # noqa: E402
-from vocoder.waveglow import WaveGlowLoss  # noqa: E402
+from bench.report import ArgumentParser, emit, positive_int, print_table, run  # noqa: E402
+
+if TYPE_CHECKING:
+    import torch
 
 BASELINE = ROOT / "recipes/default_voice/waveglow_small.yaml"
 COMPACT = ROOT / "recipes/default_voice/waveglow_compact.yaml"
@@ -34,6 +36,8 @@ COMPACT = ROOT / "recipes/default_voice/waveglow_compact.yaml"
 
 def speechlike_batch(batch: int, segment: int, seed: int = 0) -> torch.Tensor:
     """[batch, segment] harmonic audio with a syllable envelope and noise bursts, different per row."""
+    import torch
+
     g = torch.Generator().manual_seed(seed)
     t = torch.arange(segment, dtype=torch.float64) / 22050
     rows = []
@@ -49,6 +53,12 @@ def speechlike_batch(batch: int, segment: int, seed: int = 0) -> torch.Tensor:
 
 
 def time_steps(config_path: Path, audio: torch.Tensor, steps: int, precision: str) -> dict:
+    import torch
+
+    from tts.core.audio import mel_spectrogram
+    from vocoder import train as vtrain
+    from vocoder.waveglow import WaveGlowLoss
+
     cfg = vtrain.load_config(config_path)
     torch.manual_seed(0)
     model = vtrain.build_model(cfg).train()
@@ -73,16 +83,17 @@ def time_steps(config_path: Path, audio: torch.Tensor, steps: int, precision: st
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
-    p.add_argument("--batch", type=int, default=8, help="segments per step")
-    p.add_argument("--segment", type=int, default=8192, help="samples per segment")
-    p.add_argument("--steps", type=int, default=5, help="timed steps per model (after 2 warm-up steps)")
-    p.add_argument("--baseline-steps", type=int, default=3, help="timed steps of the (slow) baseline")
+    p = ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=positive_int, default=1, help="torch intra-op threads")
+    p.add_argument("--batch", type=positive_int, default=8, help="segments per step")
+    p.add_argument("--segment", type=positive_int, default=8192, help="samples per segment")
+    p.add_argument("--steps", type=positive_int, default=5, help="timed steps per model (after 2 warm-up steps)")
+    p.add_argument("--baseline-steps", type=positive_int, default=3, help="timed steps of the (slow) baseline")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="the compact model's precision")
     p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     args = p.parse_args(argv)
+    import torch
+
     torch.set_num_threads(args.threads)
     audio = speechlike_batch(args.batch, args.segment)
     rows = [time_steps(BASELINE, audio, args.baseline_steps, "fp32"),
@@ -103,4 +114,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -15,6 +15,14 @@ recorded normalized text is unchanged, so an interrupted build resumes where it 
 
     python3 recipes/default_voice/build_corpus.py --jobs 2
     python3 recipes/default_voice/build_corpus.py --prepare-from DATA_DIR   # re-derive the book sentence files
+    python3 recipes/default_voice/build_corpus.py --fetch                   # the same, from Project Gutenberg
+
+`--fetch` downloads the books of `sources.json` (Gutenberg ebook numbers) into `--cache`; a book whose
+sha256 pin is set must match it (else the download is discarded), one whose pin is null is refused
+unless `--record-checksums` (trust on first use: the observed sha256 is written into sources.json).
+Exit status: 0; 2 for bad input (arguments, sentence files, book list, a book without a pin); 1 for
+other failures (offline, a pin mismatch, no teacher, failed clips). Errors are one `error:` line on
+stderr; --verbose adds the traceback.
 """
 from __future__ import annotations
 
@@ -31,12 +39,18 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
+
+# the script's own folder is on sys.path when it runs (tests add it before loading this file)
+from gutenberg_books import (FETCH_CACHE, FETCH_TIMEOUT_S, GUTENBERG_URL_ENV, SOURCES_JSON, FetchError, fetch_books,
+                             write_atomically)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -182,14 +196,13 @@ def read_metadata(path: Path) -> dict[str, tuple[str, str]]:
     if not path.is_file():
         return {}
     with open(path, encoding="utf-8", newline="") as f:
-        return {row[0]: (row[1], row[2]) for row in csv.reader(f, delimiter="|", quoting=csv.QUOTE_NONE) if len(row) == 3}
+        rows = csv.reader(f, delimiter="|", quoting=csv.QUOTE_NONE)
+        return {row[0]: (row[1], row[2]) for row in rows if len(row) == 3}
 
 
 def write_metadata(path: Path, rows: Iterable[str]) -> None:
     """Atomic rewrite, so a reader (the trainer) never sees half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, "".join(r + "\n" for r in rows).encode("utf-8"))
 
 
 def is_speakable(normalized: str) -> bool:
@@ -490,34 +503,105 @@ def build_corpus(
     return stats
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one `error:` line (exit status 2), like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def _positive(kind: type) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, default=REPO / "data" / "default_voice",
+                   help="corpus directory (default: data/default_voice)")
+    p.add_argument("--teacher", choices=("festival", "piper"), default="festival",
+                   help="the TTS that speaks the corpus (default: festival)")
+    p.add_argument("--piper-voice", default="en_US-joe-medium",
+                   help="piper --model (a name or an .onnx path; default: en_US-joe-medium)")
+    p.add_argument("--piper-data-dir", default=None, help="piper --data-dir, where its voices live (default: piper's)")
+    p.add_argument("--limit", type=_positive(int), default=None,
+                   help="at most N training and N held-out clips (default: all)")
+    p.add_argument("--jobs", type=_positive(int), default=2, help="teacher processes run at once (default: 2)")
+    p.add_argument("--sentences", type=Path, default=SENTENCES_DIR,
+                   help="directory of sentence files (default: sentences/ here)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (default: a bar on stderr)")
+    p.add_argument("--verbose", action="store_true", help="show the traceback of an error (default: off)")
+    task = p.add_mutually_exclusive_group()
+    task.add_argument("--prepare-from", type=Path, default=None, metavar="DATA_DIR",
+                      help="instead of building: re-derive austen.txt, mobydick.txt and heldout.txt in --sentences "
+                           "from DATA_DIR/{austen,mobydick}_sentences.txt")
+    task.add_argument("--fetch", action="store_true",
+                      help="instead of building: download the books of sources.json from Project Gutenberg into "
+                           "--cache, write their sentences there and re-derive the sentence files from them")
+    fetch = p.add_argument_group("--fetch")
+    fetch.add_argument("--gutenberg-url", metavar="URL", default=None,
+                       help=f"fetch URL/<n>/pg<n>.txt (default: ${GUTENBERG_URL_ENV}, else sources.json's base_url)")
+    fetch.add_argument("--cache", type=Path, default=FETCH_CACHE,
+                       help="folder of the downloaded books and their sentence files (default: data/gutenberg)")
+    fetch.add_argument("--sources-json", type=Path, default=SOURCES_JSON,
+                       help="the book list with its sha256 pins (default: sources.json here)")
+    fetch.add_argument("--record-checksums", action="store_true",
+                       help="download books whose pin is null and write their sha256 into the list: trust on first "
+                            "use (default: refuse them)")
+    fetch.add_argument("--timeout", type=_positive(float), default=FETCH_TIMEOUT_S,
+                       help=f"seconds per request (default: {FETCH_TIMEOUT_S:g})")
+    return p
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, default=REPO / "data" / "default_voice", help="corpus directory (default: data/default_voice)")
-    p.add_argument("--teacher", choices=("festival", "piper"), default="festival")
-    p.add_argument("--piper-voice", default="en_US-joe-medium", help="piper --model (a name or an .onnx path)")
-    p.add_argument("--piper-data-dir", default=None, help="piper --data-dir, where its voices live")
-    p.add_argument("--limit", type=int, default=None, help="at most N training and N held-out clips")
-    p.add_argument("--jobs", type=int, default=2, help="teacher processes run at once")
-    p.add_argument("--sentences", type=Path, default=SENTENCES_DIR, help="directory of sentence files")
-    p.add_argument("--prepare-from", type=Path, default=None, metavar="DATA_DIR",
-                   help="instead of building: re-derive austen.txt, mobydick.txt and heldout.txt from "
-                        "DATA_DIR/{austen,mobydick}_sentences.txt")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
+    """Exit status 0; 2 for bad input (bad arguments, missing or malformed sentence files or book list, a
+    book without a pin); 1 for other failures (offline, a download that fails its pin, no teacher, clips
+    that failed). Errors are one `error:` line on stderr; --verbose adds the traceback."""
+    args = build_parser().parse_args(argv)
     if str(REPO) not in sys.path:  # run as a script from a clone: make `frontend` importable
         sys.path.insert(0, str(REPO))
+    try:
+        return run(args)
+    except Exception as e:  # noqa: BLE001 - the contract: one line and an exit status
+        return _fail(e, args.verbose)
 
+
+def _fail(e: Exception, verbose: bool) -> int:
+    """One `error:` line (the traceback first with --verbose); 2 for bad input, 1 for the rest."""
+    if verbose:
+        traceback.print_exc()
+    bad_input = isinstance(e, (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError))
+    message = f"{e.filename}: {e.strerror}" if isinstance(e, OSError) and e.filename and e.strerror else str(e)
+    message = " ".join(message.split())
+    if not (message and (bad_input or isinstance(e, FetchError))):  # a message not written for people
+        message = f"{e.__class__.__name__}: {message}".rstrip(": ")
+    print(f"error: {message}", file=sys.stderr)
+    return 2 if bad_input else 1
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.fetch:
+        counts = fetch_books(args.sources_json, args.cache, args.gutenberg_url, args.record_checksums, args.timeout)
+        print("book sentences: " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + f" (in {args.cache})")
+        args.prepare_from = args.cache
     if args.prepare_from is not None:
+        if not args.prepare_from.is_dir():
+            raise ValueError(f"--prepare-from {args.prepare_from}: no such folder")
         written = prepare_sentences(args.prepare_from, args.sentences)
         print(", ".join(f"{k}: {v}" for k, v in written.items()))
         return 0
     options = {"voice": args.piper_voice, "data_dir": args.piper_data_dir} if args.teacher == "piper" else {}
-    try:
-        stats = build_corpus(args.out, args.sentences, args.teacher, args.limit, args.jobs,
-                             progress=not args.quiet, teacher_options=options)
-    except (ValueError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    stats = build_corpus(args.out, args.sentences, args.teacher, args.limit, args.jobs,
+                         progress=not args.quiet, teacher_options=options)
     for line in stats["skipped"]:
         print(f"skipped {line}", file=sys.stderr)
     for line in stats["failed"]:
@@ -527,7 +611,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{stats['min_s']:.2f}-{stats['max_s']:.2f} s); {stats['heldout_clips']} held-out clips; "
         f"{stats['synthesized_now']} synthesized in this run; {stats['build_seconds']:.0f} s"
     )
-    return 1 if stats["failed"] else 0
+    if stats["failed"]:
+        print(f"error: {len(stats['failed'])} clips failed (listed above); re-run to retry them", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

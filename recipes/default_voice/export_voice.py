@@ -7,58 +7,102 @@
 Writes `checkpoints/default/` (voice.yaml, tacotron2.pt with fp16 weights — loading casts them back
 to fp32 — and MODEL_CARD.md from `--model-card`, or a generated one). Optimizer state and the
 training run stay in the git-ignored run directory; only these weights go into git.
+
+Errors are one `error: ...` line on stderr: exit status 2 for bad input (a missing run, checkpoint or
+model card, a checkpoint the loaders refuse, a bad --average), 1 for any other failure; --verbose
+prints the traceback. Everything that can be checked without torch is checked before it is imported.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
+from typing import NoReturn
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from a clone
     sys.path.insert(0, str(REPO))
 
-from tts.tacotron2.checkpoint import average_tacotron2, load_tacotron2  # noqa: E402
-from tts.training.loop import RunDirectory  # noqa: E402
-from tts.runtime.voices import save_voice  # noqa: E402
-from vocoder import GriffinLim  # noqa: E402
-
 SYNTHESIS = {"seed": 0, "denoise": 0.0, "gate_threshold": 0.5, "max_decoder_steps": 1000}
+
+
+class BadInput(Exception):
+    """A missing or unusable input, or a bad argument value: exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one `error:` line (exit status 2), like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see --help)\n")
 
 
 def latest_checkpoint(run_dir: Path) -> Path:
     pointer = run_dir / "latest"
-    if not pointer.exists():
-        raise SystemExit(f"error: no checkpoint in {run_dir} (missing {pointer})")
-    return run_dir / pointer.read_text().strip()
+    if not pointer.is_file():
+        raise BadInput(f"no checkpoint in {run_dir} (missing {pointer})")
+    path = run_dir / pointer.read_text().strip()
+    if not path.is_file():
+        raise BadInput(f"{pointer} names {path}, which does not exist")
+    return path
 
 
 def checkpoints_ending_at(path: Path, n: int) -> list[Path]:
     """`path` and the n - 1 checkpoints before it (by step) in its run's checkpoint folder."""
+    from tts.training.loop import RunDirectory
+
     run = RunDirectory(path.parent.parent, "tacotron2")
     ordered = [p.resolve() for p in run.list_checkpoints()]
     if path.resolve() not in ordered:
-        raise SystemExit(f"error: --average needs a checkpoint in a run's checkpoints/ folder, got {path}")
+        raise BadInput(f"--average needs a checkpoint in a run's checkpoints/ folder, got {path}")
     end = ordered.index(path.resolve()) + 1
     if end < n:
-        raise SystemExit(f"error: --average {n} needs {n} checkpoints up to {path.name}; {path.parent} has {end}")
+        raise BadInput(f"--average {n} needs {n} checkpoints up to {path.name}; {path.parent} has {end}")
     return ordered[end - n : end]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run-dir", type=Path, default=REPO / "runs" / "default_voice")
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run-dir", type=Path, default=REPO / "runs" / "default_voice",
+                        help="training run whose `latest` checkpoint is exported (default: runs/default_voice)")
     parser.add_argument("--checkpoint", type=Path, help="training checkpoint (default: the run's latest)")
-    parser.add_argument("--out", type=Path, default=REPO / "checkpoints" / "default")
+    parser.add_argument("--out", type=Path, default=REPO / "checkpoints" / "default",
+                        help="voice folder to write (default: checkpoints/default)")
     parser.add_argument("--model-card", type=Path, help="MODEL_CARD.md to ship (default: generated)")
     parser.add_argument("--average", type=int, default=1, metavar="N",
                         help="ship the mean weights of the last N checkpoints up to --checkpoint (default 1: that one)")
     parser.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: fp16, half the size)")
+    parser.add_argument("--verbose", action="store_true", help="show the traceback of an error (default: off)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.average < 1:
         parser.error(f"--average must be >= 1, got {args.average}")
+    try:
+        return export(args)
+    except Exception as exc:  # noqa: BLE001 - the contract: one line and an exit status
+        return _fail(exc, args.verbose)
 
-    path = args.checkpoint or latest_checkpoint(args.run_dir)
+
+def check_inputs(args: argparse.Namespace) -> Path:
+    """The checkpoint to export, after checking every input path (nothing heavy imported)."""
+    if args.checkpoint is not None and not args.checkpoint.is_file():
+        raise BadInput(f"--checkpoint {args.checkpoint}: no such file")
+    if args.model_card is not None and not args.model_card.is_file():
+        raise BadInput(f"--model-card {args.model_card}: no such file")
+    return args.checkpoint or latest_checkpoint(args.run_dir)
+
+
+def export(args: argparse.Namespace) -> int:
+    path = check_inputs(args)
+    from tts.runtime.voices import save_voice
+    from tts.tacotron2.checkpoint import average_tacotron2, load_tacotron2
+    from vocoder import GriffinLim
+
     sources = checkpoints_ending_at(path, args.average) if args.average > 1 else [path]
     model = average_tacotron2(sources) if len(sources) > 1 else load_tacotron2(path)
     step = model.checkpoint_extra.get("step")  # the last source's (the loader keeps its `extra`)
@@ -71,13 +115,15 @@ def main(argv: list[str] | None = None) -> int:
         vocoders={"griffin-lim": GriffinLim()},
         default_vocoder="griffin-lim",
         name="default",
-        description="Small Tacotron 2 (r = 2) trained on CPU on 2.7 h of Festival CMU ARCTIC SLT speech; Griffin-Lim vocoder",
+        description="Small Tacotron 2 (r = 2) trained on CPU on 2.7 h of Festival CMU ARCTIC SLT speech; "
+                    "Griffin-Lim vocoder",
         synthesis=SYNTHESIS,
         provenance={
             "trained_by": "this project (recipes/default_voice)",
             "training_step": step,
             "source_checkpoint": path.name if len(sources) == 1 else "mean of " + ", ".join(p.name for p in sources),
-            "corpus": "recipes/default_voice/build_corpus.py: Austen + Melville + own sentences, spoken by Festival cmu_us_slt_arctic_hts",
+            "corpus": "recipes/default_voice/build_corpus.py: Austen + Melville + own sentences, spoken by "
+                      "Festival cmu_us_slt_arctic_hts",
             "weights_dtype": "float32" if args.fp32 else "float16",
         },
         model_card=card,
@@ -86,6 +132,18 @@ def main(argv: list[str] | None = None) -> int:
     what = path if len(sources) == 1 else f"the mean of {', '.join(p.name for p in sources)}"
     print(f"exported step {step} from {what} to {args.out} ({size:.1f} MiB)")
     return 0
+
+
+def _fail(exc: Exception, verbose: bool) -> int:
+    """Bad input (BadInput, a missing file, a checkpoint the project's loaders refuse) exits 2, the rest 1."""
+    if verbose:
+        traceback.print_exc()
+    serialization = sys.modules.get("tts.core.serialization")  # loaded whenever a CheckpointError can exist
+    bad = isinstance(exc, (BadInput, FileNotFoundError)) or (
+        serialization is not None and isinstance(exc, serialization.CheckpointError))
+    message = " ".join(str(exc).split())
+    print(f"error: {message if bad and message else f'{type(exc).__name__}: {message}'}", file=sys.stderr)
+    return 2 if bad else 1
 
 
 if __name__ == "__main__":
