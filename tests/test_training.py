@@ -348,6 +348,18 @@ def test_config_errors_are_clear(tmp_path, corpus):
         run_training(["--config", str(cfg), "--run-dir", str(tmp_path / "r"), "--device", "cpu"])
 
 
+@pytest.mark.parametrize("trainer", ["tts.tacotron2.train", "vocoder.train"])
+def test_a_missing_corpus_is_refused_before_the_run_folder_is_made(tmp_path, trainer):
+    import importlib
+
+    run_training = importlib.import_module(trainer).run_training
+    cfg = (write_config if trainer.startswith("tts") else write_waveglow_config)(
+        tmp_path / "c.yaml", tmp_path / "no_corpus", *(() if trainer == "vocoder.train" else (tmp_path / "cache",)))
+    with pytest.raises(ValueError, match="corpus not found.*build_corpus.py"):
+        run_training(["--config", str(cfg), "--run-dir", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()
+
+
 # --------------------------------------------------------------------------- WaveGlow training
 
 

@@ -106,11 +106,19 @@ def read_filelist(path: str | Path) -> list[Utterance]:
 
 def read_corpus(source: str | Path) -> list[Utterance]:
     """An LJSpeech-layout folder or an NVIDIA filelist file."""
+    check_corpus(source)
     source = Path(source)
-    if source.is_dir():
-        return read_ljspeech(source)
-    if source.is_file():
-        return read_filelist(source)
+    return read_ljspeech(source) if source.is_dir() else read_filelist(source)
+
+
+def check_corpus(source: str | Path | None) -> None:
+    """ValueError, with the command that builds the default voice's corpus, unless `source` is set and
+    names a folder or a file."""
+    if not source:
+        raise ValueError("data.corpus is not set in the config")
+    source = Path(source)
+    if source.is_dir() or source.is_file():
+        return
     raise ValueError(f"corpus not found: {source} (expected an LJSpeech folder or a 'path|text' filelist; "
                      "the default voice's corpus is built by: python3 recipes/default_voice/build_corpus.py --jobs 2)")
 

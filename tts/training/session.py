@@ -15,6 +15,7 @@ import torch
 from tts.core.config import dump_yaml
 from tts.core.device import check_precision, resolve_device
 from tts.core.serialization import CheckpointError
+from tts.training.data import check_corpus
 from tts.training.loop import DistInfo, RunDirectory, Trainer, cleanup_distributed, init_distributed, seed_everything
 
 
@@ -57,6 +58,7 @@ def training_session(args: argparse.Namespace, cfg: dict[str, Any], prefix: str)
     if args.device:
         cfg["train"]["device"] = args.device
     t = cfg["train"]
+    check_corpus(cfg["data"]["corpus"])  # before anything is created: a refused run leaves no empty folders
     run_dir = Path(args.run_dir or t["run_dir"] or Path("runs") / Path(args.config).stem)
     if t["num_threads"]:
         torch.set_num_threads(int(t["num_threads"]))
