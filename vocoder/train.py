@@ -17,6 +17,16 @@ negative log-likelihood: `WaveGlowLoss` (sigma `loss.sigma`) for WaveGlow, the m
 Segment offsets are drawn from (seed, epoch, clip), so a resumed run sees the same segments.
 Checkpoints, `latest`, `train_log.jsonl` and resume work as in `tts.train` (shared Trainer);
 validation also writes a synthesized sample (`plots/sample_stepN.wav`) and its mel error.
+
+`data.mel_dir` (default null: mels computed from the audio) names a folder of per-clip mels
+(`<id>.npy`, e.g. a Tacotron 2's ground-truth-aligned mels from recipes/default_voice/dump_gta.py):
+a segment then takes its frames from there. Its offset is a multiple of the hop length, so the
+segment's audio [start, start + N) and its frames start / hop ... start / hop + N // hop (frame i
+centred on sample hop i of the clip) line up exactly as the computed mel of the segment would; the
+folder's manifest must record this config's audio settings and every clip. Validation stays on
+ground-truth mels (comparable across stages) unless `data.val_mel_dir: true`.
+`--warm-start PATH` (a fresh run only) copies the weights of a checkpoint of the same model and
+config (a stage-1 training checkpoint, say) and starts at step 0 with a fresh optimizer.
 """
 from __future__ import annotations
 
@@ -31,15 +41,17 @@ import soundfile
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from tts.core.audio import AudioSettings, load_wav, mel_spectrogram
+from tts.core.audio import AudioSettings, load_wav, mel_spectrogram, n_frames
 from tts.core.config import load_yaml, merge_config
 from tts.core.device import autocast
 from tts.core.plotting import plot_mel, side_by_side
+from tts.core.serialization import CheckpointError, expect_project_model, is_project_checkpoint, read_checkpoint
 from tts.training import loop as tu
 from tts.training import session
 from tts.training.data import (
     BucketBatchSampler,
     Utterance,
+    check_mel_dir,
     load_or_make_split,
     read_corpus,
 )
@@ -51,6 +63,7 @@ from vocoder.waveglow import (
     WaveGlow,
     WaveGlowConfig,
     WaveGlowLoss,
+    read_waveglow_checkpoint,
     save_waveglow,
 )
 from vocoder.wavernn import WaveRNN, WaveRNNConfig, save_wavernn
@@ -65,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
         "batch_size": 12,
         "val_size": 8,
         "num_workers": 0,
+        "mel_dir": None,  # folder of per-clip mels (<id>.npy) to train on instead of computed ones
+        "val_mel_dir": False,  # validate on mel_dir's mels too (default: ground-truth mels)
     },
     "optimizer": {
         "lr": 1e-4,
@@ -137,6 +152,57 @@ class AudioSegments(Dataset):
         return torch.nn.functional.pad(audio, (0, seg - audio.numel()))
 
 
+class MelDirSegments(AudioSegments):
+    """AudioSegments whose mels are read from `<mel_dir>/<id>.npy` ([n_mels, frames] of the whole clip,
+    frame j centred on sample hop j: a GTA dump) instead of computed from the segment.
+
+    The offset is a multiple of the hop length (hop * k, k drawn from (seed, epoch, clip)), so frame
+    k + i of the clip's mel is centred on sample hop i of the segment, exactly where the computed
+    path's frame i is (`mel_spectrogram` of the segment: centred frames, frame i on sample hop i).
+    The segment gets the computed path's frame count, segment_length // hop + 1: the vocoders
+    condition the last samples on the frame after them (the compact WaveGlow interpolates between
+    frames i and i + 1; WaveGlow's transposed convolution, 4 frames wide, leaves the last frame to
+    samples past the segment, which it trims). Those frames always exist
+    in the clip's mel when the clip is at least one segment long (k + N // hop <= n // hop); for a
+    shorter clip, zero-padded like the computed path, the frames past its mel are the silence level
+    (the log-mel of the zeros there). The one difference from the computed path is at the segment's
+    edges: its frames 0-1 and the last 2 (the STFT window reaches 2 hops) see the clip's real samples
+    beyond the segment, not the computed path's reflect padding, i.e. what the vocoder sees at synthesis."""
+
+    def __init__(self, items: Sequence[Utterance], settings: AudioSettings, segment_length: int, seed: int,
+                 mel_dir: str | Path, random_offsets: bool = True):
+        super().__init__(items, settings, segment_length, seed, random_offsets)
+        self.mel_dir = Path(mel_dir)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        info, seg, hop = self.infos[index], self.segment_length, self.settings.hop_length
+        whole = None
+        if info.samplerate == self.settings.sampling_rate:
+            n = info.frames
+        else:  # another rate: resample the whole clip, then cut
+            whole = load_wav(self.items[index].wav, self.settings)
+            n = whole.numel()
+        start = 0
+        if n > seg and self.random_offsets:
+            rng = np.random.default_rng([self.seed, self.epoch, index])
+            start = hop * int(rng.integers(0, (n - seg) // hop + 1))
+        if whole is None:
+            data, _ = soundfile.read(str(self.items[index].wav), start=start, stop=start + seg, dtype="float32",
+                                     always_2d=True)
+            audio = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
+        else:
+            audio = whole[start:start + seg]
+        path = self.mel_dir / f"{self.items[index].id}.npy"
+        clip_mel = np.load(path, mmap_mode="r")
+        if clip_mel.shape[1] != n_frames(n, self.settings):
+            raise ValueError(f"{path}: {clip_mel.shape[1]} frames, but its clip's ground-truth mel has "
+                             f"{n_frames(n, self.settings)}")
+        want = seg // hop + 1
+        frames = torch.from_numpy(np.array(clip_mel[:, start // hop:start // hop + want], dtype=np.float32))
+        frames = torch.nn.functional.pad(frames, (0, want - frames.shape[1]), value=self.settings.silence_level)
+        return torch.nn.functional.pad(audio, (0, seg - audio.numel())), frames
+
+
 class AudioMelBatch(NamedTuple):
     mel: torch.Tensor  # [B, n_mels, segment_length // hop + 1]
     audio: torch.Tensor  # [B, segment_length]
@@ -146,12 +212,15 @@ class AudioMelBatch(NamedTuple):
 
 
 class AudioMelCollate:
-    """Stack segments and compute their mels in one batched STFT."""
+    """Stack segments and compute their mels in one batched STFT; (audio, mel) pairs (`MelDirSegments`)
+    keep their mels."""
 
     def __init__(self, settings: AudioSettings):
         self.settings = settings
 
-    def __call__(self, segments: Sequence[torch.Tensor]) -> AudioMelBatch:
+    def __call__(self, segments: Sequence[torch.Tensor | tuple[torch.Tensor, torch.Tensor]]) -> AudioMelBatch:
+        if segments and isinstance(segments[0], tuple):
+            return AudioMelBatch(torch.stack([m for _, m in segments]), torch.stack([a for a, _ in segments]))
         audio = torch.stack(list(segments))
         return AudioMelBatch(mel_spectrogram(audio, self.settings), audio)
 
@@ -203,6 +272,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
         if segment % hop:
             raise ValueError(f"data.segment_length ({segment}) must be a multiple of the hop length ({hop}) "
                              f"for {name}, e.g. {max(1, round(segment / hop)) * hop}")
+    if cfg["data"]["val_mel_dir"] and not cfg["data"]["mel_dir"]:
+        raise ValueError("data.val_mel_dir needs data.mel_dir (the folder of mels to validate on)")
     if name == "wavernn" and cfg["train"]["precision"] != "fp32":
         raise ValueError(f"train.precision {cfg['train']['precision']!r}: WaveRNN trains in fp32 only (its "
                          "recurrent pass and 16-bit dual softmax are unvalidated in reduced precision); set "
@@ -239,9 +310,11 @@ def sample_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 @torch.no_grad()
 def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Mapping[str, Any], step: int,
-             device: torch.device, run: tu.RunDirectory) -> dict[str, Any]:
+             device: torch.device, run: tu.RunDirectory, mel_dir: str | Path | None = None) -> dict[str, Any]:
     """Loss on fixed segments (the start of each validation clip), then a synthesized sample of the
-    first clip (`plots/sample_stepN.wav`, see `sample_kwargs`) and the mean |log-mel difference| to it."""
+    first clip (`plots/sample_stepN.wav`, see `sample_kwargs`) and the mean |log-mel difference| between
+    it and the clip's ground-truth mel. The sample is made from that mel, or from the clip's mel in
+    `mel_dir` when given (data.val_mel_dir)."""
     t = cfg["train"]
     settings = model.audio
     was_training = model.training
@@ -254,8 +327,12 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
             count += batch.audio.size(0)
     audio = load_wav(val_items[0].wav, settings)[: int(t["sample_seconds"] * settings.sampling_rate)]
     target = mel_spectrogram(audio, settings)[None].to(device)
+    source = target
+    if mel_dir is not None:
+        source = torch.from_numpy(np.load(Path(mel_dir) / f"{val_items[0].id}.npy")[:, : target.size(2)])
+        source = source.float()[None].to(device)
     vocoder = copy.deepcopy(model).prepare_for_inference()  # folding weight norm must not touch the trained model
-    sample = vocoder(target, **sample_kwargs(cfg))[0].cpu()
+    sample = vocoder(source, **sample_kwargs(cfg))[0].cpu()
     soundfile.write(str(run.plots / f"sample_step{step:07d}.wav"), sample.numpy(), settings.sampling_rate,
                     subtype="PCM_16")
     resynth = mel_spectrogram(sample, settings)[:, : target.size(2)]
@@ -265,12 +342,59 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
     return {"val_loss": total / count, "val_sample_mel_l1": float((resynth - target[0].cpu()).abs().mean())}
 
 
+def warm_start(model: torch.nn.Module, path: str | Path, name: str) -> None:
+    """Copy the weights of the checkpoint at `path` into `model` (vocoder `name`): a project checkpoint
+    of the same vocoder (a training run's or an exported one; for WaveGlow also NVIDIA's files) whose
+    model config and audio settings equal the model's; a training run's folder stands for its newest
+    checkpoint. Refuses anything else with one CheckpointError;
+    nothing but the weights is taken (no optimizer state, no step)."""
+    path = Path(path)
+    if path.is_dir():  # a run folder: its newest checkpoint
+        path = tu.RunDirectory(path, name).latest() or path / "checkpoints"
+    if not path.is_file():
+        raise CheckpointError(f"--warm-start: checkpoint not found: {path}")
+    if name in WAVEGLOW_LOSS:
+        config, audio, state_dict = read_waveglow_checkpoint(path)
+    else:
+        ckpt = read_checkpoint(path)
+        if not is_project_checkpoint(ckpt):
+            raise CheckpointError(f"--warm-start {path}: not a {name} checkpoint of this project")
+        expect_project_model(ckpt, name, path)
+        try:
+            config = vocoder_kind(name).config.from_dict(ckpt.get("config") or {})
+            audio = AudioSettings.from_dict(ckpt.get("audio"))
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"--warm-start {path}: bad config or audio settings ({exc})") from exc
+        state_dict = ckpt["state_dict"]
+    if type(config) is not type(model.config):
+        raise CheckpointError(f"--warm-start {path}: holds a {type(config).__name__} model, this run trains "
+                              f"{name} ({type(model.config).__name__})")
+    if config != model.config:
+        mine, theirs = model.config.to_dict(), config.to_dict()
+        diff = [f"{k}: {mine.get(k)} vs {theirs.get(k)}" for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+        raise CheckpointError(f"--warm-start {path}: its model config differs from this run's "
+                              f"(run vs checkpoint: {'; '.join(diff)})")
+    diff = model.audio.differences(audio)
+    if diff:
+        raise CheckpointError(f"--warm-start {path}: its audio settings differ from this run's "
+                              f"(run vs checkpoint: {'; '.join(diff)})")
+    target = model.state_dict()
+    bad = sorted(set(target) ^ set(state_dict))
+    bad += [k for k in target if k in state_dict and state_dict[k].shape != target[k].shape]
+    if bad:
+        raise CheckpointError(f"--warm-start {path}: its weights do not fit this model ({', '.join(bad[:5])})")
+    model.load_state_dict({k: v.to(target[k].dtype) for k, v in state_dict.items()}, strict=True)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = session.make_parser("python -m vocoder.train", __doc__,
                             "YAML config (keys: vocoder; sections: model, audio, data, optimizer, loss, train)")
+    p.add_argument("--warm-start", help="initialise the weights from a checkpoint of the same vocoder, model config "
+                                        "and audio settings (e.g. a stage-1 run's checkpoint); the optimizer starts "
+                                        "fresh at step 0. Ignored when resuming")
     return p.parse_args(argv)
 
 
@@ -306,8 +430,16 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     train_items = [u for u in items if u.id not in val_ids]
     val_items = [u for u in items if u.id in val_ids]
     segment = int(d["segment_length"])
-    train_set = AudioSegments(train_items, settings, segment, int(t["seed"]))
-    val_set = AudioSegments(val_items, settings, segment, int(t["seed"]), random_offsets=False)
+    mel_dir, val_mel_dir = d["mel_dir"], d["mel_dir"] if d["val_mel_dir"] else None
+    if mel_dir:  # refused here, before any model is built, if made otherwise or incomplete
+        check_mel_dir(mel_dir, settings, train_items + (val_items if val_mel_dir else []))
+        train_set = MelDirSegments(train_items, settings, segment, int(t["seed"]), mel_dir)
+    else:
+        train_set = AudioSegments(train_items, settings, segment, int(t["seed"]))
+    if val_mel_dir:
+        val_set = MelDirSegments(val_items, settings, segment, int(t["seed"]), val_mel_dir, random_offsets=False)
+    else:
+        val_set = AudioSegments(val_items, settings, segment, int(t["seed"]), random_offsets=False)
 
     tu.seed_everything(t["seed"])  # identical initial weights on every rank
     model = build_model(cfg).to(device)
@@ -324,10 +456,11 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
         return batch_losses(train_model, batch, cfg)
 
     def validate_fn(step: int) -> dict[str, Any]:
-        return validate(model, val_loader, val_items, cfg, step, device, run)
+        return validate(model, val_loader, val_items, cfg, step, device, run, val_mel_dir)
 
     resume_path = tu.resolve_resume(args.resume, run)
-    if name == "flowavenet" and resume_path is None:
+    warm = getattr(args, "warm_start", None)
+    if name == "flowavenet" and resume_path is None and not warm:
         # ActNorm's data-dependent init, explicitly and before the DDP wrapper (which then broadcasts
         # rank 0's values); the sampler's first batch is read directly, leaving the loader untouched
         first = collate([train_set[i] for i in sampler.batches_of_epoch(0)[0]]).to(device)
@@ -335,10 +468,20 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     trainer = tu.Trainer(name=name, model=model, optimizer=optimizer, scheduler=scheduler, loader=loader,
                          sampler=sampler, run=run, cfg=cfg, device=device, dist_info=dist_info, loss_fn=loss_fn,
                          save_fn=vocoder_kind(name).save, validate_fn=validate_fn if val_items else None)
+    def fresh_start() -> None:
+        if warm:
+            warm_start(model, warm, name)
+            if dist_info.is_main:
+                from tqdm import tqdm
+
+                tqdm.write(f"warm start from {warm}: weights only, fresh optimizer, step 0")
+
     summary = (f"{name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; "
                f"{len(train_set)} train / {len(val_set)} val clips; segments of {segment} samples; "
+               f"mels {'from ' + str(mel_dir) if mel_dir else 'computed from the audio'} "
+               f"(validation: {'from ' + str(val_mel_dir) if val_mel_dir else 'ground truth'}); "
                f"{t['precision']} on {device} x {dist_info.world_size}")
-    return session.start(trainer, resume_path, summary)
+    return session.start(trainer, resume_path, summary, fresh_start)
 
 
 if __name__ == "__main__":

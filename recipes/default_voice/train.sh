@@ -8,6 +8,9 @@
 #     WARM_START=checkpoints/default/tacotron2.pt bash recipes/default_voice/train.sh
 #                                                        # a new run that starts from the shipped weights
 #                                                        # (WARM_START applies when the run has no checkpoint yet)
+#   MODEL=waveglow_compact CONFIG=recipes/default_voice/waveglow_compact_gta.yaml RUN_DIR=runs/default_voice_waveglow_compact_gta \
+#     WARM_START=runs/default_voice_waveglow_compact/latest bash recipes/default_voice/train.sh
+#                                                        # stage 2: fine-tune on the student's GTA mels (dump_gta.py first)
 #   NPROC=2 bash recipes/default_voice/train.sh          # two 1-thread data-parallel processes (torchrun, gloo):
 #                                                          on an otherwise idle 2-core machine 1.45x the samples/s
 #                                                          of one process (11 vs 7.6 clips/s; one process with two
@@ -40,7 +43,6 @@ fi
 
 EXTRA=()
 if [[ -n "${WARM_START:-}" ]]; then  # the trainer uses it only when the run has no checkpoint to resume
-    [[ "$MODEL" == tacotron2 ]] || { echo "error: WARM_START is for MODEL=tacotron2" >&2; exit 2; }
     EXTRA=(--warm-start "$WARM_START")
 fi
 

@@ -390,3 +390,98 @@ class BucketBatchSampler(Sampler[list[int]]):
     def __iter__(self) -> Iterator[list[int]]:
         batches = self.batches_of_epoch(self.epoch)
         yield from batches[self.start_batch:]
+
+
+# --------------------------------------------------------------------------- all clips, mel folders
+
+
+def read_heldout_utterances(corpus_dir: str | Path) -> list[Utterance]:
+    """The clips listed in an LJSpeech-layout corpus's `heldout.csv` (normalized text when given);
+    [] when there is none. Never trained on; a GTA dump (recipes/default_voice/dump_gta.py) covers
+    them too, so a vocoder can be evaluated on the predictor's mels of unseen sentences."""
+    path = Path(corpus_dir) / "heldout.csv"
+    if not path.is_file():
+        return []
+    items = []
+    for n, row in enumerate(_read_pipe_rows(path), 1):
+        if len(row) < 2:
+            raise ValueError(f"{path}:{n}: expected 'id|text|normalized text', got {'|'.join(row)!r}")
+        text = (row[2] if len(row) > 2 and row[2].strip() else row[1]).strip()
+        items.append(Utterance(row[0].strip(), text, Path(corpus_dir) / "wavs" / f"{row[0].strip()}.wav"))
+    return items
+
+
+def read_all_clips(source: str | Path) -> list[Utterance]:
+    """`read_corpus(source)` followed by the held-out clips of an LJSpeech folder, each id once."""
+    items = read_corpus(source)
+    if Path(source).is_dir():
+        seen = {u.id for u in items}
+        items += [u for u in read_heldout_utterances(source) if u.id not in seen]
+    return items
+
+
+#: the file a folder of per-clip mels (`<id>.npy`, [n_mels, frames]) describes itself in
+MEL_DIR_MANIFEST = "manifest.json"
+
+
+def write_mel_dir_manifest(mel_dir: str | Path, manifest: dict) -> Path:
+    """Write `<mel_dir>/manifest.json` atomically."""
+    path = Path(mel_dir) / MEL_DIR_MANIFEST
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def read_mel_dir_manifest(mel_dir: str | Path) -> dict:
+    """The manifest of a mel folder; ValueError when it is missing or unreadable."""
+    path = Path(mel_dir) / MEL_DIR_MANIFEST
+    if not Path(mel_dir).is_dir():
+        raise ValueError(f"mel folder not found: {mel_dir} (make it with recipes/default_voice/dump_gta.py)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{mel_dir}: no {MEL_DIR_MANIFEST}; a mel folder must be written by "
+                         "recipes/default_voice/dump_gta.py (it records the audio settings)") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: unreadable manifest ({exc})") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("audio"), dict):
+        raise ValueError(f"{path}: not a mel folder manifest (no 'audio' settings)")
+    return manifest
+
+
+def check_mel_dir(mel_dir: str | Path, settings: AudioSettings, items: Sequence[Utterance]) -> dict:
+    """Refuse (one ValueError) a mel folder made with other audio settings than `settings`, or one
+    that lacks a clip of `items`, or whose mel of a clip has another frame count than the clip's
+    ground-truth mel (`n_frames` of its samples: a stale dump of a rebuilt corpus). Returns the manifest."""
+    manifest = read_mel_dir_manifest(mel_dir)
+    try:
+        made_with = AudioSettings.from_dict(manifest["audio"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{mel_dir}/{MEL_DIR_MANIFEST}: bad audio settings ({exc})") from exc
+    diff = settings.differences(made_with)
+    if diff:
+        raise ValueError(f"{mel_dir}: its mels were made with other audio settings than this config's "
+                         f"(config vs mel folder: {'; '.join(diff)}); dump them again with matching settings")
+    root, recorded = Path(mel_dir), manifest.get("frames") or {}
+    missing, wrong = [], []
+    for u in items:
+        path = root / f"{u.id}.npy"
+        if not path.is_file():
+            missing.append(u.id)
+            continue
+        info = soundfile.info(str(u.wav))
+        if info.samplerate != settings.sampling_rate:
+            continue  # resampled clips: the length is checked when a segment is read
+        frames = recorded.get(u.id)
+        if frames is None:
+            frames = int(np.load(path, mmap_mode="r").shape[1])
+        if int(frames) != n_frames(info.frames, settings):
+            wrong.append(f"{u.id} ({frames} vs {n_frames(info.frames, settings)})")
+    if missing:
+        raise ValueError(f"{mel_dir}: no mel for {len(missing)} of {len(items)} clips, e.g. "
+                         f"{', '.join(missing[:3])} (finish the dump: recipes/default_voice/dump_gta.py resumes)")
+    if wrong:
+        raise ValueError(f"{mel_dir}: {len(wrong)} mels do not have their clip's ground-truth frame count "
+                         f"(mel vs audio), e.g. {', '.join(wrong[:3])}; the corpus changed since the dump: dump again")
+    return manifest
