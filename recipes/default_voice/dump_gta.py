@@ -39,32 +39,23 @@ import hashlib
 import os
 import sys
 import time
-import traceback
 import zlib
 from pathlib import Path
-from typing import NoReturn
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from a clone
     sys.path.insert(0, str(REPO))
 
+from bench.report import ArgumentParser, BadInput, run  # noqa: E402 - the error contract of recipes and benches
+
 DEFAULT_CORPUS = Path("data/default_voice")
 DEFAULT_TACOTRON2 = Path("checkpoints/default/tacotron2.pt")
 
 
-class BadInput(Exception):
-    """A missing or unusable input, or a bad argument value: exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """A usage error is one `error:` line (exit status 2), like every other bad input."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                         help="LJSpeech-layout corpus folder (default: data/default_voice)")
     parser.add_argument("--tacotron2", type=Path, default=DEFAULT_TACOTRON2,
@@ -78,7 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="prenet dropout probability (default 0.5: the model's own, in training and synthesis)")
     parser.add_argument("--seed", type=int, default=1234, help="seed of the prenet dropout masks (default 1234)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--verbose", action="store_true", help="show the traceback of an error (default: off)")
     return parser
 
 
@@ -91,14 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} must be >= {low}, got {value}")
     if not 0.0 <= args.prenet_dropout < 1.0:
         parser.error(f"--prenet-dropout must be in [0, 1), got {args.prenet_dropout}")
-    try:
-        dump(args)
-        return 0
-    except KeyboardInterrupt:
-        print("error: interrupted (what was written is kept; run the same command to resume)", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - the contract: one line and an exit status
-        return _fail(exc, args.verbose)
+    return run(lambda _: dump(args), argv)  # interrupted: what was written is kept, the same command resumes
 
 
 def check_inputs(args: argparse.Namespace) -> Path:
@@ -222,17 +205,6 @@ def dump(args: argparse.Namespace) -> None:
           f"{dropped['unspeakable']} unspeakable texts skipped; {manifest['count']} in {out} ({seconds:.0f} s)",
           file=sys.stderr)
 
-
-def _fail(exc: Exception, verbose: bool) -> int:
-    """Bad input (BadInput, a missing file, a checkpoint the project's loaders refuse) exits 2, the rest 1."""
-    if verbose:
-        traceback.print_exc()
-    serialization = sys.modules.get("tts.core.serialization")  # loaded whenever a CheckpointError can exist
-    bad = isinstance(exc, (BadInput, FileNotFoundError)) or (
-        serialization is not None and isinstance(exc, serialization.CheckpointError))
-    message = " ".join(str(exc).split())
-    print(f"error: {message if bad and message else f'{type(exc).__name__}: {message}'}", file=sys.stderr)
-    return 2 if bad else 1
 
 
 if __name__ == "__main__":

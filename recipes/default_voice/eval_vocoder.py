@@ -20,24 +20,17 @@ import json
 import statistics
 import sys
 import time
-import traceback
 from pathlib import Path
-from typing import NoReturn
 
 REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # run as a script from a clone
+    sys.path.insert(0, str(REPO))
+
+from bench.report import ArgumentParser, BadInput, positive_int, run  # noqa: E402 - the error contract of recipes and benches
 SAMPLE_RATE = 22050
 HOP = 256
 
 
-class BadInput(Exception):
-    """A missing or unusable input, or a bad argument value: exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """A usage error is one `error:` line (exit status 2), like every other bad input."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see --help)\n")
 
 
 def parse_grid(text: str) -> list[float]:
@@ -49,15 +42,6 @@ def parse_grid(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers >= 0, got {text!r}")
     return values
 
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
 
 
 def resolve_checkpoint(path: Path) -> Path:
@@ -71,7 +55,7 @@ def resolve_checkpoint(path: Path) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = ArgumentParser(description=__doc__.split("\n\n")[0],
                 epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("--checkpoint", type=Path, help="vocoder checkpoint (or a run folder / its `latest`)")
     p.add_argument("--corpus", type=Path, default=REPO / "data/default_voice",
@@ -84,7 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--griffin-lim", action="store_true", help="also score Griffin-Lim on the same mels (the bar)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch and scoring threads (default: 1)")
     p.add_argument("--seed", type=int, default=0, help="WaveGlow noise seed (default: 0)")
-    p.add_argument("--verbose", action="store_true", help="show the traceback of an error (default: off)")
     return p
 
 
@@ -93,11 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.checkpoint is None and not args.griffin_lim:
         p.error("give --checkpoint and/or --griffin-lim")
-    try:
-        evaluate(args)
-        return 0
-    except Exception as exc:  # noqa: BLE001 - the contract: one line and an exit status
-        return _fail(exc, args.verbose)
+    return run(lambda _: evaluate(args), argv)
 
 
 def check_inputs(args: argparse.Namespace) -> Path | None:
@@ -190,17 +169,6 @@ def report(label: str, sigma: float | None, strength: float, rows: list, x_real_
           f"OVRL {result['dnsmos_ovrl']:.3f}  SIG {result['dnsmos_sig']:.3f}  BAK {result['dnsmos_bak']:.3f}",
           file=sys.stderr)
 
-
-def _fail(exc: Exception, verbose: bool) -> int:
-    """Bad input (BadInput, a missing file, a checkpoint the project's loaders refuse) exits 2, the rest 1."""
-    if verbose:
-        traceback.print_exc()
-    serialization = sys.modules.get("tts.core.serialization")  # loaded whenever a CheckpointError can exist
-    bad = isinstance(exc, (BadInput, FileNotFoundError)) or (
-        serialization is not None and isinstance(exc, serialization.CheckpointError))
-    message = " ".join(str(exc).split())
-    print(f"error: {message if bad and message else f'{type(exc).__name__}: {message}'}", file=sys.stderr)
-    return 2 if bad else 1
 
 
 if __name__ == "__main__":

@@ -16,26 +16,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from pathlib import Path
-from typing import NoReturn
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from a clone
     sys.path.insert(0, str(REPO))
 
+from bench.report import ArgumentParser, BadInput, run  # noqa: E402 - the error contract of recipes and benches
+
 SYNTHESIS = {"seed": 0, "denoise": 0.0, "gate_threshold": 0.5, "max_decoder_steps": 1000}
 
 
-class BadInput(Exception):
-    """A missing or unusable input, or a bad argument value: exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """A usage error is one `error:` line (exit status 2), like every other bad input."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see --help)\n")
 
 
 def latest_checkpoint(run_dir: Path) -> Path:
@@ -63,7 +54,7 @@ def checkpoints_ending_at(path: Path, n: int) -> list[Path]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument("--run-dir", type=Path, default=REPO / "runs" / "default_voice",
                         help="training run whose `latest` checkpoint is exported (default: runs/default_voice)")
     parser.add_argument("--checkpoint", type=Path, help="training checkpoint (default: the run's latest)")
@@ -73,7 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--average", type=int, default=1, metavar="N",
                         help="ship the mean weights of the last N checkpoints up to --checkpoint (default 1: that one)")
     parser.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: fp16, half the size)")
-    parser.add_argument("--verbose", action="store_true", help="show the traceback of an error (default: off)")
     return parser
 
 
@@ -82,10 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.average < 1:
         parser.error(f"--average must be >= 1, got {args.average}")
-    try:
-        return export(args)
-    except Exception as exc:  # noqa: BLE001 - the contract: one line and an exit status
-        return _fail(exc, args.verbose)
+    return run(lambda _: export(args), argv)
 
 
 def check_inputs(args: argparse.Namespace) -> Path:
@@ -133,17 +120,6 @@ def export(args: argparse.Namespace) -> int:
     print(f"exported step {step} from {what} to {args.out} ({size:.1f} MiB)")
     return 0
 
-
-def _fail(exc: Exception, verbose: bool) -> int:
-    """Bad input (BadInput, a missing file, a checkpoint the project's loaders refuse) exits 2, the rest 1."""
-    if verbose:
-        traceback.print_exc()
-    serialization = sys.modules.get("tts.core.serialization")  # loaded whenever a CheckpointError can exist
-    bad = isinstance(exc, (BadInput, FileNotFoundError)) or (
-        serialization is not None and isinstance(exc, serialization.CheckpointError))
-    message = " ".join(str(exc).split())
-    print(f"error: {message if bad and message else f'{type(exc).__name__}: {message}'}", file=sys.stderr)
-    return 2 if bad else 1
 
 
 if __name__ == "__main__":
