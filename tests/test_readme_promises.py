@@ -71,3 +71,18 @@ def test_bench_json_is_one_object_per_line_with_the_same_keys():
     assert rows and all(isinstance(row, dict) for row in rows)
     assert len({tuple(sorted(row)) for row in rows}) == 1
     assert any(row.get("vocoder") == "griffin-lim" or "griffin-lim" in json.dumps(row) for row in rows)
+
+
+def test_the_install_section_works_beyond_this_machine():
+    """The install note once pinned the torch build of the machines it was written on; it must name the
+    CPU index for machines without a GPU and pin no torch version, and list every extra pyproject has."""
+    import re
+    import tomllib
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Install and speak", 1)[1].split("\n## ", 1)[0]
+    assert "--index-url https://download.pytorch.org/whl/cpu" in section
+    assert not re.search(r"torch==\d", section)
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    for extra in extras:
+        assert f"[{extra}]" in section, f"README's install section does not list the [{extra}] extra"
