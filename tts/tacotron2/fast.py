@@ -3,12 +3,15 @@
 * training: `teacher_forced_for_backprop`, the teacher-forced decoder arranged for a fast backward
   pass (time-invariant products once over all steps; each LSTM's weight gradient as one product
   over all steps through `RecurrentLinear`);
-* inference: `decode_loop_fast`, the free-running decoder with fused GEMVs (`FastWeights`, `GEMV`).
+* inference: `decode_loop_fast`, the free-running decoder with fused GEMVs (`FastWeights`, `GEMV`;
+  int8: `tts.tacotron2.int8`), step by step as a generator in `decode_steps` (incremental decoding:
+  `tts.tacotron2.streaming`).
 
 They take the model's modules as arguments and import nothing from the model.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import torch
@@ -16,6 +19,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from tts.tacotron2.checks import StopTracker
+from tts.tacotron2.int8 import Int8GEMV, decoder_step_kernel
 
 if TYPE_CHECKING:  # annotations only: the model imports this module
     from tts.tacotron2.model import Decoder
@@ -146,16 +150,35 @@ class GEMV:
 
 
 class FastWeights:
-    """Decoder weights laid out for `decode_loop_fast` (transposed views of fused copies)."""
+    """Decoder weights laid out for `decode_loop_fast` (transposed views of fused copies). dtype
+    torch.int8: the two LSTM products as `Int8GEMV` (called with the input's parts, no concatenation;
+    `kernel` as `Int8GEMV`'s);
+    `fast_weights(model, torch.int8).set_threads(1)` keeps its compiled kernels on one thread (e.g.
+    while a vocoder runs on the other core)."""
 
-    def __init__(self, dec: Decoder, dtype: torch.dtype):
+    def set_threads(self, threads: int) -> None:
+        """Threads of the int8 kernels (0: torch.get_num_threads())."""
+        for gemv in (self.att_rnn, self.dec_rnn):
+            if isinstance(gemv, Int8GEMV):
+                gemv.threads = int(threads)
+
+    def __init__(self, dec: Decoder, dtype: torch.dtype, kernel: bool | None = None):
         self.dtype = dtype
+        self.segmented = dtype == torch.int8
         a, d, att = dec.attention_rnn, dec.decoder_rnn, dec.attention_layer
+        c = dec.config
         with torch.no_grad():
             self.prenet = [layer.linear_layer.weight.detach().t() for layer in dec.prenet.layers]
             # gates = [input, h] @ [W_ih | W_hh]^T + (b_ih + b_hh)
-            self.att_rnn = GEMV(torch.cat((a.weight_ih, a.weight_hh), 1), a.bias_ih + a.bias_hh, dtype)
-            self.dec_rnn = GEMV(torch.cat((d.weight_ih, d.weight_hh), 1), d.bias_ih + d.bias_hh, dtype)
+            att_w, dec_w = torch.cat((a.weight_ih, a.weight_hh), 1), torch.cat((d.weight_ih, d.weight_hh), 1)
+            att_b, dec_b = a.bias_ih + a.bias_hh, d.bias_ih + d.bias_hh
+            if self.segmented:
+                C = c.encoder_embedding_dim
+                self.att_rnn = Int8GEMV(att_w, att_b, [c.prenet_dim, C, c.attention_rnn_dim], kernel)
+                self.dec_rnn = Int8GEMV(dec_w, dec_b, [c.attention_rnn_dim, C, c.decoder_rnn_dim], kernel)
+            else:
+                self.att_rnn = GEMV(att_w, att_b, dtype)
+                self.dec_rnn = GEMV(dec_w, dec_b, dtype)
             # location_dense(location_conv(w)) = one [2K, A] matrix on K-windows of the 2 channels:
             # dense [A, F] @ conv [F, 2, K] -> [A, 2, K] -> [2K, A]
             conv = att.location_layer.location_conv.conv.weight
@@ -167,9 +190,15 @@ class FastWeights:
             proj, gate = dec.linear_projection.linear_layer, dec.gate_layer.linear_layer
             self.out = torch.cat((proj.weight, gate.weight), 0).t()  # [D + C, n_mel*r + r]
             self.out_bias = torch.cat((proj.bias, gate.bias), 0)
+        #: int8 with the compiled kernel: the arguments of its whole-step `DecoderStep` (see `decode_steps_kernel`)
+        self.step_arguments = None
+        if self.segmented and self.att_rnn.uses_kernel and self.dec_rnn.uses_kernel:
+            gemv = lambda g: [g.packed, g.scale, g.comp, g.bias]
+            self.step_arguments = (*self.prenet, gemv(self.att_rnn), gemv(self.dec_rnn), self.location,
+                                   self.query.contiguous(), self.v.reshape(-1).contiguous(), self.out, self.out_bias)
 
 
-def fast_weights(model, dtype: torch.dtype) -> "FastWeights":
+def fast_weights(model, dtype: torch.dtype) -> FastWeights:
     """Fused decoder weights, cached per dtype until any decoder parameter changes."""
     key = (dtype, tuple((p.data_ptr(), p._version) for p in model.decoder.parameters()))
     cache = model.__dict__.setdefault("_fast_cache", {})
@@ -180,14 +209,47 @@ def fast_weights(model, dtype: torch.dtype) -> "FastWeights":
 
 def decode_loop_fast(model, memory: Tensor, invalid: Tensor | None, gate_threshold: float, max_steps: int,
                       prenet_dropout: float, dtype: torch.dtype | None):
-    """The same recurrence as `_decode_loop_plain` with the per-step overhead cut down: each LSTMCell
-    is one GEMV on [input, hidden] with [W_ih | W_hh] (optionally bfloat16 weights; cell state and
-    non-linearities stay fp32), the location conv and dense layer are pre-multiplied into one
-    [A, 2K] matrix applied to an unfolded window of [previous, cumulative] weights kept in a
-    padded buffer, projection and gate are one GEMV, and buffers are reused. Random numbers are
-    drawn exactly as in the plain loop."""
+    """The same recurrence as `_decode_loop_plain` with the per-step overhead cut down (see
+    `decode_steps`), stopping by NVIDIA's rule per item. Returns what `_decode_loop_plain` returns."""
     c = model.config
+    B, r, n_mel = memory.shape[0], c.n_frames_per_step, c.n_mel_channels
+    frames, gates, alignments = [], [], []
+    stops = StopTracker(B, r, gate_threshold)
+    for step, (frame, gate, weights) in zip(range(max_steps), decode_steps(model, memory, invalid, prenet_dropout, dtype)):
+        frames.append(frame)
+        gates.append(gate)
+        alignments.append(weights)
+        if stops.update(step, gate):
+            break
+    S = len(frames)
+    mel = torch.stack(frames, 1).reshape(B, S * r, n_mel).transpose(1, 2)
+    return mel, torch.stack(gates, 1).reshape(B, S * r), torch.stack(alignments, 1), stops.n_steps, stops.stop_frame
+
+
+def decode_steps(model, memory: Tensor, invalid: Tensor | None, prenet_dropout: float,
+                 dtype: torch.dtype | None, threads: int | None = None) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+    """The free-running decoder, step after step without end (the caller stops it): per step the r
+    frames [B, n_mel * r], the r gate logits [B, r] and the attention weights [B, T_in].
+
+    Each LSTMCell is one GEMV on [input, hidden] with [W_ih | W_hh] (bfloat16 weights optionally, or
+    int8 with `Int8GEMV`; cell state and non-linearities stay fp32), the location conv and dense
+    layer are pre-multiplied into one [A, 2K] matrix applied to an unfolded window of [previous,
+    cumulative] weights kept in a padded buffer, projection and gate are one GEMV, and buffers are
+    reused. With int8 and the compiled kernel, each step is one call of its `DecoderStep`. Random
+    numbers are drawn exactly as in the plain loop. `threads`: threads of the int8 kernels for this
+    call (None: the weights' own, `FastWeights.set_threads`; 1 leaves the other cores to a vocoder
+    running at the same time); other dtypes use torch's intra-op threads."""
     w = fast_weights(model, dtype or torch.float32)
+    if w.step_arguments is not None:
+        stepper = decoder_step_kernel(w, memory, invalid, prenet_dropout, threads)
+        if stepper is not None:
+            n_out = model.config.n_mel_channels * model.config.n_frames_per_step
+            frame = memory.new_zeros(memory.shape[0], n_out, dtype=torch.float32)
+            while True:
+                out, weights = stepper.step(frame)
+                frame = out[:, :n_out]
+                yield frame, out[:, n_out:], weights
+    c = model.config
     B, T_in, C = memory.shape
     r, n_mel = c.n_frames_per_step, c.n_mel_channels
     H_att, H_dec, n_out, P = c.attention_rnn_dim, c.decoder_rnn_dim, n_mel * r, c.prenet_dim
@@ -199,25 +261,29 @@ def decode_loop_fast(model, memory: Tensor, invalid: Tensor | None, gate_thresho
     # previous and cumulative attention weights, zero-padded for the location convolution
     weights_pad = memory.new_zeros(B, 2, T_in + 2 * pad)
     previous, cumulative = weights_pad[:, 0, pad:pad + T_in], weights_pad[:, 1, pad:pad + T_in]
-    # GEMV inputs [x, context, h] written in place by cat(out=...), in the weights' dtype
-    att_in = memory.new_zeros(B, P + C + H_att, dtype=w.dtype)
-    dec_in = memory.new_zeros(B, H_att + C + H_dec, dtype=w.dtype)
+    # GEMV inputs [x, context, h] written in place by cat(out=...), in the weights' dtype (int8: the
+    # parts go to the GEMV as they are)
+    segmented = w.segmented
+    gemv_dtype = torch.float32 if segmented else w.dtype
+    att_in = memory.new_zeros(B, P + C + H_att, dtype=gemv_dtype)
+    dec_in = memory.new_zeros(B, H_att + C + H_dec, dtype=gemv_dtype)
     out_in = memory.new_zeros(B, H_dec + C)
     att_h, att_c = memory.new_zeros(B, H_att), memory.new_zeros(B, H_att)
     dec_h, dec_c = memory.new_zeros(B, H_dec), memory.new_zeros(B, H_dec)
     context, frame = memory.new_zeros(B, C), memory.new_zeros(B, n_out)
-    frames, gates, alignments = [], [], []
-    stops = StopTracker(B, r, gate_threshold)
     cat, mm, addmm, bmm, baddbmm, dropout = torch.cat, torch.mm, torch.addmm, torch.bmm, torch.baddbmm, F.dropout
     p_drop, training = prenet_dropout, prenet_dropout > 0
-    to_float = w.dtype != torch.float32
-    for step in range(max_steps):
+    to_float = gemv_dtype != torch.float32
+    while True:
         x = frame
         for W in w.prenet:
             x = dropout(mm(x, W).relu_(), p_drop, training)
         # attention LSTMCell
-        cat((x, context, att_h), 1, out=att_in)
-        g = w.att_rnn(att_in)
+        if segmented:
+            g = w.att_rnn(x, context, att_h, threads=threads)
+        else:
+            cat((x, context, att_h), 1, out=att_in)
+            g = w.att_rnn(att_in)
         att_h, att_c = lstm_pointwise(g.float() if to_float else g, att_c, H_att)
         # location-sensitive attention; windows [B, T_in, 2, K] -> [B, T_in, 2K]
         windows = weights_pad.unfold(2, K, 1).transpose(1, 2).reshape(B, T_in, 2 * K)
@@ -231,18 +297,14 @@ def decode_loop_fast(model, memory: Tensor, invalid: Tensor | None, gate_thresho
         cumulative.add_(weights)
         context = bmm(weights.unsqueeze(1), memory).squeeze(1)
         # decoder LSTMCell
-        cat((att_h, context, dec_h), 1, out=dec_in)
-        g = w.dec_rnn(dec_in)
+        if segmented:
+            g = w.dec_rnn(att_h, context, dec_h, threads=threads)
+        else:
+            cat((att_h, context, dec_h), 1, out=dec_in)
+            g = w.dec_rnn(dec_in)
         dec_h, dec_c = lstm_pointwise(g.float() if to_float else g, dec_c, H_dec)
         # r frames and r gate logits from one GEMV
         cat((dec_h, context), 1, out=out_in)
         out = addmm(w.out_bias, out_in, w.out)
-        frame, gate = out[:, :n_out], out[:, n_out:]
-        frames.append(frame)
-        gates.append(gate)
-        alignments.append(weights)
-        if stops.update(step, gate):
-            break
-    S = len(frames)
-    mel = torch.stack(frames, 1).reshape(B, S * r, n_mel).transpose(1, 2)
-    return mel, torch.stack(gates, 1).reshape(B, S * r), torch.stack(alignments, 1), stops.n_steps, stops.stop_frame
+        frame = out[:, :n_out]
+        yield frame, out[:, n_out:], weights

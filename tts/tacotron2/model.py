@@ -451,7 +451,8 @@ class Tacotron2(nn.Module):
         in training mode always uses the plain loop.
         dtype: weight dtype of the fast loop's two LSTM GEMVs: torch.float32 (default) or
         torch.bfloat16 (half the memory traffic per step, the decoder's bottleneck on CPU; states and
-        everything else stay fp32).
+        everything else stay fp32), or torch.int8 (dynamic quantization, CPU: int8 weights with one
+        scale per output, inputs quantized at every step; `tts.tacotron2.fast.Int8GEMV`).
         warn: emit the RuntimeWarning for items that reached max_decoder_steps (callers that report
         `reached_max_steps` themselves, like the pipeline, pass False).
         """
@@ -459,8 +460,8 @@ class Tacotron2(nn.Module):
             raise ValueError(f"prenet_dropout must be in [0, 1), got {prenet_dropout}")
         if max_decoder_steps < 1:
             raise ValueError(f"max_decoder_steps must be >= 1, got {max_decoder_steps}")
-        if dtype not in (None, torch.float32, torch.bfloat16):
-            raise ValueError(f"dtype must be torch.float32 or torch.bfloat16, got {dtype}")
+        if dtype not in (None, torch.float32, torch.bfloat16, torch.int8):
+            raise ValueError(f"dtype must be torch.float32, torch.bfloat16 or torch.int8, got {dtype}")
         text, text_lengths = self._check_text(text, text_lengths)
         if seed is None:
             return self._infer(text, text_lengths, gate_threshold, max_decoder_steps, prenet_dropout, fast, dtype, warn)

@@ -12,10 +12,13 @@ from vocoder.waveglow.model import WaveGlow
 from vocoder.waveglow.packed import PackedWN
 
 
-def set_quantization(model: WaveGlow, quantize: str | None, winograd: bool = True) -> WaveGlow:
+def set_quantization(model: WaveGlow, quantize: str | None, winograd: bool = True,
+                     fold_upsampler: bool = True) -> WaveGlow:
     """Run the WNs' large products in int8 (`"int8"`: float32 models on a CPU with int8 matmul) or as
     packed float GEMMs (`None`; `winograd=False` saves the Winograd matrices' memory). Takes effect
-    for prepared models (`prepare_for_inference`). Returns the model."""
+    for prepared models (`prepare_for_inference`). With int8 and the compiled kernel,
+    `fold_upsampler` conditions the WNs on the mel directly (`Int8WN._fold_upsampler`: half the
+    conditioning's multiply-adds, +42 MB of int8 matrices per WN). Returns the model."""
     if quantize not in (None, "int8"):
         raise ValueError(f"quantize must be None or 'int8', got {quantize!r}")
     if quantize == "int8":
@@ -25,7 +28,7 @@ def set_quantization(model: WaveGlow, quantize: str | None, winograd: bool = Tru
             raise ValueError("int8 quantization supports WaveGlow's kernel size 3 only")
         if not int8_matmul_supported():
             raise RuntimeError("this torch build has no CPU int8 matrix product (torch._int_mm)")
-        model.wn_runner = Int8WN
+        model.wn_runner = functools.partial(Int8WN, upsample=model.upsample if fold_upsampler else None)
     else:
         model.wn_runner = functools.partial(PackedWN, winograd=winograd)
     model.quantize = quantize

@@ -13,13 +13,19 @@ Quantization (symmetric, no zero points):
     conv's input is [h(t - d); h(t); h(t + d)] (the three taps stacked, "im2col"), so a single scale
     covers everything that one output column reads, and y[o, t] = s_w[o] * s_x[t] * (q_w q_x)[o, t].
     Per-column scales follow the loudness of the signal over time, which a per-tensor scale would not.
+
+Two implementations of the same computation: a compiled kernel that runs a whole WN in one call
+(`vocoder.waveglow.kernel`: fused element-wise passes, time-major layout, about 1.5x faster), used
+wherever it builds and passes `verified_kernel`'s check, and the pure-PyTorch path below otherwise.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
 
+from vocoder.waveglow.kernel import kernel_unavailable_reason, load_int8_kernel
 from vocoder.waveglow.layers import tanh_
 from vocoder.waveglow.model import WN
 
@@ -51,21 +57,62 @@ def int8_matmul_supported() -> bool:
         return False
 
 
+@functools.cache
+def verified_kernel():
+    """The compiled WN kernel (`vocoder.waveglow.kernel`) if it builds and computes what the PyTorch
+    path computes on a small random WN (SNR >= 60 dB), else None. Cached per process (a compile cache)."""
+    module = load_int8_kernel() if int8_matmul_supported() else None
+    if module is None:
+        return None
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(0)
+        wn = WN(n_in_channels=4, n_cond_channels=24, n_layers=3, n_channels=32, kernel_size=3)
+        for p in wn.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+        for m in wn.modules():
+            if hasattr(m, "fold"):
+                m.fold()
+        audio, spect = torch.randn(4, 37), torch.randn(24, 37)
+        want = Int8WN(wn, kernel=False)(audio, *quantize_columns(spect))
+        fast = Int8WN(wn, kernel=False)
+        fast._use_kernel(module)
+        got = fast(audio, *fast.prepare_conditioning(spect))
+    error = float((got - want).double().pow(2).sum() / want.double().pow(2).sum().clamp_min(1e-30))
+    return module if got.shape == want.shape and error <= 1e-6 else None
+
+
+def wn_kernel_unavailable_reason() -> str:
+    """Why `verified_kernel()` is None ("" when the compiled WN kernel works here; the first call may
+    compile it)."""
+    if not int8_matmul_supported():
+        return "this torch build has no CPU int8 matrix product"
+    if verified_kernel() is not None:
+        return ""
+    return kernel_unavailable_reason() or "the compiled kernel disagreed with the PyTorch path on a test WN"
+
+
 class Int8WN:
     """A prepared (weight-norm folded) float32 WN with int8 products; the same function as `WN.forward`
     up to quantization error. Call with the conditioning from `prepare_conditioning` (the mel
-    quantized by `quantize_columns`, shared by every flow)."""
+    quantized once per time step, shared by every flow).
+
+    `kernel`: None uses the compiled kernel where it is available and supports the shape (channels a
+    multiple of 16), False never, True requires it (RuntimeError otherwise). `uses_kernel` tells."""
 
     #: time steps per block of a layer's element-wise work (see __call__)
     chunk_columns = 512
-    #: the upsampled mel [n_cond, T] -> this WN's conditioning arguments, computed once for all flows
-    prepare_conditioning = staticmethod(quantize_columns)
+    #: time steps per block in the compiled kernel (the unit of work the threads share)
+    kernel_block = 512
+    #: threads the compiled kernel uses (0: torch.get_num_threads()); e.g. 1 when another thread
+    #: decodes on the second core at the same time
+    kernel_threads = 0
 
-    def __init__(self, wn: WN):
+    def __init__(self, wn: WN, kernel: bool | None = None, upsample: torch.nn.ConvTranspose1d | None = None):
         if wn.in_layers[0].kernel_size[0] != 3:
             raise ValueError("the int8 WN supports WaveGlow's kernel size 3 only")
+        self.kernel, self.phases, self.conditions_on_mel = None, 1, False
         C, L = wn.n_channels, wn.n_layers
-        w = lambda t: t.detach().float()  # noqa: E731
+        w = lambda t: t.detach().float()
         self.C, self.L = C, L
         self.dilations = [layer.dilation[0] for layer in wn.in_layers]
         self.start_w, self.start_b = w(wn.start.weight[:, :, 0]), w(wn.start.bias)[:, None]
@@ -88,6 +135,85 @@ class Int8WN:
         self.skip_w = [end_w @ w(s[:, :, 0]) for s in skips]
         skip_b = sum(w(rs.bias[C:] if i < L - 1 else rs.bias) for i, rs in enumerate(wn.res_skip_layers))
         self.out_b = (end_w @ skip_b + w(wn.end.bias))[:, None]
+        n_in = self.start_w.shape[1]
+        if kernel is not False and C % 16 == 0 and 2 * n_in <= 16:
+            module = verified_kernel()
+            if module is not None:
+                self._use_kernel(module)
+                if upsample is not None:
+                    self._fold_upsampler(cond_w, upsample, wn.cond_layer.weight.shape[1] // upsample.out_channels)
+        if kernel and self.kernel is None:
+            raise RuntimeError("the compiled int8 WN kernel is not available for this WN or machine")
+
+    @property
+    def uses_kernel(self) -> bool:
+        return self.kernel is not None
+
+    def _use_kernel(self, module) -> None:
+        """Switch to the compiled kernel: its arguments in its layout (time-major products: weights as
+        [in, out] int8), the PyTorch path's copies dropped."""
+        C, L, n_in = self.C, self.L, self.start_w.shape[1]
+        empty_q, zeros = torch.zeros(1, 1, dtype=torch.int8), torch.zeros(2 * C)
+        self._args = (
+            self.start_w.contiguous(), self.start_b[:, 0].contiguous(),
+            torch.stack([t.t() for t in self.first_taps]).contiguous(),  # [3, n_in + 1, 2C]
+            [q.t().contiguous() for q, _ in self.cond], torch.stack([s[:, 0] for _, s in self.cond]),
+            [empty_q] + [q.t().contiguous() for q, _ in self.in_q[1:]],
+            torch.stack([zeros] + [s[:, 0] for _, s in self.in_q[1:]]),
+            torch.stack([b[:, 0] for b in self.pre_b]),
+            [q.t().contiguous() for q, _ in self.res],
+            torch.stack([s[:, 0] for _, s in self.res]) if L > 1 else torch.zeros(1, C),
+            torch.stack([b[:, 0] for b in self.res_b]) if L > 1 else torch.zeros(1, C),
+            torch.stack(self.skip_w).contiguous(), self.out_b[:, 0].contiguous(), list(self.dilations),
+        )
+        assert self._args[-2].numel() == 2 * n_in
+        self.kernel = module
+        self.cond = self.in_q = self.res = None  # the kernel holds its own copies
+
+    def _fold_upsampler(self, cond_w: torch.Tensor, upsample: torch.nn.ConvTranspose1d, n_group: int) -> None:
+        """Conditioning straight from the mel (`conditions_on_mel`): the upsampler (ConvTranspose1d,
+        kernel J * S, stride S) and the grouping by n_group are linear, so the conditioning of time step
+        t (= P f + p: frame f, phase p, P = S / n_group) is M_p [mel(f); mel(f - 1); ...; mel(f - J + 1)]
+        with M_p = cond_w U_p: J * 80 inputs per step instead of 80 * n_group (half the conditioning's
+        multiply-adds for WaveGlow-256), at the price of P matrices (32 x [4096, 320] int8 = 42 MB per
+        WN). The upsampler's bias is a constant that joins the layers' biases."""
+        up_w, up_b = upsample.weight.detach().float(), upsample.bias
+        n_mel, _, K = up_w.shape
+        S = upsample.stride[0]
+        P, J, C2 = S // n_group, K // S, 2 * self.C
+        # U[p, j, c * n_group + g, i] = up_w[i, c, S j + n_group p + g]
+        U = up_w.view(n_mel, n_mel, J, P, n_group).permute(3, 2, 1, 4, 0).reshape(P, J, n_mel * n_group, n_mel)
+        M = torch.einsum("oc,pjci->poji", cond_w, U).reshape(P, cond_w.shape[0], J * n_mel)  # [P, 2CL, J n_mel]
+        weights, scales = [], []
+        for i in range(self.L):
+            q, scale = quantize_rows(M[:, C2 * i: C2 * (i + 1)].reshape(P * C2, J * n_mel))
+            weights.append(q.view(P, C2, J * n_mel).permute(2, 0, 1).reshape(J * n_mel, P * C2).contiguous())
+            scales.append(scale.view(P * C2))
+        del M
+        args = list(self._args)
+        args[3], args[4] = weights, torch.stack(scales)
+        if up_b is not None:  # cond_w (upsampler bias, repeated over the group) joins the layers' biases
+            args[7] = args[7] + (cond_w @ up_b.detach().float().repeat_interleave(n_group)).view(self.L, C2)
+        self._args = tuple(args)
+        self.phases, self.taps_back, self.conditions_on_mel = P, J, True
+
+    def prepare_conditioning(self, spect: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """This WN's conditioning arguments, computed once for all flows: from the upsampled mel
+        [n_cond, T] quantized with one scale per time step ([n_cond, T] and [1, T]; time-major
+        [T, n_cond] and [T] for the kernel), or, where `conditions_on_mel`, from the mel [n_mel, frames]
+        itself: the stacked frames [mel(f); ...; mel(f - J + 1)] quantized per frame, [frames, J n_mel]."""
+        if self.conditions_on_mel:
+            mel = spect.float()
+            frames = mel.shape[1]
+            padded = torch.nn.functional.pad(mel, (self.taps_back - 1, 0))
+            stacked = torch.cat([padded[:, self.taps_back - 1 - j: self.taps_back - 1 - j + frames]
+                                 for j in range(self.taps_back)])  # [J n_mel, frames]
+            q, scale = quantize_columns(stacked)
+            return q.t().contiguous(), scale[0].contiguous()
+        q, scale = quantize_columns(spect.float())
+        if self.kernel is not None:
+            return q.t().contiguous(), scale[0].contiguous()
+        return q, scale
 
     @staticmethod
     def _stack_taps_into(cols: torch.Tensor, h: torch.Tensor, a: int, b: int, d: int) -> torch.Tensor:
@@ -115,14 +241,19 @@ class Int8WN:
                 x[:, lo - a: hi - a].addmm_(taps, audio_1[:, lo + offset: hi + offset])
 
     def __call__(self, audio: torch.Tensor, spect_q: torch.Tensor, spect_scale: torch.Tensor) -> torch.Tensor:
-        """audio [n_in, T] float32, quantized conditioning [n_cond, T] -> [2 n_in, T] (b first, log s second).
+        """audio [n_in, T] float32, quantized conditioning [n_cond, T] with scales [1, T] (or the kernel's
+        time-major [T, n_cond], [T] from `prepare_conditioning`) -> [2 n_in, T] (b first, log s second).
 
         Each layer runs in blocks of `chunk_columns` time steps, so that the intermediates of a block
         stay in the L2 cache (1.2-1.5x faster than whole-signal passes here), in buffers allocated once
         per call (fresh multi-MB tensors per block cost page faults). A layer's residual update comes
         after all its blocks: the taps of a later block read h across the block boundary."""
-        C, T, W = self.C, audio.shape[1], self.chunk_columns
         audio = audio.float()  # the WaveGlow's own dtype, should it have been cast after quantizing
+        if self.kernel is not None:
+            if spect_scale.dim() == 2:  # `quantize_columns` output [n_cond, T], [1, T]: the kernel's layout
+                spect_q, spect_scale = spect_q.t().contiguous(), spect_scale[0].contiguous()
+            return self.kernel.wn_int8(audio, spect_q, spect_scale, *self._args, self.phases, self.kernel_block, self.kernel_threads)
+        C, T, W = self.C, audio.shape[1], self.chunk_columns
         h = torch.addmm(self.start_b, self.start_w, audio)  # [C, T] residual stream
         out = self.out_b.expand(-1, T).clone()
         audio_1 = torch.cat((audio, audio.new_ones(1, T)))

@@ -285,13 +285,14 @@ class WaveGlow(FlowVocoder):
     def _infer(self, mel: torch.Tensor, noise: Sequence[torch.Tensor], sigma: float) -> torch.Tensor:
         """Run the flows backwards on pre-drawn noise; the coupling stream stays float32."""
         cfg = self.config
-        spect = self._upsample(mel)
         wn_dtype = self.dtype
         coupling_dtype = torch.float64 if wn_dtype == torch.float64 else torch.float32
         early_noise = iter(noise[1:])
         audio = sigma * noise[0].to(coupling_dtype)
         use_runners = self.inference_ready and self.packed_inference and self.wn_runner is not None
         packed = self.packed_wns() if use_runners else None
+        # runners that fold the upsampler into their conditioning (`conditions_on_mel`) read the mel
+        spect = mel if packed is not None and getattr(packed[0], "conditions_on_mel", False) else self._upsample(mel)
         if packed is not None:  # per batch item, shared by every flow
             conditioning = [packed[0].prepare_conditioning(s) for s in spect]
         for k in reversed(range(cfg.n_flows)):
