@@ -13,13 +13,23 @@ NVIDIA checkpoints store no hyper-parameters, so the model's dimensions are read
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import torch
 
 from tts.core.audio import DEFAULT_AUDIO, AudioSettings
-from tts.core.serialization import CheckpointError, expect_project_model, is_project_checkpoint, make_project_checkpoint, read_checkpoint, save_project_checkpoint, strip_prefixes, unsafe_pickle_global
+from tts.core.serialization import (
+    CheckpointError,
+    expect_project_model,
+    is_project_checkpoint,
+    make_project_checkpoint,
+    read_checkpoint,
+    save_project_checkpoint,
+    strip_prefixes,
+    unsafe_pickle_global,
+)
 from tts.tacotron2.model import Tacotron2, Tacotron2Config
 
 MODEL_NAME = "tacotron2"
@@ -166,12 +176,20 @@ def _read(path: str | Path, map_location: Any = "cpu") -> Any:
         raise CheckpointError(f"{exc}; expected a Tacotron 2 checkpoint") from exc
 
 
-def load_tacotron2(path: str | Path, map_location: Any = "cpu") -> Tacotron2:
+def load_tacotron2(path: str | Path, map_location: Any = "cpu", runtime: str = "torch") -> Tacotron2:
     """Load any supported Tacotron 2 checkpoint (see module docstring) into an eval-mode model.
+    `runtime="onnx"`: `path` is a folder written by `python -m tts.export_onnx` (or its tacotron2.json),
+    run by onnxruntime (`tts.tacotron2.onnx.OnnxTacotron2`, with the same `infer`).
 
     Sets `model.audio` (the project format's settings, NVIDIA's defaults otherwise), `model.text_settings`
     (the project format's `extra['text_settings']`, else None) and `model.checkpoint_extra`.
     """
+    if runtime not in ("torch", "onnx"):
+        raise ValueError(f"runtime must be 'torch' or 'onnx', got {runtime!r}")
+    if runtime == "onnx":
+        from tts.tacotron2.onnx import OnnxTacotron2
+
+        return OnnxTacotron2(path)
     obj = _read(path, map_location)
     if is_project_checkpoint(obj):
         expect_project_model(obj, MODEL_NAME, path)

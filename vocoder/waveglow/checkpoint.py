@@ -19,9 +19,10 @@ import pickle
 import re
 import warnings
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -82,7 +83,7 @@ RECORDED_CLASSES = MappingProxyType({
 
 def _no_backend():
     """torch <= 1.0 pickled each module's `_backend` as a call of this; nothing to restore."""
-    return None
+    return
 
 
 def _safe_globals() -> dict[tuple[str, str], Any]:
@@ -324,11 +325,20 @@ def load_waveglow(
     device: torch.device | str | None = None,
     dtype: torch.dtype | None = None,
     quantize: str | None = None,
+    runtime: str = "torch",
 ) -> WaveGlow | CompactWaveGlow:
     """A WaveGlow ready for inference (weight norm folded, inverses cached, eval mode) from any
-    supported checkpoint, the compact variant (`vocoder.waveglow.compact`) included. `dtype` (e.g. torch.bfloat16) applies to the WNs and the upsampler; the
+    supported checkpoint, the compact variant (`vocoder.waveglow.compact`) included. `runtime="onnx"`:
+    `path` is a graph written by `python -m tts.export_onnx` (waveglow.onnx or its folder), run by
+    onnxruntime (`vocoder.waveglow.onnx.OnnxWaveGlow`; `quantize="int8"` picks its int8 graph). `dtype` (e.g. torch.bfloat16) applies to the WNs and the upsampler; the
     invertible 1x1 convolutions stay float32. `quantize="int8"` (float32, CPU) runs the WNs' large
     products on int8 operands (`vocoder.waveglow.int8`): the fastest CPU path (SNR ~40 dB vs float32)."""
+    if runtime not in ("torch", "onnx"):
+        raise ValueError(f"runtime must be 'torch' or 'onnx', got {runtime!r}")
+    if runtime == "onnx":
+        from vocoder.waveglow.onnx import OnnxWaveGlow
+
+        return OnnxWaveGlow(path, quantize=quantize)
     if quantize is not None and dtype not in (None, torch.float32):
         raise ValueError(f"quantize={quantize!r} runs around float32 weights; do not combine it with dtype={dtype}")
     config, audio, state_dict = read_waveglow_checkpoint(path, map_location)
