@@ -1,4 +1,4 @@
-"""WaveGlow CPU speed: samples/s and x real time for the reference-style path and the fast paths.
+"""WaveGlow CPU speed: samples/s, x real time and peak RSS for the reference-style path and every fast path.
 
 Full-size WaveGlow-256 (published config) with random weights; the zero-initialised `end` convs are
 randomised too, otherwise every coupling is the identity and the audio is trivial. Each
@@ -10,13 +10,23 @@ with the fp32 reference-style output (max abs diff, SNR). All configurations run
     python3 bench/vocoder_speed.py --json          # one JSON object per configuration
     python3 bench/vocoder_speed.py --seconds 4 --threads 2 --runs 5 --configs plain,fp32,bf16
     python3 bench/vocoder_speed.py --chunks        # seam error of chunked synthesis vs overlap
+
+Configurations: plain (reference-style fp32), fp32-folded, fp32-direct, fp32 (packed + Winograd), bf16,
+int8 (compiled kernel, `vocoder.waveglow.kernel`), int8-torch (the same int8 scheme in pure PyTorch:
+the fallback where the kernel cannot be built), onnx and onnx-int8 (the exported graph in
+onnxruntime, float32 / its dynamic int8 quantization; need the [onnx] extra). peak RSS is the process's
+resident-set high-water mark while that configuration ran (reset per configuration), model included.
 """
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import platform
+import resource
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,9 +67,59 @@ def random_waveglow(seed: int = 0, wn_channels: int = 256) -> WaveGlow:
     return model.eval()
 
 
-def build(config: str, state: dict, model_config: WaveGlowConfig) -> WaveGlow:
+def cpu_name() -> str:
+    """The CPU's model name (as lscpu prints it), for the table's caption."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def reset_peak_rss() -> None:
+    """Restart the resident-set high-water mark (Linux: /proc/self/clear_refs, "5")."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set since `reset_peak_rss` (VmHWM; elsewhere the process's lifetime peak)."""
+    try:
+        with open("/proc/self/status", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(config: str, state: dict, model_config: WaveGlowConfig, workdir: str | None = None) -> WaveGlow:
     model = WaveGlow(model_config)
     model.load_state_dict(state)
+    if config in ("onnx", "onnx-int8"):  # the exported graph in onnxruntime (export once per workdir)
+        from vocoder.waveglow.onnx import OnnxWaveGlow, export_waveglow_onnx, quantize_waveglow_onnx
+
+        path = Path(workdir or tempfile.mkdtemp()) / "waveglow.onnx"
+        if not path.exists():
+            export_waveglow_onnx(model.prepare_for_inference(), path)
+        if config == "onnx-int8" and not path.with_name("waveglow.int8.onnx").exists():
+            quantize_waveglow_onnx(path)
+        return OnnxWaveGlow(path, quantize="int8" if config == "onnx-int8" else None)
+    if config == "int8-torch":  # the int8 scheme without the compiled kernel (its fallback)
+        import functools
+
+        from vocoder.waveglow.int8 import Int8WN
+
+        model = accelerate(model, quantize="int8")
+        model.wn_runner = functools.partial(Int8WN, kernel=False)
+        return model
     if config == "plain":  # reference-style: weight norm on every call, inverse per call, ConvTranspose1d
         return model.eval()
     if config == "fp32-folded":  # folded + cached inverses, but the WN modules as in the reference
@@ -108,14 +168,20 @@ def chunk_report(model: WaveGlow, seconds: float, chunk_frames: int, overlaps: l
     for boundary in range(chunk_frames, T, chunk_frames):
         seams[max(0, boundary - 16) * 256 : (boundary + 16) * 256] = True
     with torch.inference_mode():
+        start = time.perf_counter()
         whole = model.synthesize(mel, sigma=0.6, seed=0)
+        whole_seconds = time.perf_counter() - start
         rows = []
         for overlap in overlaps:
+            start = time.perf_counter()
             chunked = model.synthesize(mel, sigma=0.6, seed=0, chunk_frames=chunk_frames, overlap_frames=overlap)
+            seconds = time.perf_counter() - start
             rows.append({"chunk_frames": chunk_frames, "overlap_frames": overlap,
                          "snr_db": round(snr_db(whole, chunked), 1),
                          "seam_snr_db": round(snr_db(whole[:, seams], chunked[:, seams]), 1),
-                         "max_abs_diff": float((whole - chunked).abs().max())})
+                         "max_abs_diff": float((whole - chunked).abs().max()),
+                         # time relative to whole-utterance synthesis: the cost of the context frames
+                         "time_vs_whole": round(seconds / whole_seconds, 2)})
     return rows
 
 
@@ -124,13 +190,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="audio length to synthesise")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration (median reported)")
-    parser.add_argument("--configs", default="plain,fp32-folded,fp32-direct,fp32,bf16,int8",
-                        help="comma-separated: plain, fp32-folded, fp32-direct, fp32, bf16, int8 (the first is the reference)")
+    parser.add_argument("--configs", default="plain,fp32,bf16,int8,int8-torch,onnx,onnx-int8",
+                        help="comma-separated: plain, fp32-folded, fp32-direct, fp32, bf16, int8, int8-torch, onnx, "
+                             "onnx-int8 (the first is the reference)")
     parser.add_argument("--denoise", type=float, default=0.01, help="denoiser strength (0: no denoiser)")
     parser.add_argument("--wn-channels", type=int, default=256, help="random-weight model size (without --checkpoint)")
     parser.add_argument("--checkpoint", help="use these weights (any format load_waveglow reads) instead of random ones")
     parser.add_argument("--json", action="store_true", help="print one JSON object per configuration")
-    parser.add_argument("--chunks", action="store_true", help="report chunked-vs-whole SNR for several overlaps")
+    parser.add_argument("--chunks", action="store_true", help="report chunked-vs-whole SNR and time for several overlaps "
+                                                                 "(WaveGlowStream's output; with the last of --configs)")
+    parser.add_argument("--chunk-frames", type=int, default=64, help="chunk size for --chunks (default 64)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -141,19 +210,30 @@ def main(argv: list[str] | None = None) -> None:
         random_model = random_waveglow(wn_channels=args.wn_channels)
         model_config, state, label = random_model.config, random_model.state_dict(), f"waveglow-{args.wn_channels}"
 
-    if args.chunks:
-        model = build("fp32", state, model_config)
-        emit(chunk_report(model, args.seconds, 64, [0, 2, 4, 8, 16, 32]), args.json, lambda table: print_table(table, [
+    if args.chunks:  # with the last of --configs (e.g. --configs int8 --chunks)
+        model = build(args.configs.split(",")[-1], state, model_config)
+        emit(chunk_report(model, args.seconds, args.chunk_frames, [0, 2, 4, 8, 16, 32]), args.json, lambda table: print_table(table, [
             ("chunk frames", "chunk_frames", "d"), ("overlap frames", "overlap_frames", "d"), ("SNR dB", "snr_db", ".1f"),
-            ("seam SNR dB", "seam_snr_db", ".1f"), ("max |diff|", "max_abs_diff", ".2e")]))
+            ("seam SNR dB", "seam_snr_db", ".1f"), ("max |diff|", "max_abs_diff", ".2e"),
+            ("time vs whole", "time_vs_whole", ".2f")]))
         return
 
     mel = speechlike_mel(args.seconds)
     n_samples = mel.shape[2] * 256
     results, reference, plain_rate, plain_cpu_rate = [], None, None, None
+    workdir = tempfile.TemporaryDirectory(prefix="vocoder_speed_")
+    load = os.getloadavg()[0]
     for config in args.configs.split(","):
-        model = build(config, state, model_config)
+        if config.startswith("onnx"):
+            try:
+                import onnxruntime  # noqa: F401
+            except ImportError:
+                print(f"skipping {config}: onnxruntime is not installed (pip install 'tacoglow[onnx]')", file=sys.stderr)
+                continue
+        model = build(config, state, model_config, workdir.name)
+        reset_peak_rss()
         times, cpu_times, audio = time_config(model, mel, args.runs, args.denoise)
+        peak = peak_rss_mb()
         rate = n_samples / statistics.median(times)
         cpu_rate = n_samples / statistics.median(cpu_times)
         if reference is None:
@@ -161,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
         row = {
             "model": label,
             "config": config,
-            "dtype": {"bf16": "bfloat16", "int8": "int8"}.get(config, "float32"),
+            "dtype": "bfloat16" if config == "bf16" else "int8" if "int8" in config else "float32",
             "threads": args.threads,
             "seconds": round(n_samples / SAMPLE_RATE, 3),
             "samples_per_s": round(rate),
@@ -171,17 +251,22 @@ def main(argv: list[str] | None = None) -> None:
             "ratio_vs_plain_cpu": round(cpu_rate / plain_cpu_rate, 3),
             "max_abs_diff": float((audio - reference).abs().max()),
             "snr_db": round(snr_db(reference, audio), 1),
+            "peak_rss_mb": round(peak),
             "runs_s": [round(t, 3) for t in times],
             "runs_cpu_s": [round(t, 3) for t in cpu_times],
+            "cpu": cpu_name(), "load_avg_1min": round(load, 2),
         }
         results.append(row)
         del model
-    print(f"{label}, {n_samples / SAMPLE_RATE:.2f} s of audio, {args.threads} threads, "
-          f"sigma=0, denoiser {args.denoise}, median of {args.runs} runs", file=sys.stderr)
+    workdir.cleanup()
+    print(f"{label}, {n_samples / SAMPLE_RATE:.2f} s of audio, {args.threads} threads, sigma=0, denoiser "
+          f"{args.denoise}, median of {args.runs} runs; {cpu_name()}, {os.cpu_count()} CPUs, load average "
+          f"{load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end", file=sys.stderr)
     emit(results, args.json, lambda table: print_table(table, [
         ("config", "config", ""), ("samples/s", "samples_per_s", "d"), ("x RT", "x_realtime", ".3f"),
         ("vs plain", "ratio_vs_plain", ".2f"), ("per CPU-s", "samples_per_cpu_s", "d"),
-        ("vs plain (CPU)", "ratio_vs_plain_cpu", ".2f"), ("max diff", "max_abs_diff", ".2e"), ("SNR dB", "snr_db", "")]))
+        ("vs plain (CPU)", "ratio_vs_plain_cpu", ".2f"), ("peak RSS MB", "peak_rss_mb", "d"),
+        ("max diff", "max_abs_diff", ".2e"), ("SNR dB", "snr_db", "")]))
 
 
 if __name__ == "__main__":
