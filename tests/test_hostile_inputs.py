@@ -51,18 +51,19 @@ def test_every_integer_setting_accepts_its_range_and_nothing_else(name, value):
 
 
 def test_every_field_is_covered():
-    covered = set(RANGES) | set(INTEGERS) | {"vocoder", "date_order", "prenet_dropout", "ssml"}
+    covered = set(RANGES) | set(INTEGERS) | {"vocoder", "date_order", "prenet_dropout", "ssml", "overlap"}
     assert covered == {f.name for f in dataclasses.fields(SynthesisConfig)}
 
 
 @settings(max_examples=50, deadline=None)
 @given(value=ANY_NUMBER)
-def test_ssml_is_true_false_or_auto(value):
-    if value is None or isinstance(value, bool):
-        assert SynthesisConfig(ssml=value).ssml is value
-    else:
-        with pytest.raises(ValueError, match="ssml"):
-            SynthesisConfig(ssml=value)
+def test_ssml_and_overlap_are_true_false_or_auto(value):
+    for name in ("ssml", "overlap"):
+        if value is None or isinstance(value, bool):
+            assert getattr(SynthesisConfig(**{name: value}), name) is value
+        else:
+            with pytest.raises(ValueError, match=name):
+                SynthesisConfig(**{name: value})
 
 
 HOSTILE_TEXTS = [

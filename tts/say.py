@@ -26,7 +26,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 #: options that are SynthesisConfig fields of the same name (unset = keep the voice's default)
 _KNOBS = ("ssml", "date_order", "sigma", "temperature", "denoise", "pitch", "volume", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
-          "max_chunk_chars", "max_retries", "vocoder")
+          "max_chunk_chars", "max_retries", "vocoder", "overlap")
 
 
 class UsageError(Exception):
@@ -69,10 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--threads", type=int, metavar="N",
                         help="intra-op threads (default: $TTS_NUM_THREADS, else the cores not busy with other work)")
     models.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], help="model precision (default float32)")
-    models.add_argument("--quantize", choices=["int8"],
-                        help="WaveGlow's large matrix products in int8 on the CPU (fastest on CPU; measured SNR ~40 dB "
-                             "against float32). Applies to the WaveGlow vocoder only: with a voice that has none, or "
-                             "another --vocoder, it has no effect and a warning says so")
+    models.add_argument("--quantize", choices=["auto", "int8", "none"], default="auto",
+                        help="auto (default): a full-size WaveGlow voice on the CPU runs its fastest measured path "
+                             "(int8 WaveGlow and Tacotron 2 decoder, compiled kernels where they build; measured SNR "
+                             "~40 dB against float32), other voices float32; int8: WaveGlow's large matrix products in "
+                             "int8 on the CPU (WaveGlow only: with a voice that has none, or another --vocoder, a "
+                             "warning says it has no effect); none: float throughout")
+    models.add_argument("--runtime", choices=["torch", "onnx"], default="torch",
+                        help="torch (default), or onnx: the graphs of `python -m tts.export_onnx` in onnxruntime "
+                             "(--voice or --tacotron2 names the exported folder; needs pip install 'tacoglow[onnx]')")
 
     knobs = parser.add_argument_group("synthesis (defaults come from the voice)")
     knobs.add_argument("--sigma", type=float, metavar="S", help="WaveGlow noise scale, >= 0 (e.g. 0.6)")
@@ -91,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--pause-scale", type=float, metavar="X", help="multiply the pauses between sentences")
     knobs.add_argument("--max-chunk-chars", type=int, metavar="N", help="longest chunk of text per decoder run")
     knobs.add_argument("--max-retries", type=int, metavar="N", help="re-synthesis rounds for chunks that fail")
+    knobs.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=None,
+                       help="vocode while Tacotron 2 is still decoding (WaveGlow; two threads; --no-overlap: one stage "
+                            "after the other, exactly as before); default: where it is faster (full-size WaveGlow "
+                            "voices on a CPU with 2+ cores)")
     knobs.add_argument("--date-order", choices=["mdy", "dmy"],
                        help="read an ambiguous date like 11/05/2023 month first (mdy, US: November 5) or day first "
                             "(dmy: 11 May); default mdy")
@@ -157,8 +166,26 @@ def check_paths(args: argparse.Namespace) -> None:
         raise UsageError("--waveglow goes with --tacotron2 (a voice folder brings its own vocoders)")
     for option in ("tacotron2", "waveglow"):
         path = getattr(args, option)
-        if path is not None and not Path(path).is_file():
+        folder_ok = option == "tacotron2" and args.runtime == "onnx" and path is not None and Path(path).is_dir()
+        if path is not None and not (Path(path).is_file() or folder_ok):
             raise UsageError(f"--{option}: checkpoint not found: {path}")
+    check_runtime_args(args)
+    if args.tacotron2 is not None:
+        from tts.core.onnx import onnx_folder_problem
+
+        problem = onnx_folder_problem(args.tacotron2, args.runtime)
+        if problem:
+            raise UsageError(f"--tacotron2: {problem}")
+
+
+def check_runtime_args(args: argparse.Namespace) -> None:
+    """--runtime onnx needs onnxruntime (looked for without importing it, before torch loads)."""
+    if args.runtime == "onnx":
+        from tts.core.onnx import onnx_missing_reason
+
+        reason = onnx_missing_reason()
+        if reason:
+            raise UsageError(f"--runtime onnx: {reason}")
 
 
 def check_writable(output: str) -> None:
@@ -239,18 +266,23 @@ def download(name: str, quiet: bool) -> None:
 
 
 def load_pipeline(args: argparse.Namespace):
+    from tts.core.onnx import onnx_folder_problem
     from tts.runtime.pipeline import Pipeline
     from tts.runtime.voices import VoiceError, load_voice_config, resolve_voice_dir
 
+    quantize = None if args.quantize == "none" else args.quantize
     if args.tacotron2 is not None:
-        return Pipeline.from_checkpoints(args.tacotron2, args.waveglow, vocoder=args.vocoder,
-                                         device=args.device, dtype=args.dtype, quantize=args.quantize)
+        return Pipeline.from_checkpoints(args.tacotron2, args.waveglow, vocoder=args.vocoder, device=args.device,
+                                         dtype=args.dtype, quantize=quantize, runtime=args.runtime)
     try:  # a missing or incomplete voice folder is the user's input, checked before loading weights
         voice_dir = resolve_voice_dir(args.voice, quiet=args.quiet)
-        load_voice_config(voice_dir)
+        problem = onnx_folder_problem(load_voice_config(voice_dir).tacotron2, args.runtime)
     except VoiceError as exc:
         raise UsageError(str(exc)) from None
-    return Pipeline.from_pretrained(voice_dir, device=args.device, dtype=args.dtype, quantize=args.quantize)
+    if problem:
+        raise UsageError(f"--voice: {problem}")
+    return Pipeline.from_pretrained(voice_dir, device=args.device, dtype=args.dtype, quantize=quantize,
+                                    runtime=args.runtime)
 
 
 def synthesize(args: argparse.Namespace, text: str) -> int:
@@ -284,7 +316,13 @@ def synthesize(args: argparse.Namespace, text: str) -> int:
     if args.verbose:
         print(f"threads: {threads}", file=sys.stderr)
     pipe = load_pipeline(args)
-    if args.quantize is not None and not args.quiet:
+    if args.verbose:
+        try:
+            for line in pipe.describe(**knobs):
+                print(line, file=sys.stderr)
+        except ValueError as exc:  # e.g. a vocoder this voice has no weights for
+            raise UsageError(str(exc)) from None
+    if args.quantize == "int8" and not args.quiet:
         used = args.vocoder or pipe.default_vocoder
         if used != "waveglow":
             why = "this voice has none" if "waveglow" not in pipe.vocoder_names else f"this run uses {used}"
@@ -387,6 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             download(args.download, args.quiet)
             return EXIT_OK
         if args.manifest:
+            check_runtime_args(args)
             return synthesize_manifest(args)
         check_paths(args)
         text = read_text(args)

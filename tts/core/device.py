@@ -6,6 +6,9 @@
 * `check_precision` / `autocast` / `make_grad_scaler` - training precisions ("fp32", "bf16", "fp16").
 * `choose_threads` / `apply_threads` / `prefer_passive_waiting` - intra-op threads from the free cores.
 * `bound_kernel_caches` - a bounded oneDNN primitive cache (`resolve_device` applies it for the CPU).
+* `choose_quantization` / `choose_decoder_int8` / `choose_overlap` - the inference paths a pipeline runs
+  (int8 WaveGlow and Tacotron 2 decoder, stage overlap): the fastest measured CPU path is the default
+  for full-size WaveGlow voices, and nothing changes for the others.
 
 torch is imported inside the functions: the CLI decides OpenMP's waiting policy, which must be set
 before torch loads, through this module.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:  # annotations only; torch is imported where it is used
@@ -21,6 +25,15 @@ if TYPE_CHECKING:  # annotations only; torch is imported where it is used
 
 #: training precisions: fp32, bf16 autocast (CPU with AVX512_BF16 or CUDA), fp16 autocast (CUDA only)
 PRECISIONS: Final = ("fp32", "bf16", "fp16")
+#: inference runtimes: PyTorch, or the exported graphs in onnxruntime (`python -m tts.export_onnx`)
+RUNTIMES: Final = ("torch", "onnx")
+#: `quantize` that lets `choose_quantization` pick; None = float, "int8" = int8 WaveGlow products
+QUANTIZE_AUTO: Final = "auto"
+QUANTIZE_CHOICES: Final = (QUANTIZE_AUTO, "int8", None)
+#: the narrowest WaveGlow WN for which int8 is the CPU default. Measured on NVIDIA's WaveGlow-256
+#: (bench/README.md: int8 3.2x the reference, bf16 2.6x, fp32 1.3x, 2 cores); smaller WaveGlows were
+#: not measured and keep float32
+INT8_MIN_WAVEGLOW_CHANNELS: Final = 256
 _DTYPE_NAMES: Final = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
                        "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
 
@@ -170,3 +183,66 @@ def apply_threads(requested: int | None = None) -> str:
     threads, why = choose_threads(requested)
     torch.set_num_threads(threads)
     return f"{threads} thread(s), {why}"
+
+
+def check_runtime(runtime: str) -> None:
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+
+
+def choose_quantization(quantize: str | None, *, device: torch.device, dtype: torch.dtype | None, runtime: str,
+                        waveglow_channels: int | None) -> tuple[str | None, str]:
+    """WaveGlow's quantization (None or "int8") and why. `quantize="auto"` picks int8 for a full-size
+    WaveGlow (WN width >= `INT8_MIN_WAVEGLOW_CHANNELS`; None: the voice has no WaveGlow, or a compact
+    one) running in PyTorch on a CPU when no `dtype` was asked for; anything else stays float. An
+    explicit None or "int8" is kept as it is (the loaders check it)."""
+    if quantize not in QUANTIZE_CHOICES:
+        raise ValueError(f"quantize must be 'auto', 'int8' or None, got {quantize!r}")
+    if quantize != QUANTIZE_AUTO:
+        return quantize, "as requested"
+    if runtime != "torch":
+        return None, f"{runtime} runtime: its float32 graphs unless quantize='int8'"
+    if device.type != "cpu":
+        return None, f"int8 is a CPU path; the device is {device}"
+    if dtype is not None:
+        return None, f"dtype {str(dtype).replace('torch.', '')} was asked for"
+    if waveglow_channels is None:
+        return None, "no full-size WaveGlow"
+    if waveglow_channels < INT8_MIN_WAVEGLOW_CHANNELS:
+        return None, f"WaveGlow-{waveglow_channels} is smaller than WaveGlow-{INT8_MIN_WAVEGLOW_CHANNELS}, where int8 was measured"
+    return "int8", f"the fastest measured CPU path for a full-size WaveGlow (WaveGlow-{waveglow_channels})"
+
+
+def choose_decoder_int8(quantize_requested: str | None, waveglow_quantize: str | None,
+                        kernel_reason: Callable[[], str]) -> tuple[bool, str]:
+    """Whether Tacotron 2's decoder runs its LSTM products in int8, and why: only where `quantize="auto"`
+    chose int8 for the WaveGlow, and only with the compiled decoder kernel (`kernel_reason()` is "" when
+    it works; called only then, since it may compile it): the decoder's pure-PyTorch int8 arithmetic
+    runs at float32 speed, so without the kernel float32 is the faster choice."""
+    if quantize_requested != QUANTIZE_AUTO or waveglow_quantize != "int8":
+        return False, "int8 only on the automatic path of a full-size WaveGlow voice on a CPU"
+    reason = kernel_reason()
+    if reason:
+        return False, f"the compiled int8 decoder is unavailable: {reason}"
+    return True, "the fastest measured decoder on a CPU"
+
+
+def choose_overlap(requested: bool | None, *, device: torch.device, supported: str, fast_kernels: bool,
+                   threads: int) -> tuple[bool, str]:
+    """Whether a pipeline vocodes while Tacotron 2 decodes (a second thread), and why. `supported` is ""
+    when the models allow it (a PyTorch Tacotron 2 and WaveGlow), else why not. None (auto) turns it on
+    on a CPU running `threads` >= 2 intra-op threads (`apply_threads` chose them from the free cores: on
+    a busy machine with one free core a second thread only competes) when both stages run their
+    compiled int8 kernels, which release Python's lock for whole steps, so that the two threads really
+    run at once; True turns it on wherever the models allow it."""
+    if supported:
+        return False, f"off: {supported}"
+    if requested is not None:
+        return requested, "on, as requested" if requested else "off, as requested"
+    if device.type != "cpu":
+        return False, f"off: automatic overlap is a CPU path; the device is {device}"
+    if threads < 2:
+        return False, "off: one thread (one free core)"
+    if not fast_kernels:
+        return False, "off: without both compiled int8 kernels the two threads would contend for Python's lock"
+    return True, f"on: the decoder on a thread of its own beside the vocoder's {threads}"

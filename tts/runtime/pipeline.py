@@ -18,8 +18,9 @@ import inspect
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -28,7 +29,16 @@ import frontend
 from frontend.symbols import SPACE_ID
 from tts.core.audio import AudioSettings
 from tts.core.audio_files import open_audio_output
-from tts.core.device import parse_dtype, resolve_device
+from tts.core.device import QUANTIZE_AUTO, choose_overlap, parse_dtype, resolve_device
+from tts.runtime.loading import ModelPaths, RuntimeMismatch, load_models
+from tts.runtime.overlap import (
+    RETRY_SEED_PATH,
+    VOCODER_SEED_PATH,
+    OverlapSchedule,
+    clean_audio,
+    overlapped_chunks,
+    stage_support,
+)
 from tts.runtime.planning import Planned, decoder_step_budget, derive_seed, pause_for, plan_text, shorten, speakable_ids
 from tts.runtime.prosody import Voicing, finish_audio, pitch_factor, resample_time, resampled_length
 from tts.runtime.retries import Piece, retry
@@ -36,17 +46,7 @@ from tts.runtime.settings import PACE_RANGE, PITCH_RANGE, VOCODER_SETTINGS, VOLU
 from tts.runtime.speech import Chunk, Recording, Speech, SynthesisInterrupted, Timing, block_diagonal, check_output_path
 from tts.runtime.timing import Word, piece_words
 from tts.runtime.voices import VoiceConfig, VoiceError, load_voice_config, resolve_voice_dir
-from tts.tacotron2 import load_tacotron2
 from vocoder import VOCODERS, Denoiser
-
-
-def _load_vocoder(name: str, path, device: torch.device, dtype: torch.dtype | None, quantize: str | None) -> torch.nn.Module:
-    """A registered vocoder; `quantize` applies to WaveGlow (which then keeps float32 around its int8 products)."""
-    if quantize is None or name != "waveglow":
-        return VOCODERS.load(name, path, device=device, dtype=dtype)
-    if device.type != "cpu":
-        raise ValueError(f"quantize={quantize!r} is a CPU path; the device is {device}")
-    return VOCODERS.load(name, path, device=device, quantize=quantize)
 
 
 class Pipeline:
@@ -66,6 +66,7 @@ class Pipeline:
         name: str = "custom",
         voice: VoiceConfig | None = None,
         dtype: torch.dtype | str | None = None,
+        paths: ModelPaths | None = None,
     ):
         self.tacotron2 = tacotron2.eval()
         self.audio: AudioSettings = tacotron2.audio
@@ -73,6 +74,8 @@ class Pipeline:
         self.voice = voice
         self.config = config or SynthesisConfig()
         self.dtype = parse_dtype(dtype)
+        #: how the models run (runtime, the decoder's precision, `describe`'s lines); set by the loaders
+        self.paths = paths or ModelPaths(decoder_dtype=self.dtype if self.dtype == torch.bfloat16 else None)
         self._vocoders: dict[str, torch.nn.Module] = {}
         for vocoder_name, model in (vocoders or {}).items():
             self._add_vocoder(vocoder_name, model)
@@ -84,7 +87,14 @@ class Pipeline:
         self._registry = VOCODERS
         self._denoisers: dict[str, torch.nn.Module] = {}
         self._synthesize_params: dict[str, frozenset[str]] = {}
-        self._lock = threading.RLock()  # one model call at a time; all per-call state is local
+        self._overlap_support_cache: dict[str, tuple[str, bool]] = {}
+        #: block sizes of stage overlap (`tts.runtime.overlap`)
+        self.overlap_schedule = OverlapSchedule()
+        # one Tacotron 2 call and one vocoder call at a time (all per-call state is local); separate
+        # locks, so that one call's decoder and another's (or the same call's, with overlap) vocoder
+        # run at the same time
+        self._tacotron_lock = threading.RLock()
+        self._vocoder_lock = threading.RLock()
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
@@ -94,26 +104,35 @@ class Pipeline:
         *,
         device: torch.device | str | None = None,
         dtype: torch.dtype | str | None = None,
-        quantize: str | None = None,
-    ) -> "Pipeline":
+        quantize: str | None = QUANTIZE_AUTO,
+        runtime: str = "torch",
+    ) -> Pipeline:
         """Load a voice folder (see `tts.runtime.voices`): a path, a name under checkpoints/, or None = default voice.
-        `quantize="int8"` runs WaveGlow's large products in int8 (CPU; see `vocoder.load_waveglow`)."""
+
+        `quantize`: "auto" (default) runs a full-size WaveGlow voice on a CPU on its fastest measured path
+        (int8 WaveGlow and Tacotron 2 decoder, compiled kernels where they build: `tts.runtime.loading`)
+        and changes nothing for other voices; "int8" runs WaveGlow's large products in int8 (CPU); None
+        keeps float. `runtime="onnx"`: a folder written by `python -m tts.export_onnx --voice ...`, run
+        by onnxruntime (the `[onnx]` extra)."""
         voice = load_voice_config(resolve_voice_dir(name_or_dir))
         device = resolve_device(device)
-        torch_dtype = parse_dtype(dtype)
         try:
             config = SynthesisConfig.from_dict(voice.synthesis)
         except ValueError as exc:
             raise VoiceError(f"{voice.directory / 'voice.yaml'}: bad 'synthesis' defaults: {exc}") from None
-        tacotron2 = load_tacotron2(voice.tacotron2, map_location="cpu").to(device)
+        try:
+            models = load_models(voice.tacotron2, voice.vocoders, device=device, dtype=dtype, quantize=quantize,
+                                 runtime=runtime)
+        except RuntimeMismatch as exc:  # the folder does not suit the runtime: the user's input
+            raise VoiceError(str(exc)) from None
         if voice.audio is not None:
             try:
-                voice.audio.check_compatible(tacotron2.audio, what=f"voice.yaml's audio settings and {voice.tacotron2.name}")
+                voice.audio.check_compatible(models.tacotron2.audio,
+                                             what=f"voice.yaml's audio settings and {voice.tacotron2.name}")
             except ValueError as exc:
                 raise VoiceError(f"{voice.directory}: {exc}") from None
-        vocoders = {name: _load_vocoder(name, path, device, torch_dtype, quantize) for name, path in voice.vocoders.items()}
-        return cls(tacotron2, vocoders, default_vocoder=voice.default_vocoder, config=config, name=voice.name,
-                   voice=voice, dtype=torch_dtype)
+        return cls(models.tacotron2, models.vocoders, default_vocoder=voice.default_vocoder, config=config,
+                   name=voice.name, voice=voice, dtype=dtype, paths=models.paths)
 
     @classmethod
     def from_checkpoints(
@@ -125,22 +144,21 @@ class Pipeline:
         device: torch.device | str | None = None,
         dtype: torch.dtype | str | None = None,
         config: SynthesisConfig | None = None,
-        quantize: str | None = None,
-    ) -> "Pipeline":
+        quantize: str | None = QUANTIZE_AUTO,
+        runtime: str = "torch",
+    ) -> Pipeline:
         """Chain weight files directly (NVIDIA's `tacotron2_statedict.pt`, `waveglow_256channels*.pt`,
         DeepLearningExamples checkpoints, or the project's own). `vocoder` picks the default:
-        "waveglow" when a WaveGlow file is given, else "griffin-lim". `quantize="int8"`: WaveGlow's
-        large products in int8 (CPU), whatever `dtype` the Tacotron 2 runs in."""
+        "waveglow" when a WaveGlow file is given, else "griffin-lim". `quantize` as `from_pretrained`
+        ("int8": WaveGlow's large products in int8 on a CPU, whatever `dtype` the Tacotron 2 runs in).
+        `runtime="onnx"`: `tacotron2` is a folder of `python -m tts.export_onnx` and `waveglow` its waveglow.onnx."""
         if vocoder == "waveglow" and waveglow is None:
             raise ValueError("vocoder='waveglow' needs a WaveGlow checkpoint (waveglow=PATH)")
         device = resolve_device(device)
-        torch_dtype = parse_dtype(dtype)
-        model = load_tacotron2(tacotron2, map_location="cpu").to(device)
-        vocoders = {}
-        if waveglow is not None:
-            vocoders["waveglow"] = _load_vocoder("waveglow", waveglow, device, torch_dtype, quantize)
-        return cls(model, vocoders, default_vocoder=vocoder, config=config, name=Path(tacotron2).stem,
-                   dtype=torch_dtype)
+        models = load_models(tacotron2, {"waveglow": waveglow} if waveglow is not None else {}, device=device,
+                             dtype=dtype, quantize=quantize, runtime=runtime)
+        return cls(models.tacotron2, models.vocoders, default_vocoder=vocoder, config=config,
+                   name=Path(tacotron2).stem, dtype=dtype, paths=models.paths)
 
     def _add_vocoder(self, name: str, model: torch.nn.Module) -> None:
         model.check_mel_settings(self.audio)  # refuse a vocoder trained on another mel definition
@@ -169,7 +187,7 @@ class Pipeline:
         """The config a call would use: `config` (default: the voice's) with `overrides` applied."""
         return (config or self.config).replace(**overrides)
 
-    def warm_up(self) -> "Pipeline":
+    def warm_up(self) -> Pipeline:
         """Synthesise two decoder steps once, so that the first real request does not pay one-off costs
         (mel filter bank, Griffin-Lim's set-up, the denoiser's bias spectrum). Returns self."""
         self.speak("warm up.", max_decoder_steps=2, max_retries=0, seed=0)
@@ -361,11 +379,35 @@ class Pipeline:
         cannot apply must not pass silently): `sigma` needs a flow with Gaussian noise (WaveGlow),
         `temperature` a vocoder that samples with one (FloWaveNet, WaveRNN)."""
         params = self._vocoder_params(vocoder_name, self._vocoder(vocoder_name))
-        return [f"{name}={overrides[name]} has no effect with the {vocoder_name} vocoder; ignored"
-                for name in VOCODER_SETTINGS if overrides.get(name) is not None and name not in params]
+        unused = [f"{name}={overrides[name]} has no effect with the {vocoder_name} vocoder; ignored"
+                  for name in VOCODER_SETTINGS if overrides.get(name) is not None and name not in params]
+        if overrides.get("overlap") and self._overlap_support(vocoder_name)[0]:
+            unused.append(f"overlap=True has no effect: {self._overlap_support(vocoder_name)[0]}; ignored")
+        return unused
+
+    def _overlap_support(self, name: str) -> tuple[str, bool]:
+        """("" or why the models cannot overlap their stages, whether both run compiled int8 kernels)."""
+        vocoder = self._vocoder(name)
+        with self._vocoder_lock:
+            if name not in self._overlap_support_cache:
+                self._overlap_support_cache[name] = stage_support(self.tacotron2, vocoder, name, self.paths.decoder_dtype)
+            return self._overlap_support_cache[name]
+
+    def _overlap(self, cfg: SynthesisConfig, vocoder_name: str) -> tuple[bool, str]:
+        """Whether a call vocodes while it decodes, and why (`tts.core.device.choose_overlap`)."""
+        why, kernels = self._overlap_support(vocoder_name)
+        return choose_overlap(cfg.overlap, device=self.device, supported=why, fast_kernels=kernels,
+                              threads=torch.get_num_threads())
+
+    def describe(self, config: SynthesisConfig | None = None, **overrides: Any) -> list[str]:
+        """How a call with these settings runs: the runtime, each stage's precision and kernels (or the
+        pure-PyTorch fallback and why), and whether the stages overlap: one line each, for `--verbose`."""
+        cfg = self.settings(config, **overrides)
+        vocoder_name = self._check_vocoder(cfg)
+        return [*self.paths.notes, f"vocoder: {vocoder_name}", f"stage overlap: {self._overlap(cfg, vocoder_name)[1]}"]
 
     def _vocoder(self, name: str) -> torch.nn.Module:
-        with self._lock:
+        with self._vocoder_lock:
             if name not in self._vocoders:
                 model = self._registry.load(name, None, device=self.device, dtype=self.dtype, audio=self.audio)
                 self._add_vocoder(name, model)
@@ -374,7 +416,11 @@ class Pipeline:
     def _run(self, plan: list[Planned], cfg: SynthesisConfig, vocoder_name: str,
              notes: Sequence[str] = ()) -> Iterator[Chunk]:
         """Chunk after chunk; `notes` (warnings about the whole call) go with the first chunk. The
-        generator keeps no reference to a chunk it has handed out (memory stays flat on long texts)."""
+        generator keeps no reference to a chunk it has handed out (memory stays flat on long texts).
+        With stage overlap (`SynthesisConfig.overlap`), `tts.runtime.overlap` makes the chunks."""
+        if self._overlap(cfg, vocoder_name)[0]:
+            yield from overlapped_chunks(self, plan, cfg, vocoder_name, notes, self.overlap_schedule)
+            return
         for index, planned in enumerate(plan):
             yield self._chunk(planned, index, cfg, vocoder_name, notes if index == 0 else ())
 
@@ -390,10 +436,10 @@ class Pipeline:
         batch = torch.zeros(len(texts), int(lengths.max()), dtype=torch.long)
         for i, ids in enumerate(texts):
             batch[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-        infer_dtype = self.dtype if self.dtype == torch.bfloat16 else None
+        infer_dtype = self.paths.decoder_dtype
         r = self.tacotron2.config.n_frames_per_step
         max_steps = decoder_step_budget(int(lengths.max()), r, cfg.max_decoder_steps, cfg.max_frames_per_symbol)
-        with self._lock:
+        with self._tacotron_lock:
             out = self.tacotron2.infer(
                 batch.to(self.device), lengths, gate_threshold=cfg.gate_threshold,
                 max_decoder_steps=max_steps, prenet_dropout=cfg.prenet_dropout, seed=seed,
@@ -419,7 +465,7 @@ class Pipeline:
         notes: list[list[str]] = []
         for k, (item, piece) in enumerate(zip(planned, first)):
             piece.text = item.text
-            pieces, used, note = retry([piece], cfg, derive_seed(cfg.seed, indices[k], 1_000_003), self._infer)
+            pieces, used, note = retry([piece], cfg, derive_seed(cfg.seed, indices[k], RETRY_SEED_PATH), self._infer)
             pieces_per_chunk.append(pieces)
             retries.append(used)
             notes.append(note)
@@ -429,30 +475,32 @@ class Pipeline:
         voiced = [self._voicing(item, cfg) for item in planned]
         assembled = [self._assemble_mel(pieces, voicing, cfg) for pieces, voicing in zip(pieces_per_chunk, voiced)]
         audios, finite = self._vocode([mel for mel, _ in assembled], cfg, vocoder_name,
-                                      seed=derive_seed(cfg.seed, *indices, 2_000_003))
+                                      seed=derive_seed(cfg.seed, *indices, VOCODER_SEED_PATH))
         audios = [finish_audio(audio, v.semitones, v.volume, self.sample_rate) for audio, v in zip(audios, voiced)]
         vocoder_seconds = time.perf_counter() - t1
 
-        chunks = []
         share = 1.0 / len(planned)
-        for k, item in enumerate(planned):
-            pieces, (mel, starts), audio = pieces_per_chunk[k], assembled[k], audios[k]
-            if not finite[k]:
-                notes[k].append(f"the {vocoder_name} vocoder produced NaN/inf samples; they were set to silence")
-            warnings_ = tuple(f"chunk {indices[k] + 1} ({shorten(item.text)!r}): {n}" for n in notes[k])
-            chunks.append(Chunk(
-                index=indices[k], text=item.text, audio=audio, sample_rate=self.sample_rate,
-                mel=mel.cpu().numpy(), alignment=block_diagonal([p.alignment.cpu().numpy() for p in pieces]),
-                pause_after=item.pause * cfg.pause_scale / cfg.pace + item.break_after,
-                timing=Timing(synthesis_seconds=(mel_seconds + vocoder_seconds) * share,
-                              audio_seconds=len(audio) / self.sample_rate,
-                              mel_seconds=mel_seconds * share, vocoder_seconds=vocoder_seconds * share),
-                pieces=tuple(p.text for p in pieces),
-                reached_max_steps=any(p.reached_max_steps for p in pieces),
-                attention_failed=any(p.failure_reasons for p in pieces),
-                retries=retries[k], warnings=warnings_,
-                words=self._chunk_words(pieces, starts, voiced[k], len(audio) / self.sample_rate)))
-        return chunks
+        return [self._make_chunk(item, indices[k], pieces_per_chunk[k], retries[k], notes[k], *assembled[k], audios[k],
+                                 finite[k], voiced[k], cfg, vocoder_name, mel_seconds * share, vocoder_seconds * share)
+                for k, item in enumerate(planned)]
+
+    def _make_chunk(self, item: Planned, index: int, pieces: Sequence[Piece], retries: int, notes: list[str],
+                    mel: torch.Tensor, starts: list[int], audio: np.ndarray, finite: bool, voicing: Voicing,
+                    cfg: SynthesisConfig, vocoder_name: str, mel_seconds: float, vocoder_seconds: float) -> Chunk:
+        """A synthesised chunk: its audio with everything that went into it."""
+        if not finite:
+            notes.append(f"the {vocoder_name} vocoder produced NaN/inf samples; they were set to silence")
+        return Chunk(
+            index=index, text=item.text, audio=audio, sample_rate=self.sample_rate,
+            mel=mel.cpu().numpy(), alignment=block_diagonal([p.alignment.cpu().numpy() for p in pieces]),
+            pause_after=item.pause * cfg.pause_scale / cfg.pace + item.break_after,
+            timing=Timing(synthesis_seconds=mel_seconds + vocoder_seconds, audio_seconds=len(audio) / self.sample_rate,
+                          mel_seconds=mel_seconds, vocoder_seconds=vocoder_seconds),
+            pieces=tuple(p.text for p in pieces),
+            reached_max_steps=any(p.reached_max_steps for p in pieces),
+            attention_failed=any(p.failure_reasons for p in pieces),
+            retries=retries, warnings=tuple(f"chunk {index + 1} ({shorten(item.text)!r}): {n}" for n in notes),
+            words=self._chunk_words(pieces, starts, voicing, len(audio) / self.sample_rate))
 
     def _voicing(self, item: Planned, cfg: SynthesisConfig) -> Voicing:
         """How a chunk is said: the call's settings times the chunk's own (SSML prosody)."""
@@ -514,15 +562,12 @@ class Pipeline:
             kwargs["temperature"] = cfg.temperature
         if "seed" in params:
             kwargs["seed"] = seed
-        with self._lock:
+        with self._vocoder_lock:
             # unclipped until the denoiser has run, as in NVIDIA's inference.py (clipped below)
             audio = vocoder(batch.to(self._vocoder_dtype(vocoder)), clip=False, **kwargs)
             if cfg.denoise > 0:
                 audio = self._denoiser(name, vocoder)(audio, strength=cfg.denoise)
-        audio = audio.float()
-        finite = torch.isfinite(audio).all(dim=1).tolist()
-        # a diverging vocoder must not hand NaN/inf to players and file writers: those samples become 0
-        audio = torch.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0).clamp(-1.0, 1.0).cpu().numpy()
+        audio, finite = clean_audio(audio)
         return [np.ascontiguousarray(audio[i, : n * hop], dtype=np.float32) for i, n in enumerate(lengths)], finite
 
     def _vocoder_params(self, name: str, vocoder: torch.nn.Module) -> frozenset[str]:
@@ -536,7 +581,7 @@ class Pipeline:
         return param.dtype if param is not None and param.is_floating_point() else torch.float32
 
     def _denoiser(self, name: str, vocoder: torch.nn.Module) -> torch.nn.Module:
-        with self._lock:
+        with self._vocoder_lock:
             if name not in self._denoisers:
                 self._denoisers[name] = Denoiser(vocoder)
             return self._denoisers[name]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Mapping
+from typing import Any, Final
 
 import numpy as np
 
@@ -69,6 +70,12 @@ class SynthesisConfig:
     date_order: str = "mdy"
     #: read the text as SSML (`tts.runtime.ssml`): True, False, or None = when it starts with <speak>
     ssml: bool | None = None
+    #: stage overlap (`tts.runtime.overlap`): WaveGlow vocodes a chunk's mel while Tacotron 2 still decodes
+    #: it and the next chunk. None = where it is faster (a CPU with 2+ cores running both compiled int8
+    #: kernels: full-size WaveGlow voices, `tts.core.device.choose_overlap`), True = wherever the models
+    #: allow it (a warning otherwise), False = never (exactly the audio of one stage after the other).
+    #: At sigma > 0 a seed gives another noise draw with overlap than without (same distribution).
+    overlap: bool | None = None
 
     def __post_init__(self) -> None:
         def number(name: str) -> float:
@@ -109,12 +116,14 @@ class SynthesisConfig:
             integer("seed", 0, 2**63 - 1)
         if self.ssml is not None and not isinstance(self.ssml, bool):
             raise ValueError(f"ssml must be true, false or unset (auto), got {self.ssml!r}")
+        if self.overlap is not None and not isinstance(self.overlap, bool):
+            raise ValueError(f"overlap must be true, false or unset (auto), got {self.overlap!r}")
         if self.date_order not in DATE_ORDERS:
             raise ValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}, got {self.date_order!r}")
         if self.vocoder is not None and (not isinstance(self.vocoder, str) or not self.vocoder):
             raise ValueError(f"vocoder must be a vocoder name, got {self.vocoder!r}")
 
-    def replace(self, **overrides: Any) -> "SynthesisConfig":
+    def replace(self, **overrides: Any) -> SynthesisConfig:
         """A copy with some fields changed; unknown names are a `ValueError`, None means "keep", and
         `seed=RANDOM_SEED` (-1) means "no seed" (a voice's own seed cannot be unset with None)."""
         unknown = sorted(set(overrides) - _CONFIG_FIELDS)
@@ -126,7 +135,7 @@ class SynthesisConfig:
         return dataclasses.replace(self, **changes) if changes else self
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any] | None) -> "SynthesisConfig":
+    def from_dict(cls, values: Mapping[str, Any] | None) -> SynthesisConfig:
         return cls().replace(**dict(values or {}))
 
     def to_dict(self) -> dict[str, Any]:
