@@ -26,6 +26,7 @@ BAD_INPUT = [
     ("normalize_speed", ["--baseline", MISSING]),
     ("pipeline_speed", ["--seconds", "-1"]),
     ("pipeline_speed", ["--skip-full-size"]),
+    ("pipeline_speed", ["--paths", "plain,bogus"]),
     ("server_load", ["--clients", "1,x"]),
     ("server_load", ["--url", "ftp://example.invalid"]),
     ("soak", ["--every", "0"]),
