@@ -33,11 +33,11 @@ if __package__ in (None, ""):
 
 import torch
 
-from bench.report import emit, print_table  # noqa: E402
-from bench.vocoder_speed import cpu_name, peak_rss_mb, reset_peak_rss, snr_db  # noqa: E402
-from tts.core.audio import DEFAULT_AUDIO  # noqa: E402
-from tts.tacotron2 import Tacotron2, Tacotron2Config  # noqa: E402
-from tts.tacotron2.fast import FastWeights, fast_weights  # noqa: E402
+from bench.report import emit, print_table
+from bench.vocoder_speed import cpu_name, peak_rss_mb, reset_peak_rss, snr_db
+from tts.core.audio import DEFAULT_AUDIO
+from tts.tacotron2 import Tacotron2, Tacotron2Config
+from tts.tacotron2.fast import FastWeights, fast_weights
 
 FRAMES_PER_SECOND_OF_AUDIO = DEFAULT_AUDIO.sampling_rate / DEFAULT_AUDIO.hop_length  # 86.13
 

@@ -34,10 +34,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.report import emit, print_table  # noqa: E402
-from tts.core.audio import mel_spectrogram  # noqa: E402
-from vocoder import Denoiser, WaveGlow, WaveGlowConfig  # noqa: E402
-from vocoder.waveglow import accelerate, read_waveglow_checkpoint  # noqa: E402
+from bench.report import emit, print_table
+from tts.core.audio import mel_spectrogram
+from vocoder import Denoiser, WaveGlow, WaveGlowConfig
+from vocoder.waveglow import accelerate, read_waveglow_checkpoint
 
 SAMPLE_RATE = 22050
 

@@ -8,14 +8,14 @@ import yaml
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from tests.conftest import tiny_tacotron2  # noqa: E402
-from tests.test_speed_kernels import medium_tacotron2  # noqa: E402
-from tts.export_onnx import main as export_main  # noqa: E402
-from tts.tacotron2 import load_tacotron2, save_tacotron2  # noqa: E402
-from tts.tacotron2.onnx import OnnxTacotron2, export_tacotron2_onnx, quantize_tacotron2_onnx  # noqa: E402
-from vocoder import Denoiser, load_waveglow, save_waveglow  # noqa: E402
-from vocoder.waveglow import WaveGlow, WaveGlowConfig  # noqa: E402
-from vocoder.waveglow.onnx import OnnxWaveGlow, export_waveglow_onnx, quantize_waveglow_onnx  # noqa: E402
+from tests.conftest import tiny_tacotron2
+from tests.test_speed_kernels import medium_tacotron2
+from tts.export_onnx import main as export_main
+from tts.tacotron2 import load_tacotron2, save_tacotron2
+from tts.tacotron2.onnx import OnnxTacotron2, export_tacotron2_onnx, quantize_tacotron2_onnx
+from vocoder import Denoiser, load_waveglow, save_waveglow
+from vocoder.waveglow import WaveGlow, WaveGlowConfig
+from vocoder.waveglow.onnx import OnnxWaveGlow, export_waveglow_onnx, quantize_waveglow_onnx
 
 
 def small_waveglow(seed: int = 0) -> WaveGlow:

@@ -13,8 +13,9 @@ from tts.tacotron2 import int8 as taco_int8
 from tts.tacotron2.fast import fast_weights
 from tts.tacotron2.int8 import Int8GEMV, verified_gemv_kernel
 from vocoder import load_waveglow, save_waveglow
-from vocoder.waveglow import WaveGlow, WaveGlowConfig, kernel as wn_kernel
+from vocoder.waveglow import WaveGlow, WaveGlowConfig
 from vocoder.waveglow import int8 as wn_int8
+from vocoder.waveglow import kernel as wn_kernel
 from vocoder.waveglow.int8 import Int8WN, int8_matmul_supported, quantize_columns, verified_kernel
 
 pytestmark = pytest.mark.skipif(not int8_matmul_supported(), reason="no CPU int8 matmul in this torch build")

@@ -2,6 +2,7 @@
 decoder runs (`tts.tacotron2.streaming.infer_blocks`) equals whole-utterance `infer`, and WaveGlow on a
 mel that arrives block by block (`vocoder.waveglow.streaming.WaveGlowStream`) equals chunked and
 (within a stated SNR) whole-utterance `synthesize`."""
+import itertools
 import math
 
 import pytest
@@ -32,7 +33,7 @@ def test_mel_blocks_concatenate_to_whole_utterance_infer(r, dtype, block_frames,
         torch.rand(17)  # the caller's own random numbers between blocks do not change the mel
     assert [b.final for b in blocks] == [False] * (len(blocks) - 1) + [True]
     assert all(b.stop - b.start == b.mel.shape[1] for b in blocks)
-    assert all(x.stop == y.start for x, y in zip(blocks, blocks[1:])) and blocks[0].start == 0
+    assert all(x.stop == y.start for x, y in itertools.pairwise(blocks)) and blocks[0].start == 0
     mel = torch.cat([b.mel for b in blocks], 1)
     assert mel.shape == whole.mel[0].shape
     torch.testing.assert_close(mel, whole.mel[0], rtol=1e-5, atol=1e-5)
