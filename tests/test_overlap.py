@@ -136,12 +136,10 @@ def test_the_one_place_that_decides_precision_and_overlap():
     assert choose_decoder_int8("auto", None, lambda: asked.append(1) or "")[0] is False and not asked  # no probe
     assert choose_decoder_int8("auto", "int8", lambda: "") == (True, "the fastest measured decoder on a CPU")
     assert choose_decoder_int8("auto", "int8", lambda: "no compiler")[1].endswith("unavailable: no compiler")
-    on = {"device": cpu, "supported": "", "fast_kernels": True, "threads": 2}
-    assert choose_overlap(None, **on)[0] is True
-    assert choose_overlap(None, **{**on, "threads": 1})[0] is False
-    assert choose_overlap(None, **{**on, "fast_kernels": False})[0] is False
-    assert choose_overlap(True, **{**on, "fast_kernels": False, "threads": 1}) == (True, "on, as requested")
-    assert choose_overlap(True, **{**on, "supported": "no WaveGlow"}) == (False, "off: no WaveGlow")
+    assert choose_overlap(None, supported="")[0] is False  # the measured default (bench/pipeline_speed.py)
+    assert choose_overlap(True, supported="") == (True, "on, as requested")
+    assert choose_overlap(False, supported="") == (False, "off, as requested")
+    assert choose_overlap(True, supported="no WaveGlow") == (False, "off: no WaveGlow")
 
 
 # ---------------------------------------------------------------------------------------------- kernels
@@ -173,7 +171,7 @@ def test_without_the_compiled_kernels_the_pipeline_falls_back_and_says_so(tmp_pa
     assert "waveglow: int8, pure-PyTorch fallback: $TACOGLOW_NO_COMPILE is set" in result.stderr
     assert ("tacotron2: decoder float32, fast loop (the compiled int8 decoder is unavailable: "
             "$TACOGLOW_NO_COMPILE is set)") in result.stderr
-    assert "stage overlap: off: without both compiled int8 kernels" in result.stderr
+    assert "stage overlap: off: measured slower than one stage after the other" in result.stderr
     assert "compiling" not in result.stderr and out.stat().st_size > 44
 
 

@@ -98,8 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--max-retries", type=int, metavar="N", help="re-synthesis rounds for chunks that fail")
     knobs.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=None,
                        help="vocode while Tacotron 2 is still decoding (WaveGlow; two threads; --no-overlap: one stage "
-                            "after the other, exactly as before); default: where it is faster (full-size WaveGlow "
-                            "voices on a CPU with 2+ cores)")
+                            "after the other, exactly as before); default: off (measured slower on 2 cores: "
+                            "bench/pipeline_speed.py)")
     knobs.add_argument("--date-order", choices=["mdy", "dmy"],
                        help="read an ambiguous date like 11/05/2023 month first (mdy, US: November 5) or day first "
                             "(dmy: 11 May); default mdy")

@@ -227,22 +227,15 @@ def choose_decoder_int8(quantize_requested: str | None, waveglow_quantize: str |
     return True, "the fastest measured decoder on a CPU"
 
 
-def choose_overlap(requested: bool | None, *, device: torch.device, supported: str, fast_kernels: bool,
-                   threads: int) -> tuple[bool, str]:
+def choose_overlap(requested: bool | None, *, supported: str) -> tuple[bool, str]:
     """Whether a pipeline vocodes while Tacotron 2 decodes (a second thread), and why. `supported` is ""
-    when the models allow it (a PyTorch Tacotron 2 and WaveGlow), else why not. None (auto) turns it on
-    on a CPU running `threads` >= 2 intra-op threads (`apply_threads` chose them from the free cores: on
-    a busy machine with one free core a second thread only competes) when both stages run their
-    compiled int8 kernels, which release Python's lock for whole steps, so that the two threads really
-    run at once; True turns it on wherever the models allow it."""
+    when the models allow it (a PyTorch Tacotron 2 and WaveGlow), else why not. None (auto) is off:
+    measured on a quiet 2-core CPU (bench/pipeline_speed.py, full-size models) the overlap was slower
+    than one stage after the other on every path (int8 with both compiled kernels 4.71x the plain chain
+    vs 5.69x; float32 1.00x vs 1.37x): the decoder's thread takes a core from the vocoder's products and
+    the first chunk's block seams add work. True turns it on wherever the models allow it."""
     if supported:
         return False, f"off: {supported}"
     if requested is not None:
         return requested, "on, as requested" if requested else "off, as requested"
-    if device.type != "cpu":
-        return False, f"off: automatic overlap is a CPU path; the device is {device}"
-    if threads < 2:
-        return False, "off: one thread (one free core)"
-    if not fast_kernels:
-        return False, "off: without both compiled int8 kernels the two threads would contend for Python's lock"
-    return True, f"on: the decoder on a thread of its own beside the vocoder's {threads}"
+    return False, "off: measured slower than one stage after the other on 2 cores (--overlap turns it on)"

@@ -395,9 +395,8 @@ class Pipeline:
 
     def _overlap(self, cfg: SynthesisConfig, vocoder_name: str) -> tuple[bool, str]:
         """Whether a call vocodes while it decodes, and why (`tts.core.device.choose_overlap`)."""
-        why, kernels = self._overlap_support(vocoder_name)
-        return choose_overlap(cfg.overlap, device=self.device, supported=why, fast_kernels=kernels,
-                              threads=torch.get_num_threads())
+        why, _ = self._overlap_support(vocoder_name)
+        return choose_overlap(cfg.overlap, supported=why)
 
     def describe(self, config: SynthesisConfig | None = None, **overrides: Any) -> list[str]:
         """How a call with these settings runs: the runtime, each stage's precision and kernels (or the

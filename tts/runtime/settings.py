@@ -71,9 +71,9 @@ class SynthesisConfig:
     #: read the text as SSML (`tts.runtime.ssml`): True, False, or None = when it starts with <speak>
     ssml: bool | None = None
     #: stage overlap (`tts.runtime.overlap`): WaveGlow vocodes a chunk's mel while Tacotron 2 still decodes
-    #: it and the next chunk. None = where it is faster (a CPU with 2+ cores running both compiled int8
-    #: kernels: full-size WaveGlow voices, `tts.core.device.choose_overlap`), True = wherever the models
-    #: allow it (a warning otherwise), False = never (exactly the audio of one stage after the other).
+    #: it and the next chunk. None = the measured default, off (slower on 2 cores:
+    #: `tts.core.device.choose_overlap`), True = wherever the models allow it (a warning otherwise),
+    #: False = never (exactly the audio of one stage after the other).
     #: At sigma > 0 a seed gives another noise draw with overlap than without (same distribution).
     overlap: bool | None = None
 
