@@ -136,3 +136,28 @@ def test_cli_streams_wav_to_standard_output(tiny_voice_dir):
     assert run.stdout[:4] == b"RIFF"
     decoded, rate = soundfile.read(io.BytesIO(run.stdout), dtype="float32")
     assert rate == RATE and len(decoded) > 3 * 256
+
+
+def test_cli_interrupted_by_sigint_exits_130_and_leaves_the_old_output(tiny_voice_dir, tmp_path):
+    """Ctrl-C in the middle of a long file: exit status 130, one `error: interrupted` line saying how much was
+    done, the previous output untouched and no partial file left (nothing kept without --keep-partial)."""
+    import signal
+    import time
+
+    out = tmp_path / "book.wav"
+    out.write_bytes(b"previous output")
+    text = " ".join(f"Sentence number {i}." for i in range(400))
+    proc = subprocess.Popen([sys.executable, "-m", "tts.say", text, "-o", str(out), "--voice", str(tiny_voice_dir),
+                             "--seed", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    partial = out.with_name(out.name + ".partial")
+    deadline = time.monotonic() + 240
+    while not partial.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert partial.exists(), proc.stderr.read().decode() if proc.poll() is not None else "no partial file in time"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    lines = stderr.decode().strip().splitlines()
+    assert proc.returncode == 130, stderr.decode()
+    assert lines[-1].startswith("error: interrupted") and "Traceback" not in stderr.decode(), lines
+    assert out.read_bytes() == b"previous output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.wav"]
