@@ -19,7 +19,6 @@ path's. peak RSS: the resident-set high-water mark while that path ran, model in
 """
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import statistics
@@ -31,9 +30,13 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch
+# OpenMP threads sleep at barriers instead of spinning (read when torch loads its OpenMP runtime), as
+# tts-say and tts-server run them.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from bench.report import emit, print_table
+import torch  # noqa: E402
+
+from bench.report import ArgumentParser, BadInput, emit, positive_int, print_table, run
 from bench.vocoder_speed import cpu_name, peak_rss_mb, reset_peak_rss, snr_db
 from tts.core.audio import DEFAULT_AUDIO
 from tts.tacotron2 import Tacotron2, Tacotron2Config
@@ -81,20 +84,18 @@ def path_model(name: str, model: Tacotron2, workdir: str):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--frames", type=int, default=500, help="decoder frames per run (default 500)")
-    parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration; the median is kept")
-    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
-    parser.add_argument("--text-len", type=int, default=150, help="input symbols (default 150)")
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=positive_int, default=500, help="decoder frames per run")
+    parser.add_argument("--runs", type=positive_int, default=3, help="timed runs per configuration; the median is kept")
+    parser.add_argument("--threads", type=positive_int, default=2, help="torch intra-op threads")
+    parser.add_argument("--text-len", type=positive_int, default=150, help="input symbols")
     parser.add_argument("--paths", default=",".join(PATHS), help=f"comma-separated, the first is the reference "
                                                                    f"(default: {','.join(PATHS)})")
     parser.add_argument("--json", action="store_true", help="print one JSON object per configuration")
     args = parser.parse_args(argv)
     unknown = set(args.paths.split(",")) - set(PATHS)
     if unknown:
-        parser.error(f"unknown paths {sorted(unknown)}; known: {', '.join(PATHS)}")
-    if args.frames < 1 or args.runs < 1 or args.threads < 1 or args.text_len < 1:
-        parser.error("--frames, --runs, --threads and --text-len must be positive")
+        raise BadInput(f"--paths: unknown {', '.join(map(repr, sorted(unknown)))}; known: {', '.join(PATHS)}")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -156,4 +157,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

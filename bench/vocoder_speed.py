@@ -19,7 +19,6 @@ resident-set high-water mark while that configuration ran (reset per configurati
 """
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import platform
@@ -30,11 +29,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
+# OpenMP threads sleep at barriers instead of spinning (read when torch loads its OpenMP runtime): as
+# tts-say and tts-server run; spinning threads collapse the 2-thread int8 WN kernel on a busy machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.report import emit, print_table
+from bench.report import ArgumentParser, BadInput, emit, positive_float, positive_int, print_table, run
 from tts.core.audio import mel_spectrogram
 from vocoder import Denoiser, WaveGlow, WaveGlowConfig
 from vocoder.waveglow import accelerate, read_waveglow_checkpoint
@@ -98,6 +101,10 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+#: every configuration `build` makes
+CONFIGS = ("plain", "fp32-folded", "fp32-direct", "fp32", "bf16", "int8", "int8-torch", "onnx", "onnx-int8")
 
 
 def build(config: str, state: dict, model_config: WaveGlowConfig, workdir: str | None = None) -> WaveGlow:
@@ -186,21 +193,28 @@ def chunk_report(model: WaveGlow, seconds: float, chunk_frames: int, overlaps: l
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=2.0, help="audio length to synthesise")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration (median reported)")
+    parser = ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=positive_float, default=2.0, help="audio length to synthesise")
+    parser.add_argument("--threads", type=positive_int, default=torch.get_num_threads())
+    parser.add_argument("--runs", type=positive_int, default=3, help="timed runs per configuration (median reported)")
     parser.add_argument("--configs", default="plain,fp32,bf16,int8,int8-torch,onnx,onnx-int8",
                         help="comma-separated: plain, fp32-folded, fp32-direct, fp32, bf16, int8, int8-torch, onnx, "
                              "onnx-int8 (the first is the reference)")
     parser.add_argument("--denoise", type=float, default=0.01, help="denoiser strength (0: no denoiser)")
-    parser.add_argument("--wn-channels", type=int, default=256, help="random-weight model size (without --checkpoint)")
+    parser.add_argument("--wn-channels", type=positive_int, default=256, help="random-weight model size (without --checkpoint)")
     parser.add_argument("--checkpoint", help="use these weights (any format load_waveglow reads) instead of random ones")
     parser.add_argument("--json", action="store_true", help="print one JSON object per configuration")
     parser.add_argument("--chunks", action="store_true", help="report chunked-vs-whole SNR and time for several overlaps "
                                                                  "(WaveGlowStream's output; with the last of --configs)")
-    parser.add_argument("--chunk-frames", type=int, default=64, help="chunk size for --chunks (default 64)")
+    parser.add_argument("--chunk-frames", type=positive_int, default=64, help="chunk size for --chunks")
     args = parser.parse_args(argv)
+    if args.denoise < 0:
+        parser.error(f"--denoise must be >= 0, got {args.denoise}")
+    unknown = [c for c in args.configs.split(",") if c not in CONFIGS]
+    if unknown:
+        raise BadInput(f"--configs: unknown {', '.join(map(repr, unknown))}; known: {', '.join(CONFIGS)}")
+    if args.checkpoint and not Path(args.checkpoint).is_file():
+        raise BadInput(f"--checkpoint {args.checkpoint}: no such file")
     torch.set_num_threads(args.threads)
 
     if args.checkpoint:
@@ -270,4 +284,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

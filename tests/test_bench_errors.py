@@ -16,8 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 MISSING = "no-such-dir/no-such-file"  # relative to the temporary working directory: never there
 
 BENCHES = ["normalize_speed", "pipeline_speed", "server_load", "soak", "vocoder_compare", "waveglow_compact_step",
-           "word_timestamps", "same_audio"]
-RECIPES = ["build_corpus", "export_voice", "eval_vocoder"]
+           "word_timestamps", "same_audio", "vocoder_speed", "tacotron2_speed"]
+RECIPES = ["build_corpus", "export_voice", "eval_vocoder", "dump_gta"]
 SCRIPTS = {**{name: REPO / "bench" / f"{name}.py" for name in BENCHES},
            **{name: REPO / "recipes" / "default_voice" / f"{name}.py" for name in RECIPES}}
 
@@ -49,6 +49,13 @@ BAD_INPUT = [
     ("eval_vocoder", ["--griffin-lim", "--corpus", MISSING]),
     ("eval_vocoder", ["--griffin-lim", "--sigma", "x"]),
     ("eval_vocoder", []),
+    ("vocoder_speed", ["--checkpoint", MISSING]),
+    ("vocoder_speed", ["--seconds", "-1"]),
+    ("vocoder_speed", ["--configs", "plain,bogus"]),
+    ("tacotron2_speed", ["--frames", "0"]),
+    ("tacotron2_speed", ["--paths", "plain,bogus"]),
+    ("dump_gta", ["--corpus", MISSING]),
+    ("dump_gta", ["--batch-size", "0"]),
 ]
 
 
