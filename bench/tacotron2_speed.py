@@ -30,11 +30,14 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# OpenMP threads sleep at barriers instead of spinning (read when torch loads its OpenMP runtime), as
-# tts-say and tts-server run them.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from tts.core.device import prefer_passive_waiting  # before torch: it reads the setting when it loads
 
-import torch  # noqa: E402
+# OpenMP threads spin briefly, then sleep at barriers (read when torch loads its OpenMP runtime), as
+# tts-say and tts-server run them: threads that keep spinning collapse the 2-thread int8 WN kernel on a
+# busy machine.
+prefer_passive_waiting()
+
+import torch
 
 from bench.report import ArgumentParser, BadInput, emit, positive_int, print_table, run
 from bench.vocoder_speed import cpu_name, peak_rss_mb, reset_peak_rss, snr_db

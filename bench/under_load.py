@@ -78,7 +78,7 @@ class Worker:
     """A worker process answering one timed synthesis per request."""
 
     def __init__(self, config: str, voice: str, text: str):
-        env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "TTS_NUM_THREADS")}
+        env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "TTS_NUM_THREADS")}
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--worker", config, "--voice", voice, "--text", text],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)

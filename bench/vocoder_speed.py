@@ -29,13 +29,16 @@ import tempfile
 import time
 from pathlib import Path
 
-# OpenMP threads sleep at barriers instead of spinning (read when torch loads its OpenMP runtime): as
-# tts-say and tts-server run; spinning threads collapse the 2-thread int8 WN kernel on a busy machine.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import torch  # noqa: E402
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tts.core.device import prefer_passive_waiting  # before torch: it reads the setting when it loads
+
+# OpenMP threads spin briefly, then sleep at barriers (read when torch loads its OpenMP runtime), as
+# tts-say and tts-server run them: threads that keep spinning collapse the 2-thread int8 WN kernel on a
+# busy machine.
+prefer_passive_waiting()
+
+import torch
 
 from bench.report import ArgumentParser, BadInput, emit, positive_float, positive_int, print_table, run
 from tts.core.audio import mel_spectrogram

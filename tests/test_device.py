@@ -47,7 +47,7 @@ def test_devices_resolve_and_absent_ones_are_refused():
 
 
 def _environment_after(code: str, **env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if k not in (policy.ONEDNN_CACHE_ENV, "OMP_WAIT_POLICY")}
+    clean = {k: v for k, v in os.environ.items() if k not in (policy.ONEDNN_CACHE_ENV, "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     result = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
                             timeout=120, check=True)
     return result.stdout.strip()
@@ -64,3 +64,9 @@ def test_passive_waiting_is_a_default_the_user_can_override():
     code = "import os; from tts.core.device import prefer_passive_waiting as p; p(); print(os.environ['OMP_WAIT_POLICY'])"
     assert _environment_after(code) == "PASSIVE"
     assert _environment_after(code, OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"
+
+
+def test_waiting_threads_spin_briefly_before_they_sleep():
+    code = "import os; from tts.core.device import prefer_passive_waiting as p; p(); print(os.environ['GOMP_SPINCOUNT'])"
+    assert _environment_after(code) == str(policy.SPIN_BEFORE_SLEEP)
+    assert _environment_after(code, GOMP_SPINCOUNT="0") == "0"
