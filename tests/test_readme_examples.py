@@ -176,6 +176,9 @@ NOT_RUNNABLE = {
                         ("downloads NVIDIA's checkpoints (about 594 MB) from NGC; the download code is tested on "
                          "loopback by tests/test_downloads.py")),
     "nvidias-voice-1": ("nvidia-ljspeech", "the same download, from the library"),
+    "speed-on-a-cpu-compiled-int8-kernels-onnx-0": ("nvidia-ljspeech",
+                                                    ("the same download; the int8 paths it prints are tested on "
+                                                     "random full-size-layout weights by tests/test_overlap.py")),
 }
 
 PIP = Skip("pip install: changes this environment and needs the network")
@@ -248,6 +251,12 @@ def check_control(d: Path, out: dict[str, str]) -> None:
     assert sorted((row["id"], row["status"]) for row in shards) == [("json1", "ok"), ("json2", "ok")], shards
     for name in ("tsv1.flac", "tsv2.flac", "json1.wav", "json2.wav"):
         audio(d / "out" / name)
+
+
+def check_onnx(d: Path, out: dict[str, str]) -> None:
+    for name in ("tacotron2_encoder.onnx", "tacotron2_decoder_iter.onnx", "tacotron2_postnet.onnx", "voice.yaml"):
+        assert (d / "onnx" / "default" / name).is_file(), name
+    audio(d / "onnx.wav")
 
 
 def check_timing(d: Path, out: dict[str, str]) -> None:
@@ -395,6 +404,11 @@ PLANS: dict[str, Plan] = {
         "python bench/vocoder_compare.py": BENCH,
         "python bench/pipeline_speed.py --voice default": BENCH,
     }, files=("bench",)),
+    "benchmarks-1": Plan(lines={
+        "python bench/under_load.py": BENCH,
+        "python bench/soak.py --minutes 10": BENCH,
+    }, files=("bench",)),
+    "speed-on-a-cpu-compiled-int8-kernels-onnx-1": Plan(check=check_onnx, needs=("onnx", "onnxruntime"), slow=True),
 }
 
 #: lines that must not run as written here: each needs a PLANS entry (or its block one in NOT_RUNNABLE)
