@@ -29,6 +29,26 @@ NO_COMPILE_ENV: Final = "TACOGLOW_NO_COMPILE"
 CFLAGS: Final = ("-O3", "-march=native", "-fno-math-errno")
 
 
+#: e^x on 16 floats for the kernels' C++ (Cephes expf: range reduction by ln 2, degree-6 polynomial,
+#: 2^n by vscalefps); both kernels' sources include it
+EXP16 = r"""inline __m512 exp16(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+"""
+
+
 def compile_disabled_reason() -> str:
     """Why no kernel may be compiled here at all ("" when kernels may be built)."""
     if os.environ.get(NO_COMPILE_ENV, "") not in ("", "0"):

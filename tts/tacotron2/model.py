@@ -367,6 +367,16 @@ class Tacotron2Inference:
 # ----------------------------------------------------------------------------------------------------
 # The model
 # ----------------------------------------------------------------------------------------------------
+def check_inference_settings(prenet_dropout: float, max_decoder_steps: int, dtype: torch.dtype | None) -> None:
+    """The checks every inference entry point makes (`Tacotron2.infer`, `tts.tacotron2.streaming`)."""
+    if not 0.0 <= prenet_dropout < 1.0:
+        raise ValueError(f"prenet_dropout must be in [0, 1), got {prenet_dropout}")
+    if max_decoder_steps < 1:
+        raise ValueError(f"max_decoder_steps must be >= 1, got {max_decoder_steps}")
+    if dtype not in (None, torch.float32, torch.bfloat16, torch.int8):
+        raise ValueError(f"dtype must be torch.float32, torch.bfloat16 or torch.int8, got {dtype}")
+
+
 class Tacotron2(nn.Module):
     def __init__(self, config: Tacotron2Config | None = None, audio: AudioSettings = DEFAULT_AUDIO):
         super().__init__()
@@ -456,12 +466,7 @@ class Tacotron2(nn.Module):
         warn: emit the RuntimeWarning for items that reached max_decoder_steps (callers that report
         `reached_max_steps` themselves, like the pipeline, pass False).
         """
-        if not 0.0 <= prenet_dropout < 1.0:
-            raise ValueError(f"prenet_dropout must be in [0, 1), got {prenet_dropout}")
-        if max_decoder_steps < 1:
-            raise ValueError(f"max_decoder_steps must be >= 1, got {max_decoder_steps}")
-        if dtype not in (None, torch.float32, torch.bfloat16, torch.int8):
-            raise ValueError(f"dtype must be torch.float32, torch.bfloat16 or torch.int8, got {dtype}")
+        check_inference_settings(prenet_dropout, max_decoder_steps, dtype)
         text, text_lengths = self._check_text(text, text_lengths)
         if seed is None:
             return self._infer(text, text_lengths, gate_threshold, max_decoder_steps, prenet_dropout, fast, dtype, warn)

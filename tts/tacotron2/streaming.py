@@ -33,7 +33,7 @@ from torch import Tensor
 
 from tts.tacotron2.checks import StopTracker, attention_failure_reasons
 from tts.tacotron2.fast import decode_steps
-from tts.tacotron2.model import Tacotron2, Tacotron2Config
+from tts.tacotron2.model import Tacotron2, Tacotron2Config, check_inference_settings
 
 
 @dataclass
@@ -92,12 +92,7 @@ def infer_blocks(model: Tacotron2, text: Tensor, *, block_frames: int = 32, firs
         raise ValueError("infer_blocks needs a model in eval mode")
     if block_frames < 1 or (first_block_frames is not None and first_block_frames < 1):
         raise ValueError(f"block sizes must be >= 1, got {block_frames}, {first_block_frames}")
-    if not 0.0 <= prenet_dropout < 1.0:
-        raise ValueError(f"prenet_dropout must be in [0, 1), got {prenet_dropout}")
-    if max_decoder_steps < 1:
-        raise ValueError(f"max_decoder_steps must be >= 1, got {max_decoder_steps}")
-    if dtype not in (None, torch.float32, torch.bfloat16, torch.int8):
-        raise ValueError(f"dtype must be torch.float32, torch.bfloat16 or torch.int8, got {dtype}")
+    check_inference_settings(prenet_dropout, max_decoder_steps, dtype)
     text, _ = model._check_text(text, None)
     if text.size(0) != 1:
         raise ValueError(f"infer_blocks decodes one utterance; got a batch of {text.size(0)}")
