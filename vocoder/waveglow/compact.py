@@ -37,6 +37,7 @@ from vocoder.waveglow.layers import (
     FlowVocoder,
     Invertible1x1Conv,
     WeightNormConv1d,
+    check_synthesis_input,
 )
 
 MODEL_NAME = "waveglow_compact"
@@ -259,10 +260,7 @@ class CompactWaveGlow(FlowVocoder):
     def synthesize(self, mel: torch.Tensor, sigma: float = DEFAULT_SIGMA, seed: int | None = None) -> torch.Tensor:
         """mel [B, 80, T] -> audio [B, T * hop] (float32, unclipped). `seed` draws the noise from a
         private generator (same noise as `torch.manual_seed(seed)` first), leaving the caller's RNG alone."""
-        if mel.dim() != 3 or mel.shape[1] != self.config.n_mel_channels:
-            raise ValueError(f"expected mel [B, {self.config.n_mel_channels}, T], got {tuple(mel.shape)}")
-        if sigma < 0:
-            raise ValueError(f"sigma must be >= 0, got {sigma}")
+        check_synthesis_input(mel, self.config.n_mel_channels, sigma)
         steps = mel.shape[2] * self.hop // self.config.n_group
         generator = None if seed is None else torch.Generator(device=mel.device).manual_seed(seed)
         noise = self.draw_noise(mel.shape[0], steps, mel.device, generator)

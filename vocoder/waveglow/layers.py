@@ -196,6 +196,15 @@ class Invertible1x1Conv(nn.Module):
         super()._load_from_state_dict(*args, **kwargs)
 
 
+def check_synthesis_input(mel: torch.Tensor, n_mel_channels: int, sigma: float) -> None:
+    """What every WaveGlow's `synthesize` (PyTorch, compact, onnxruntime) refuses: a mel that is not
+    [B, n_mel_channels, T], or a negative sigma."""
+    if mel.dim() != 3 or mel.shape[1] != n_mel_channels:
+        raise ValueError(f"expected mel [B, {n_mel_channels}, T], got {tuple(mel.shape)}")
+    if sigma < 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma}")
+
+
 class FlowVocoder(Vocoder):
     """What WaveGlow and its compact variant share as vocoders: training pass vs inference dispatch,
     and the switch between training (weight norm as (g, v), inverses recomputed) and prepared

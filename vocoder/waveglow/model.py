@@ -38,6 +38,7 @@ from vocoder.waveglow.layers import (
     FlowVocoder,
     Invertible1x1Conv,
     WeightNormConv1d,
+    check_synthesis_input,
 )
 
 #: NVIDIA hard-codes the upsampler: ConvTranspose1d(kernel 1024, stride 256)
@@ -259,10 +260,7 @@ class WaveGlow(FlowVocoder):
         leaves the caller's RNG untouched (same noise as `torch.manual_seed(seed)` first). `chunk_frames` bounds memory on long mels: frames are
         synthesised in chunks with `overlap_frames` of context on each side and crossfaded.
         """
-        if mel.dim() != 3 or mel.shape[1] != self.config.n_mel_channels:
-            raise ValueError(f"expected mel [B, {self.config.n_mel_channels}, T], got {tuple(mel.shape)}")
-        if sigma < 0:
-            raise ValueError(f"sigma must be >= 0, got {sigma}")
+        check_synthesis_input(mel, self.config.n_mel_channels, sigma)
         B, _, T = mel.shape
         n_steps = T * UPSAMPLE_STRIDE // self.config.n_group
         # a private generator seeded with `seed` draws exactly what torch.manual_seed(seed) would,

@@ -27,6 +27,7 @@ from tts.core.audio import AudioSettings
 from tts.core.defaults import DEFAULT_SIGMA
 from tts.core.onnx import onnx_session
 from tts.core.vocoder import Vocoder
+from vocoder.waveglow.layers import check_synthesis_input
 from vocoder.waveglow.model import UPSAMPLE_STRIDE, WaveGlow, WaveGlowConfig
 
 FORMAT = "tacoglow-onnx-waveglow"
@@ -133,10 +134,7 @@ class OnnxWaveGlow(Vocoder):
 
     def synthesize(self, mel: torch.Tensor, sigma: float = DEFAULT_SIGMA, seed: int | None = None) -> torch.Tensor:
         """mel [B, 80, T] -> audio [B, T * 256] (float32, unclipped), noise as `WaveGlow.synthesize` draws it."""
-        if mel.dim() != 3 or mel.shape[1] != self.config.n_mel_channels:
-            raise ValueError(f"expected mel [B, {self.config.n_mel_channels}, T], got {tuple(mel.shape)}")
-        if sigma < 0:
-            raise ValueError(f"sigma must be >= 0, got {sigma}")
+        check_synthesis_input(mel, self.config.n_mel_channels, sigma)
         B, _, T = mel.shape
         steps = T * UPSAMPLE_STRIDE // self.config.n_group
         generator = None if seed is None else torch.Generator().manual_seed(seed)
