@@ -328,11 +328,12 @@ PLANS: dict[str, Plan] = {
         lines={
             "tts-app": Serve("on a free port instead of 7860 (--port appended); / must answer 200",
                              subs=(("tts-app", "tts-app --port {port}"),)),
-            "tts-app --voice default --host 0.0.0.0 --port 8080 --max-chars 2000": Serve(
-                "loopback and a free port instead of 0.0.0.0:8080; / must answer 200",
+            "python app.py --voice default --host 0.0.0.0 --port 8080 --max-chars 2000": Serve(
+                "from the clone (app.py is linked into the working directory); loopback and a free port instead of "
+                "0.0.0.0:8080; / must answer 200",
                 subs=(("--host 0.0.0.0", "--host 127.0.0.1"), ("--port 8080", "--port {port}"))),
         },
-        needs=("gradio",), slow=True),
+        files=("app.py",), needs=("gradio",), slow=True),
     "nvidia-checkpoints-0": Plan(
         files=("nvidia-checkpoints",),
         why="tacotron2_statedict.pt and waveglow_256channels.pt are placeholders: tiny random weights in NVIDIA's "
@@ -535,7 +536,7 @@ def _voice_copy(d: Path, request) -> None:
 
 def _link(name: str) -> Callable:
     def make(d: Path, request) -> None:
-        (d / name).symlink_to(REPO / name, target_is_directory=True)
+        (d / name).symlink_to(REPO / name, target_is_directory=(REPO / name).is_dir())
     return make
 
 
@@ -561,6 +562,7 @@ PLACEHOLDERS: dict[str, Callable] = {
     "path/to/voice": _voice_copy,               # the tests' tiny voice
     "recipes": _link("recipes"),                # the repository's recipes/, read only by the lines that use it
     "bench": _link("bench"),
+    "app.py": _link("app.py"),                  # the clone's launcher
     "evaluation-inputs": _evaluation_inputs,
 }
 
