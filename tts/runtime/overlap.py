@@ -51,8 +51,6 @@ from tts.runtime.prosody import Voicing, finish_audio, pitch_factor
 from tts.runtime.retries import Piece, retry
 from tts.runtime.settings import SynthesisConfig
 from tts.tacotron2 import Tacotron2
-from tts.tacotron2.fast import fast_weights
-from tts.tacotron2.int8 import step_kernel_runs
 from tts.tacotron2.streaming import infer_blocks
 from vocoder.waveglow import WaveGlow
 from vocoder.waveglow.streaming import WaveGlowStream
@@ -81,17 +79,13 @@ class OverlapSchedule:
     context_frames: int = 16
 
 
-def stage_support(tacotron2: torch.nn.Module, vocoder: torch.nn.Module, vocoder_name: str,
-                  decoder_dtype: torch.dtype | None) -> tuple[str, bool]:
-    """("" or why these models cannot overlap their stages, whether both stages run their compiled int8
-    kernels: the int8 decoder's whole-step kernel and WaveGlow's WN kernel)."""
+def stage_support(tacotron2: torch.nn.Module, vocoder: torch.nn.Module, vocoder_name: str) -> str:
+    """"" when these models can overlap their stages, else why not."""
     if not isinstance(tacotron2, Tacotron2):
-        return "the Tacotron 2 is not a PyTorch model (ONNX runtime)", False
+        return "the Tacotron 2 is not a PyTorch model (ONNX runtime)"
     if not isinstance(vocoder, WaveGlow):
-        return f"the {vocoder_name} vocoder cannot vocode a mel block by block (only WaveGlow can)", False
-    if decoder_dtype != torch.int8 or getattr(vocoder, "quantize", None) != "int8":
-        return "", False
-    return "", vocoder.packed_wns()[0].uses_kernel and step_kernel_runs(fast_weights(tacotron2, torch.int8))
+        return f"the {vocoder_name} vocoder cannot vocode a mel block by block (only WaveGlow can)"
+    return ""
 
 
 def clean_audio(audio: torch.Tensor) -> tuple[np.ndarray, list[bool]]:

@@ -87,7 +87,6 @@ class Pipeline:
         self._registry = VOCODERS
         self._denoisers: dict[str, torch.nn.Module] = {}
         self._synthesize_params: dict[str, frozenset[str]] = {}
-        self._overlap_support_cache: dict[str, tuple[str, bool]] = {}
         #: block sizes of stage overlap (`tts.runtime.overlap`)
         self.overlap_schedule = OverlapSchedule()
         # one Tacotron 2 call and one vocoder call at a time (all per-call state is local); separate
@@ -381,22 +380,15 @@ class Pipeline:
         params = self._vocoder_params(vocoder_name, self._vocoder(vocoder_name))
         unused = [f"{name}={overrides[name]} has no effect with the {vocoder_name} vocoder; ignored"
                   for name in VOCODER_SETTINGS if overrides.get(name) is not None and name not in params]
-        if overrides.get("overlap") and self._overlap_support(vocoder_name)[0]:
-            unused.append(f"overlap=True has no effect: {self._overlap_support(vocoder_name)[0]}; ignored")
+        unsupported = stage_support(self.tacotron2, self._vocoder(vocoder_name), vocoder_name)
+        if overrides.get("overlap") and unsupported:
+            unused.append(f"overlap=True has no effect: {unsupported}; ignored")
         return unused
-
-    def _overlap_support(self, name: str) -> tuple[str, bool]:
-        """("" or why the models cannot overlap their stages, whether both run compiled int8 kernels)."""
-        vocoder = self._vocoder(name)
-        with self._vocoder_lock:
-            if name not in self._overlap_support_cache:
-                self._overlap_support_cache[name] = stage_support(self.tacotron2, vocoder, name, self.paths.decoder_dtype)
-            return self._overlap_support_cache[name]
 
     def _overlap(self, cfg: SynthesisConfig, vocoder_name: str) -> tuple[bool, str]:
         """Whether a call vocodes while it decodes, and why (`tts.core.device.choose_overlap`)."""
-        why, _ = self._overlap_support(vocoder_name)
-        return choose_overlap(cfg.overlap, supported=why)
+        unsupported = stage_support(self.tacotron2, self._vocoder(vocoder_name), vocoder_name)
+        return choose_overlap(cfg.overlap, supported=unsupported)
 
     def describe(self, config: SynthesisConfig | None = None, **overrides: Any) -> list[str]:
         """How a call with these settings runs: the runtime, each stage's precision and kernels (or the
