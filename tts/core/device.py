@@ -31,8 +31,8 @@ RUNTIMES: Final = ("torch", "onnx")
 QUANTIZE_AUTO: Final = "auto"
 QUANTIZE_CHOICES: Final = (QUANTIZE_AUTO, "int8", None)
 #: the narrowest WaveGlow WN for which int8 is the CPU default. Measured on NVIDIA's WaveGlow-256
-#: (bench/README.md: int8 3.2x the reference, bf16 2.6x, fp32 1.3x, 2 cores); smaller WaveGlows were
-#: not measured and keep float32
+#: (bench/README.md, 2 cores: int8 with the compiled WN kernel 4.5x the reference, bf16 2.6x, fp32
+#: 1.3x); smaller WaveGlows were not measured and keep float32
 INT8_MIN_WAVEGLOW_CHANNELS: Final = 256
 _DTYPE_NAMES: Final = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
                        "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
@@ -197,8 +197,15 @@ def apply_threads(requested: int | None = None) -> str:
 
 
 def check_runtime(runtime: str) -> None:
+    """ValueError unless `runtime` is one of `RUNTIMES`."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+
+
+def check_quantize(quantize: str | None) -> None:
+    """ValueError unless `quantize` is one of `QUANTIZE_CHOICES`."""
+    if quantize not in QUANTIZE_CHOICES:
+        raise ValueError(f"quantize must be 'auto', 'int8' or None, got {quantize!r}")
 
 
 def choose_quantization(quantize: str | None, *, device: torch.device, dtype: torch.dtype | None, runtime: str,
@@ -207,8 +214,7 @@ def choose_quantization(quantize: str | None, *, device: torch.device, dtype: to
     WaveGlow (WN width >= `INT8_MIN_WAVEGLOW_CHANNELS`; None: the voice has no WaveGlow, or a compact
     one) running in PyTorch on a CPU when no `dtype` was asked for; anything else stays float. An
     explicit None or "int8" is kept as it is (the loaders check it)."""
-    if quantize not in QUANTIZE_CHOICES:
-        raise ValueError(f"quantize must be 'auto', 'int8' or None, got {quantize!r}")
+    check_quantize(quantize)
     if quantize != QUANTIZE_AUTO:
         return quantize, "as requested"
     if runtime != "torch":

@@ -18,7 +18,7 @@ import torch
 
 from tts.core.device import (
     QUANTIZE_AUTO,
-    QUANTIZE_CHOICES,
+    check_quantize,
     check_runtime,
     choose_decoder_int8,
     choose_quantization,
@@ -61,8 +61,7 @@ def load_models(tacotron2: str | os.PathLike, vocoders: Mapping[str, str | os.Pa
     WaveGlow too; other vocoders with weights still load in PyTorch). `quantize`: "auto" (the fastest
     measured path for full-size WaveGlow voices on a CPU, else float), "int8" (WaveGlow's products in
     int8) or None (float). `dtype`: the models' float dtype (None: float32)."""
-    if quantize not in QUANTIZE_CHOICES:
-        raise ValueError(f"quantize must be 'auto', 'int8' or None, got {quantize!r}")
+    check_quantize(quantize)
     check_runtime(runtime)
     problem = onnx_folder_problem(tacotron2, runtime)
     if problem:
