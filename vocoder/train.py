@@ -133,23 +133,30 @@ class AudioSegments(Dataset):
         return len(self.items)
 
     def __getitem__(self, index: int) -> torch.Tensor:
+        return self.segment(index)[0]
+
+    def offset(self, index: int, n: int) -> int:
+        """Where the segment of clip `index` (n samples long) starts: uniform over the clip."""
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        return int(rng.integers(0, n - self.segment_length + 1))
+
+    def segment(self, index: int) -> tuple[torch.Tensor, int, int]:
+        """(the segment, zero-padded to segment_length; its start; the clip's length in samples)."""
         info, seg = self.infos[index], self.segment_length
+        whole = None
         if info.samplerate == self.settings.sampling_rate:
             n = info.frames
-            start = 0
-            if n > seg and self.random_offsets:
-                start = int(np.random.default_rng([self.seed, self.epoch, index]).integers(0, n - seg + 1))
+        else:  # another rate: resample the whole clip, then cut
+            whole = load_wav(self.items[index].wav, self.settings)
+            n = whole.numel()
+        start = self.offset(index, n) if n > seg and self.random_offsets else 0
+        if whole is None:
             data, _ = soundfile.read(str(self.items[index].wav), start=start, stop=start + seg, dtype="float32",
                                      always_2d=True)
             audio = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
-        else:  # another rate: resample the whole clip, then cut
-            audio = load_wav(self.items[index].wav, self.settings)
-            n = audio.numel()
-            start = 0
-            if n > seg and self.random_offsets:
-                start = int(np.random.default_rng([self.seed, self.epoch, index]).integers(0, n - seg + 1))
-            audio = audio[start:start + seg]
-        return torch.nn.functional.pad(audio, (0, seg - audio.numel()))
+        else:
+            audio = whole[start:start + seg]
+        return torch.nn.functional.pad(audio, (0, seg - audio.numel())), start, n
 
 
 class MelDirSegments(AudioSegments):
@@ -174,24 +181,15 @@ class MelDirSegments(AudioSegments):
         super().__init__(items, settings, segment_length, seed, random_offsets)
         self.mel_dir = Path(mel_dir)
 
+    def offset(self, index: int, n: int) -> int:
+        """A multiple of the hop length, uniform over the clip's whole frames."""
+        hop = self.settings.hop_length
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        return hop * int(rng.integers(0, (n - self.segment_length) // hop + 1))
+
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        info, seg, hop = self.infos[index], self.segment_length, self.settings.hop_length
-        whole = None
-        if info.samplerate == self.settings.sampling_rate:
-            n = info.frames
-        else:  # another rate: resample the whole clip, then cut
-            whole = load_wav(self.items[index].wav, self.settings)
-            n = whole.numel()
-        start = 0
-        if n > seg and self.random_offsets:
-            rng = np.random.default_rng([self.seed, self.epoch, index])
-            start = hop * int(rng.integers(0, (n - seg) // hop + 1))
-        if whole is None:
-            data, _ = soundfile.read(str(self.items[index].wav), start=start, stop=start + seg, dtype="float32",
-                                     always_2d=True)
-            audio = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
-        else:
-            audio = whole[start:start + seg]
+        audio, start, n = self.segment(index)
+        seg, hop = self.segment_length, self.settings.hop_length
         path = self.mel_dir / f"{self.items[index].id}.npy"
         clip_mel = np.load(path, mmap_mode="r")
         if clip_mel.shape[1] != n_frames(n, self.settings):
@@ -200,7 +198,7 @@ class MelDirSegments(AudioSegments):
         want = seg // hop + 1
         frames = torch.from_numpy(np.array(clip_mel[:, start // hop:start // hop + want], dtype=np.float32))
         frames = torch.nn.functional.pad(frames, (0, want - frames.shape[1]), value=self.settings.silence_level)
-        return torch.nn.functional.pad(audio, (0, seg - audio.numel())), frames
+        return audio, frames
 
 
 class AudioMelBatch(NamedTuple):
