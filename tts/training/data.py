@@ -71,18 +71,25 @@ def read_ljspeech(corpus_dir: str | Path) -> list[Utterance]:
         raise ValueError(f"{corpus_dir}: no metadata.csv (expected the LJSpeech layout: metadata.csv + wavs/)")
     held_ids, held_texts = read_heldout(corpus_dir)
     items, seen = [], set()
-    for n, row in enumerate(_read_pipe_rows(metadata), 1):
+    for n, row, item in _ljspeech_rows(metadata, corpus_dir):
+        if item.id in seen:
+            raise ValueError(f"{metadata}:{n}: duplicate id {item.id!r}")
+        seen.add(item.id)
+        if item.id in held_ids or item.text.lower() in held_texts or row[1].strip().lower() in held_texts:
+            continue
+        items.append(item)
+    return items
+
+
+def _ljspeech_rows(path: Path, corpus_dir: Path) -> Iterator[tuple[int, list[str], Utterance]]:
+    """(line number, row, its Utterance: the normalized text when given, else the text) per row of an
+    LJSpeech-layout `metadata.csv` or `heldout.csv`."""
+    for n, row in enumerate(_read_pipe_rows(path), 1):
         if len(row) < 2:
-            raise ValueError(f"{metadata}:{n}: expected 'id|text|normalized text', got {'|'.join(row)!r}")
+            raise ValueError(f"{path}:{n}: expected 'id|text|normalized text', got {'|'.join(row)!r}")
         uid = row[0].strip()
         text = (row[2] if len(row) > 2 and row[2].strip() else row[1]).strip()
-        if uid in seen:
-            raise ValueError(f"{metadata}:{n}: duplicate id {uid!r}")
-        seen.add(uid)
-        if uid in held_ids or text.lower() in held_texts or row[1].strip().lower() in held_texts:
-            continue
-        items.append(Utterance(uid, text, corpus_dir / "wavs" / f"{uid}.wav"))
-    return items
+        yield n, row, Utterance(uid, text, corpus_dir / "wavs" / f"{uid}.wav")
 
 
 def read_filelist(path: str | Path) -> list[Utterance]:
@@ -402,13 +409,7 @@ def read_heldout_utterances(corpus_dir: str | Path) -> list[Utterance]:
     path = Path(corpus_dir) / "heldout.csv"
     if not path.is_file():
         return []
-    items = []
-    for n, row in enumerate(_read_pipe_rows(path), 1):
-        if len(row) < 2:
-            raise ValueError(f"{path}:{n}: expected 'id|text|normalized text', got {'|'.join(row)!r}")
-        text = (row[2] if len(row) > 2 and row[2].strip() else row[1]).strip()
-        items.append(Utterance(row[0].strip(), text, Path(corpus_dir) / "wavs" / f"{row[0].strip()}.wav"))
-    return items
+    return [item for _, _, item in _ljspeech_rows(path, Path(corpus_dir))]
 
 
 def read_all_clips(source: str | Path) -> list[Utterance]:
