@@ -213,14 +213,18 @@ class AudioFileWriter:
         self.samples_written = 0
         self.source_rate = sample_rate
         self._finished = False
-        if self.format.name == "pcm":
-            self._raw: BinaryIO | None = open(self.partial, "wb")
-            self._file = None
-        else:
-            self._raw = None
-            extra = dict(MP3_OPTIONS) if self.format.name == "mp3" else {}
-            self._file = soundfile.SoundFile(self.partial, "w", self._resample.rate, 1, format=self.format.container,
-                                             subtype=self.format.subtype, **extra)
+        self._raw: BinaryIO | None = None
+        self._file = None
+        try:
+            if self.format.name == "pcm":
+                self._raw = open(self.partial, "wb")
+            else:
+                extra = dict(MP3_OPTIONS) if self.format.name == "mp3" else {}
+                self._file = soundfile.SoundFile(self.partial, "w", self._resample.rate, 1,
+                                                 format=self.format.container, subtype=self.format.subtype, **extra)
+        except BaseException:  # Ctrl-C or an error while the file is being set up: no writer, no partial file
+            self.partial.unlink(missing_ok=True)
+            raise
 
     @property
     def seconds_written(self) -> float:
@@ -238,10 +242,10 @@ class AudioFileWriter:
 
     def close(self) -> Path:
         if not self._finished:
-            self._finished = True
             self._write(self._resample(np.zeros(0, np.float32), last=True))
             (self._raw or self._file).close()
             os.replace(self.partial, self.path)
+            self._finished = True  # only now: interrupted before this, `abort` still removes the partial file
         return self.path
 
     def abort(self, keep: bool = False) -> Path | None:
