@@ -30,3 +30,39 @@ def test_readme_say_command_writes_speech(tmp_path):
     assert rate == 22050
     assert 0.3 < len(audio) / rate < 5.0  # "hello world" stops on its own: well under max_decoder_steps
     assert np.isfinite(audio).all() and np.abs(audio).max() > 0.01
+
+
+def test_export_ships_a_compact_waveglow_as_the_default_vocoder(tmp_path):
+    """export_voice.py --vocoder: waveglow.pt (fp16) beside tacotron2.pt, voice.yaml names it the default
+    with the given sigma and denoiser strength, and `tts-say` with no options speaks through it."""
+    import torch
+    import yaml
+
+    from vocoder import CompactWaveGlow, CompactWaveGlowConfig, save_waveglow
+
+    torch.manual_seed(0)
+    tiny = CompactWaveGlow(CompactWaveGlowConfig(n_flows=4, n_group=64, n_early_every=2, n_early_size=8,
+                                                 wn_n_layers=2, wn_n_channels=16, lp_order=8))
+    vocoder = save_waveglow(tiny, tmp_path / "waveglow_compact_step0000700.pt", {"step": 700})
+    voice = tmp_path / "voice"
+    export = subprocess.run([sys.executable, str(REPO / "recipes/default_voice/export_voice.py"),
+                             "--checkpoint", str(REPO / "checkpoints/default/tacotron2.pt"), "--vocoder", str(vocoder),
+                             "--sigma", "0.7", "--denoise", "0.01", "--out", str(voice)],
+                            capture_output=True, text=True, timeout=300)
+    assert export.returncode == 0, export.stderr
+    config = yaml.safe_load((voice / "voice.yaml").read_text())
+    assert config["default_vocoder"] == "waveglow" and config["vocoders"] == {"waveglow": "waveglow.pt"}
+    assert config["synthesis"]["sigma"] == 0.7 and config["synthesis"]["denoise"] == 0.01
+    assert config["provenance"]["vocoder_training_step"] == 700
+    assert "linear prediction" in config["description"]
+    state = torch.load(voice / "waveglow.pt", weights_only=True)["state_dict"]
+    assert state["WN.0.start.weight_v"].dtype == torch.float16
+    assert state["convinv.0.conv.weight"].dtype == torch.float32  # the invertible mixes stay float32
+
+    out = tmp_path / "hello.wav"
+    say = subprocess.run([sys.executable, "-m", "tts.say", "Hello world.", "-o", str(out), "--voice", str(voice),
+                          "--verbose"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert say.returncode == 0, say.stderr
+    assert "vocoder: waveglow" in say.stderr
+    audio, rate = soundfile.read(out, dtype="float32")
+    assert rate == 22050 and 0.3 < len(audio) / rate < 5.0 and np.isfinite(audio).all()

@@ -3,10 +3,14 @@
     python3 recipes/default_voice/export_voice.py                      # latest checkpoint of runs/default_voice
     python3 recipes/default_voice/export_voice.py --checkpoint runs/default_voice/checkpoints/tacotron2_step0002000.pt
     python3 recipes/default_voice/export_voice.py --average 3           # mean weights of the run's last 3 checkpoints
+    python3 recipes/default_voice/export_voice.py --vocoder runs/default_voice_waveglow_lp --sigma 0.8 --denoise 0.01
+                                                                        # ship a compact WaveGlow as the default vocoder
 
 Writes `checkpoints/default/` (voice.yaml, tacotron2.pt with fp16 weights — loading casts them back
-to fp32 — and MODEL_CARD.md from `--model-card`, or a generated one). Optimizer state and the
-training run stay in the git-ignored run directory; only these weights go into git.
+to fp32 — and MODEL_CARD.md from `--model-card`, or a generated one). With `--vocoder` also
+waveglow.pt (fp16 as well) and `default_vocoder: waveglow` with the given sigma and denoiser strength;
+without it the voice speaks through Griffin-Lim. Optimizer state and the training run stay in the
+git-ignored run directory; only these weights go into git.
 
 Errors are one `error: ...` line on stderr: exit status 2 for bad input (a missing run, checkpoint or
 model card, a checkpoint the loaders refuse, a bad --average), 1 for any other failure; --verbose
@@ -15,6 +19,7 @@ prints the traceback. Everything that can be checked without torch is checked be
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -66,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--average", type=int, default=1, metavar="N",
                         help="ship the mean weights of the last N checkpoints up to --checkpoint (default 1: that one)")
     parser.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: fp16, half the size)")
+    parser.add_argument("--vocoder", type=Path,
+                        help="compact WaveGlow checkpoint (or its run folder: the latest) to ship as the default vocoder")
+    parser.add_argument("--sigma", type=float, help="the shipped WaveGlow's noise scale (with --vocoder)")
+    parser.add_argument("--denoise", type=float, help="the shipped denoiser strength (with --vocoder; default 0)")
     return parser
 
 
@@ -74,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.average < 1:
         parser.error(f"--average must be >= 1, got {args.average}")
+    if args.vocoder is None and (args.sigma is not None or args.denoise is not None):
+        parser.error("--sigma and --denoise set the shipped WaveGlow's synthesis: give --vocoder too")
+    if args.vocoder is not None and args.sigma is None:
+        parser.error("--vocoder needs --sigma (pick it with recipes/default_voice/eval_vocoder.py)")
     return run(lambda _: export(args), argv)
 
 
@@ -83,15 +96,35 @@ def check_inputs(args: argparse.Namespace) -> Path:
         raise BadInput(f"--checkpoint {args.checkpoint}: no such file")
     if args.model_card is not None and not args.model_card.is_file():
         raise BadInput(f"--model-card {args.model_card}: no such file")
+    if args.vocoder is not None and not args.vocoder.exists():
+        raise BadInput(f"--vocoder {args.vocoder}: no such file or folder")
     return args.checkpoint or latest_checkpoint(args.run_dir)
+
+
+def load_vocoder(args: argparse.Namespace):
+    """(the vocoders to ship, the default one, its synthesis settings, the description's vocoder words)."""
+    from vocoder import GriffinLim, load_waveglow
+
+    if args.vocoder is None:
+        return {"griffin-lim": GriffinLim()}, "griffin-lim", {}, "Griffin-Lim vocoder", {}
+    path = latest_checkpoint(args.vocoder) if args.vocoder.is_dir() else args.vocoder
+    waveglow = load_waveglow(path)
+    if not args.fp32:
+        waveglow = waveglow.half()  # its 1x1 convolutions stay float32 (their inverses need it)
+    settings = {"sigma": args.sigma, "denoise": args.denoise or 0.0}
+    lp = getattr(waveglow.config, "lp_order", 0)
+    words = "compact WaveGlow vocoder" + (f" with order-{lp} linear prediction" if lp else "")
+    step = re.search(r"step0*(\d+)", path.name)  # the trainer's names: waveglow_compact_stepNNNNNNN.pt
+    provenance = {"vocoder_checkpoint": path.name, "vocoder_training_step": int(step.group(1)) if step else None}
+    return {"griffin-lim": GriffinLim(), "waveglow": waveglow}, "waveglow", settings, words, provenance
 
 
 def export(args: argparse.Namespace) -> int:
     path = check_inputs(args)
     from tts.runtime.voices import save_voice
     from tts.tacotron2.checkpoint import average_tacotron2, load_tacotron2
-    from vocoder import GriffinLim
 
+    vocoders, default_vocoder, vocoder_settings, vocoder_words, vocoder_provenance = load_vocoder(args)
     sources = checkpoints_ending_at(path, args.average) if args.average > 1 else [path]
     model = average_tacotron2(sources) if len(sources) > 1 else load_tacotron2(path)
     step = model.checkpoint_extra.get("step")  # the last source's (the loader keeps its `extra`)
@@ -101,12 +134,12 @@ def export(args: argparse.Namespace) -> int:
     save_voice(
         args.out,
         model,
-        vocoders={"griffin-lim": GriffinLim()},
-        default_vocoder="griffin-lim",
+        vocoders=vocoders,
+        default_vocoder=default_vocoder,
         name="default",
         description="Small Tacotron 2 (r = 2) trained on CPU on 2.7 h of Festival CMU ARCTIC SLT speech; "
-                    "Griffin-Lim vocoder",
-        synthesis=SYNTHESIS,
+                    + vocoder_words,
+        synthesis={**SYNTHESIS, **vocoder_settings},
         provenance={
             "trained_by": "this project (recipes/default_voice)",
             "training_step": step,
@@ -114,6 +147,7 @@ def export(args: argparse.Namespace) -> int:
             "corpus": "recipes/default_voice/build_corpus.py: Austen + Melville + own sentences, spoken by "
                       "Festival cmu_us_slt_arctic_hts",
             "weights_dtype": "float32" if args.fp32 else "float16",
+            **vocoder_provenance,
         },
         model_card=card,
     )
