@@ -4,12 +4,13 @@
 #   bash recipes/default_voice/train.sh            # Tacotron 2 (runs/default_voice)
 #   MODEL=waveglow bash recipes/default_voice/train.sh   # WaveGlow (runs/default_voice_waveglow)
 #   MODEL=waveglow_compact bash recipes/default_voice/train.sh   # the compact WaveGlow (runs/default_voice_waveglow_compact)
+#   MODEL=waveglow_lp bash recipes/default_voice/train.sh        # ... with linear prediction (runs/default_voice_waveglow_lp)
 #   CONFIG=recipes/default_voice/tacotron2_continue.yaml RUN_DIR=runs/default_voice_continue \
 #     WARM_START=checkpoints/default/tacotron2.pt bash recipes/default_voice/train.sh
 #                                                        # a new run that starts from the shipped weights
 #                                                        # (WARM_START applies when the run has no checkpoint yet)
-#   MODEL=waveglow_compact CONFIG=recipes/default_voice/waveglow_compact_gta.yaml RUN_DIR=runs/default_voice_waveglow_compact_gta \
-#     WARM_START=runs/default_voice_waveglow_compact/latest bash recipes/default_voice/train.sh
+#   MODEL=waveglow_compact CONFIG=recipes/default_voice/waveglow_compact_gta.yaml RUN_DIR=runs/default_voice_waveglow_lp_gta \
+#     WARM_START=runs/default_voice_waveglow_lp/latest bash recipes/default_voice/train.sh
 #                                                        # stage 2: fine-tune on the student's GTA mels (dump_gta.py first)
 #   NPROC=2 bash recipes/default_voice/train.sh          # two 1-thread data-parallel processes (torchrun, gloo):
 #                                                          on an otherwise idle 2-core machine 1.45x the samples/s
@@ -28,7 +29,9 @@ case "$MODEL" in
     waveglow) MODULE=vocoder.train; DEFAULT_CONFIG=recipes/default_voice/waveglow_small.yaml; DEFAULT_RUN=runs/default_voice_waveglow ;;
     waveglow_compact) MODULE=vocoder.train; DEFAULT_CONFIG=recipes/default_voice/waveglow_compact.yaml
                       DEFAULT_RUN=runs/default_voice_waveglow_compact ;;
-    *) echo "MODEL must be tacotron2, waveglow or waveglow_compact, got '$MODEL'" >&2; exit 2 ;;
+    waveglow_lp) MODULE=vocoder.train; DEFAULT_CONFIG=recipes/default_voice/waveglow_compact_lp.yaml
+                 DEFAULT_RUN=runs/default_voice_waveglow_lp ;;
+    *) echo "MODEL must be tacotron2, waveglow, waveglow_compact or waveglow_lp, got '$MODEL'" >&2; exit 2 ;;
 esac
 CONFIG=${CONFIG:-$DEFAULT_CONFIG}
 RUN_DIR=${RUN_DIR:-$DEFAULT_RUN}
