@@ -382,7 +382,7 @@ PLANS: dict[str, Plan] = {
             "python -m vocoder.train --config recipes/vocoders/flowavenet_small.yaml --run-dir runs/flowavenet":
                 REFUSES,
             "bash recipes/default_voice/train.sh": Skip("starts the default voice's hours-long run in the background"),
-            "MODEL=waveglow_compact bash recipes/default_voice/train.sh": REFUSES,
+            "MODEL=waveglow_lp bash recipes/default_voice/train.sh": REFUSES,
             "python3 recipes/default_voice/dump_gta.py": REFUSES,
         },
         check=check_training, slow=True),
