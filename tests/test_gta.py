@@ -278,3 +278,39 @@ def test_warm_start_loads_the_weights_and_starts_at_step_0(tmp_path, corpus, cap
                       "--warm-start", str(checkpoint)])
     assert main(["--config", str(stage2), "--run-dir", str(tmp_path / "s4"),
                  "--warm-start", str(tmp_path / "missing.pt")]) == 2
+
+
+@pytest.mark.parametrize("with_mel_dir", [False, True])
+def test_segments_carry_the_samples_before_them_for_the_linear_predictor(tmp_path, corpus, with_mel_dir):
+    """context = lp_order: each batch item's history is the clip's samples just before its segment (zeros
+    before the clip's start), and the segment and its mel are what they are without a context."""
+    from vocoder.train import AudioMelCollate, AudioSegments, MelDirSegments
+
+    clips = read_all_clips(corpus)
+    mel_dir = write_gt_mel_dir(tmp_path / "gt", corpus) if with_mel_dir else None
+
+    def dataset(context: int, random_offsets: bool):
+        if mel_dir is not None:
+            return MelDirSegments(clips, SETTINGS, 2048, seed=5, mel_dir=mel_dir, context=context,
+                                  random_offsets=random_offsets)
+        return AudioSegments(clips, SETTINGS, 2048, seed=5, context=context, random_offsets=random_offsets)
+
+    plain, with_context = AudioMelCollate(SETTINGS), AudioMelCollate(SETTINGS, context=16)
+    seen_inside = seen_at_start = False
+    for epoch, random_offsets in [(0, True), (1, True), (2, True), (0, False)]:  # False: every clip's start
+        a, b = dataset(0, random_offsets), dataset(16, random_offsets)
+        a.set_epoch(epoch)
+        b.set_epoch(epoch)
+        without = plain([a[i] for i in range(len(clips))])
+        batch = with_context([b[i] for i in range(len(clips))])
+        assert without.history is None and batch.history.shape == (len(clips), 16)
+        torch.testing.assert_close(batch.audio, without.audio)
+        torch.testing.assert_close(batch.mel, without.mel)
+        for i, u in enumerate(clips):
+            start = b.segment(i)[1]
+            wav = load_wav(u.wav, SETTINGS)
+            expected = torch.nn.functional.pad(wav[max(0, start - 16):start], (16 - min(start, 16), 0))
+            torch.testing.assert_close(batch.history[i], expected)
+            seen_inside |= start >= 16
+            seen_at_start |= start == 0
+    assert seen_inside and seen_at_start

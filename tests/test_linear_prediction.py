@@ -142,3 +142,22 @@ def test_checkpoint_keeps_the_predictor(tmp_path):
     mel = mel_spectrogram(all_pole_speech(12 * HOP))[:, :, :12]
     expected = model.prepare_for_inference().synthesize(mel, sigma=0.6, seed=0)
     assert torch.allclose(loaded.synthesize(mel, sigma=0.6, seed=0), expected, atol=1e-6)
+
+
+def test_history_whitens_a_segment_as_inside_its_clip():
+    """A segment cut from inside a clip, given the samples before it, gets the residual the clip's own
+    samples predict; without them it is taken to start after silence. The log-determinant is the same."""
+    x = all_pole_speech(40 * HOP)
+    predictor = lp.predictor(mel_spectrogram(x), DEFAULT_AUDIO, 16)
+    start = 10 * HOP
+    segment = x[:, start:]
+    tail = lp.Predictor(predictor.a[:, 10:], predictor.log_gain[:, 10:])  # the segment's frames
+    inside, log_det = lp.whiten(segment, tail, HOP, history=x[:, start - 40:start])
+    cold, cold_log_det = lp.whiten(segment, tail, HOP)
+    whole, _ = lp.whiten(x, predictor, HOP)
+    torch.testing.assert_close(inside, whole[:, start:], rtol=1e-5, atol=1e-5)
+    assert (cold[:, :16] - whole[:, start:start + 16]).abs().max() > 0.1  # zeros are not the clip's samples
+    torch.testing.assert_close(cold[:, 16:], whole[:, start + 16:], rtol=1e-5, atol=1e-5)
+    assert torch.equal(log_det, cold_log_det)
+    with pytest.raises(ValueError, match="history of 8 samples"):
+        lp.whiten(segment, tail, HOP, history=x[:, start - 8:start])

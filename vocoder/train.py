@@ -114,15 +114,20 @@ DEFAULTS: dict[str, Any] = {
 
 
 class AudioSegments(Dataset):
-    """Random fixed-length segments of clips; the offset depends only on (seed, epoch, clip index)."""
+    """Random fixed-length segments of clips; the offset depends only on (seed, epoch, clip index).
+
+    With `context` > 0 each item is the `context` samples before the segment (zeros before the clip's
+    start), then the segment: what a vocoder whose first layer looks back (the compact WaveGlow's
+    linear predictor) needs, so a segment cut from the middle of a clip is not taken to start in silence."""
 
     def __init__(self, items: Sequence[Utterance], settings: AudioSettings, segment_length: int, seed: int,
-                 random_offsets: bool = True):
+                 random_offsets: bool = True, context: int = 0):
         self.items = list(items)
         self.settings = settings
         self.segment_length = segment_length
         self.seed = seed
         self.random_offsets = random_offsets
+        self.context = context
         self.epoch = 0
         self.infos = [soundfile.info(str(u.wav)) for u in self.items]
 
@@ -141,7 +146,8 @@ class AudioSegments(Dataset):
         return int(rng.integers(0, n - self.segment_length + 1))
 
     def segment(self, index: int) -> tuple[torch.Tensor, int, int]:
-        """(the segment, zero-padded to segment_length; its start; the clip's length in samples)."""
+        """(the `context` samples before the segment and the segment, zero-padded to context +
+        segment_length; the segment's start; the clip's length in samples)."""
         info, seg = self.infos[index], self.segment_length
         whole = None
         if info.samplerate == self.settings.sampling_rate:
@@ -150,13 +156,15 @@ class AudioSegments(Dataset):
             whole = load_wav(self.items[index].wav, self.settings)
             n = whole.numel()
         start = self.offset(index, n) if n > seg and self.random_offsets else 0
+        first = max(0, start - self.context)
         if whole is None:
-            data, _ = soundfile.read(str(self.items[index].wav), start=start, stop=start + seg, dtype="float32",
+            data, _ = soundfile.read(str(self.items[index].wav), start=first, stop=start + seg, dtype="float32",
                                      always_2d=True)
             audio = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
         else:
-            audio = whole[start:start + seg]
-        return torch.nn.functional.pad(audio, (0, seg - audio.numel())), start, n
+            audio = whole[first:start + seg]
+        before = self.context - (start - first)  # zeros for the context before the clip's first sample
+        return torch.nn.functional.pad(audio, (before, self.context + seg - before - audio.numel())), start, n
 
 
 class MelDirSegments(AudioSegments):
@@ -177,8 +185,8 @@ class MelDirSegments(AudioSegments):
     beyond the segment, not the computed path's reflect padding, i.e. what the vocoder sees at synthesis."""
 
     def __init__(self, items: Sequence[Utterance], settings: AudioSettings, segment_length: int, seed: int,
-                 mel_dir: str | Path, random_offsets: bool = True):
-        super().__init__(items, settings, segment_length, seed, random_offsets)
+                 mel_dir: str | Path, random_offsets: bool = True, context: int = 0):
+        super().__init__(items, settings, segment_length, seed, random_offsets, context)
         self.mel_dir = Path(mel_dir)
 
     def offset(self, index: int, n: int) -> int:
@@ -204,23 +212,31 @@ class MelDirSegments(AudioSegments):
 class AudioMelBatch(NamedTuple):
     mel: torch.Tensor  # [B, n_mels, segment_length // hop + 1]
     audio: torch.Tensor  # [B, segment_length]
+    history: torch.Tensor | None = None  # [B, context]: the samples before each segment (`AudioSegments`)
 
     def to(self, device: torch.device) -> "AudioMelBatch":
-        return AudioMelBatch(self.mel.to(device), self.audio.to(device))
+        history = None if self.history is None else self.history.to(device)
+        return AudioMelBatch(self.mel.to(device), self.audio.to(device), history)
 
 
 class AudioMelCollate:
     """Stack segments and compute their mels in one batched STFT; (audio, mel) pairs (`MelDirSegments`)
-    keep their mels."""
+    keep their mels. The first `context` samples of each item are its history, not part of the segment."""
 
-    def __init__(self, settings: AudioSettings):
+    def __init__(self, settings: AudioSettings, context: int = 0):
         self.settings = settings
+        self.context = context
 
     def __call__(self, segments: Sequence[torch.Tensor | tuple[torch.Tensor, torch.Tensor]]) -> AudioMelBatch:
+        mel = None
         if segments and isinstance(segments[0], tuple):
-            return AudioMelBatch(torch.stack([m for _, m in segments]), torch.stack([a for a, _ in segments]))
-        audio = torch.stack(list(segments))
-        return AudioMelBatch(mel_spectrogram(audio, self.settings), audio)
+            mel = torch.stack([m for _, m in segments])
+            segments = [a for a, _ in segments]
+        both = torch.stack(list(segments))
+        history, audio = both[:, : self.context], both[:, self.context:]
+        if mel is None:
+            mel = mel_spectrogram(audio, self.settings)
+        return AudioMelBatch(mel, audio, history if self.context else None)
 
 
 # --------------------------------------------------------------------------- setup
@@ -294,7 +310,8 @@ def batch_losses(model: torch.nn.Module, batch: AudioMelBatch, cfg: Mapping[str,
     """{"loss": scalar, other terms...} of one batch; `model` may be the DDP wrapper (it is called,
     not its methods, so DDP sees the pass). WaveRNN and FloWaveNet return their terms themselves."""
     if cfg["vocoder"] in WAVEGLOW_LOSS:
-        return {"loss": waveglow_loss(model(batch.mel, batch.audio), float(cfg["loss"]["sigma"]))}
+        history = {} if batch.history is None else {"history": batch.history}  # the compact WaveGlow's predictor
+        return {"loss": waveglow_loss(model(batch.mel, batch.audio, **history), float(cfg["loss"]["sigma"]))}
     return model(batch.mel, batch.audio)
 
 
@@ -428,16 +445,18 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     train_items = [u for u in items if u.id not in val_ids]
     val_items = [u for u in items if u.id in val_ids]
     segment = int(d["segment_length"])
+    context = int((cfg["model"] or {}).get("lp_order", 0))  # samples the linear predictor looks back
     mel_dir, val_mel_dir = d["mel_dir"], d["mel_dir"] if d["val_mel_dir"] else None
     if mel_dir:  # refused here, before any model is built, if made otherwise or incomplete
         check_mel_dir(mel_dir, settings, train_items + (val_items if val_mel_dir else []))
-        train_set = MelDirSegments(train_items, settings, segment, int(t["seed"]), mel_dir)
+        train_set = MelDirSegments(train_items, settings, segment, int(t["seed"]), mel_dir, context=context)
     else:
-        train_set = AudioSegments(train_items, settings, segment, int(t["seed"]))
+        train_set = AudioSegments(train_items, settings, segment, int(t["seed"]), context=context)
     if val_mel_dir:
-        val_set = MelDirSegments(val_items, settings, segment, int(t["seed"]), val_mel_dir, random_offsets=False)
+        val_set = MelDirSegments(val_items, settings, segment, int(t["seed"]), val_mel_dir, random_offsets=False,
+                                 context=context)
     else:
-        val_set = AudioSegments(val_items, settings, segment, int(t["seed"]), random_offsets=False)
+        val_set = AudioSegments(val_items, settings, segment, int(t["seed"]), random_offsets=False, context=context)
 
     tu.seed_everything(t["seed"])  # identical initial weights on every rank
     model = build_model(cfg).to(device)
@@ -445,7 +464,7 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     # clips of equal weight: the bucketing sampler with equal lengths is a seeded, rank-partitioned shuffle
     sampler = BucketBatchSampler([1] * len(train_set), int(d["batch_size"]), seed=int(t["seed"]), drop_last=True,
                                  rank=dist_info.rank, world_size=dist_info.world_size)
-    collate = AudioMelCollate(settings)
+    collate = AudioMelCollate(settings, context)
     loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=collate, num_workers=d["num_workers"],
                         generator=torch.Generator().manual_seed(int(t["seed"])))
     val_loader = DataLoader(val_set, batch_size=int(d["batch_size"]), collate_fn=collate)

@@ -230,10 +230,11 @@ class CompactWaveGlow(FlowVocoder):
         return F.linear(audio, self.convinv[k].inverse_weight()[:, :, 0].to(audio.dtype))
 
     # ------------------------------------------------------------------ training
-    def flow_forward(self, mel: torch.Tensor, audio: torch.Tensor):
+    def flow_forward(self, mel: torch.Tensor, audio: torch.Tensor, history: torch.Tensor | None = None):
         """mel [B, 80, T] (T >= N / hop; a mel of N / hop + 1 frames, as `mel_spectrogram` gives for
-        N samples, supplies the frame after the last group), audio [B, N], N a multiple of n_group.
-        z comes back channels-last [B, N / g, g]."""
+        N samples, supplies the frame after the last group), audio [B, N], N a multiple of n_group;
+        `history` [B, lp_order]: the samples before `audio` that the linear predictor looks back at
+        (zeros if not given: the audio starts after silence). z comes back channels-last [B, N / g, g]."""
         cfg = self.config
         if audio.dim() != 2 or audio.shape[1] % cfg.n_group:
             raise ValueError(f"audio must be [B, N] with N a multiple of n_group={cfg.n_group}, got {tuple(audio.shape)}")
@@ -243,7 +244,7 @@ class CompactWaveGlow(FlowVocoder):
         log_s_list, log_det_W_list = [], []
         audio = audio.to(self.coupling_dtype)
         if cfg.lp_order:
-            audio, log_det_lp = linear_prediction.whiten(audio, self.predictor(mel), self.hop)
+            audio, log_det_lp = linear_prediction.whiten(audio, self.predictor(mel), self.hop, history)
             log_s_list.append(log_det_lp)  # the loss sums every log-scale: this one has no parameters
         mel = mel.transpose(1, 2)
         audio = audio.reshape(audio.shape[0], steps, cfg.n_group)

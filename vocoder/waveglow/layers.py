@@ -217,11 +217,12 @@ class FlowVocoder(Vocoder):
     inference_ready = False
 
     def forward(self, mel: torch.Tensor, audio: torch.Tensor | None = None, **kwargs):
-        """With `audio`: the training pass, returns (z, log_s_list, log_det_W_list) for `WaveGlowLoss`.
-        Without: inference through `Vocoder.forward` (float32 audio clipped to [-1, 1])."""
+        """With `audio`: the training pass, returns (z, log_s_list, log_det_W_list) for `WaveGlowLoss`
+        (`kwargs` go to `flow_forward`). Without: inference through `Vocoder.forward` (float32 audio
+        clipped to [-1, 1])."""
         if audio is None:
             return super().forward(mel, **kwargs)
-        return self.flow_forward(mel, audio)
+        return self.flow_forward(mel, audio, **kwargs)
 
     def _forget_prepared(self) -> None:
         """Drop what was derived from the weights for inference (nothing here)."""

@@ -43,6 +43,8 @@ from tts.core.audio import AudioSettings, mel_basis
 LAG_WINDOW_HZ = 60.0
 #: white-noise correction: r[0] *= 1 + this (a -40 dB floor under the spectrum)
 WHITE_NOISE_CORRECTION = 1e-4
+#: the loudest log-mel the predictor takes (e^20: far above any real frame, far below float64 overflow)
+MAX_LOG_MEL = 20.0
 
 
 class Predictor(NamedTuple):
@@ -87,7 +89,12 @@ def levinson(r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def predictor(mel: torch.Tensor, settings: AudioSettings, order: int) -> Predictor:
-    """The order-`order` linear predictor of every frame of `mel` [B, n_mels, frames]."""
+    """The order-`order` linear predictor of every frame of `mel` [B, n_mels, frames], float64 on the
+    mel's device (on the CPU for MPS, which has no float64). The mel is clamped to [the log-mel floor,
+    MAX_LOG_MEL]: nothing quieter than silence, no overflow of its exponential."""
+    if mel.device.type == "mps":
+        mel = mel.cpu()
+    mel = mel.double().clamp(min=settings.silence_level, max=MAX_LOG_MEL)
     power = power_spectrum(mel, settings)
     r = torch.fft.irfft(power, n=settings.filter_length, dim=-1)[..., : order + 1]
     lags = torch.arange(order + 1, dtype=torch.float64, device=mel.device)
@@ -98,7 +105,7 @@ def predictor(mel: torch.Tensor, settings: AudioSettings, order: int) -> Predict
     return Predictor(a, 0.5 * torch.log(error / window_energy))
 
 
-def frame_of_sample(n_samples: int, n_frames: int, hop: int, device=None) -> torch.Tensor:
+def frame_of_sample(n_samples: int, n_frames: int, hop: int, device: torch.device | None = None) -> torch.Tensor:
     """Index of the frame whose centre (sample hop i) is nearest each sample, [n_samples]."""
     return ((torch.arange(n_samples, device=device) + hop // 2) // hop).clamp_(max=n_frames - 1)
 
@@ -113,15 +120,27 @@ def log_gain_per_sample(log_gain: torch.Tensor, n_samples: int, hop: int) -> tor
     return log_gain[:, left] * (1 - w) + log_gain[:, right] * w
 
 
-def whiten(audio: torch.Tensor, lp: Predictor, hop: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """audio [B, N] -> (residual [B, N] in audio's dtype, log|d residual / d audio| per sample [B, N] = -log g)."""
+def whiten(audio: torch.Tensor, lp: Predictor, hop: int, history: torch.Tensor | None = None
+           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """audio [B, N] -> (residual [B, N] in audio's dtype, log|d residual / d audio| per sample [B, N] = -log g).
+    `history` [B, >= p]: the samples before `audio` (a training segment cut from inside a clip); zeros
+    (the audio starts after silence, as at synthesis) if not given. It changes the residual, not the
+    log-determinant."""
+    device = audio.device
+    audio = audio.to(lp.a.device)  # the predictor's device: the CPU for MPS (no float64 there)
+    history = None if history is None else history.to(lp.a.device)
     n, order = audio.shape[1], lp.a.shape[-1] - 1
-    x = torch.nn.functional.pad(audio.double(), (order, 0))
+    if history is None:
+        x = torch.nn.functional.pad(audio.double(), (order, 0))
+    else:
+        if history.shape[1] < order:
+            raise ValueError(f"history of {history.shape[1]} samples, the order-{order} predictor needs {order}")
+        x = torch.cat([history[:, history.shape[1] - order:].double(), audio.double()], 1)
     past = x.unfold(1, order + 1, 1).flip(-1)  # [B, N, p + 1]: x[n], x[n - 1], ..., x[n - p]
     a = lp.a[:, frame_of_sample(n, lp.a.shape[1], hop, audio.device)]  # [B, N, p + 1]
     log_g = log_gain_per_sample(lp.log_gain, n, hop)
     residual = (past * a).sum(-1) * torch.exp(-log_g)
-    return residual.to(audio.dtype), (-log_g).to(audio.dtype)
+    return residual.to(device=device, dtype=audio.dtype), (-log_g).to(device=device, dtype=audio.dtype)
 
 
 def colour(residual: torch.Tensor, lp: Predictor, hop: int) -> torch.Tensor:
@@ -156,5 +175,6 @@ def _state_from_past_outputs(a: np.ndarray, past: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _hankel_index(order: int) -> np.ndarray:
+    """[p, p] indices into a + [0]: entry (j, m) is j + 1 + m where that is <= p, else p + 1 (the zero)."""
     index = np.arange(order)[:, None] + np.arange(order)[None, :] + 1
     return np.where(index <= order, index, order + 1)
