@@ -98,12 +98,20 @@ def check_inputs(args: argparse.Namespace) -> Path:
         raise BadInput(f"--model-card {args.model_card}: no such file")
     if args.vocoder is not None and not args.vocoder.exists():
         raise BadInput(f"--vocoder {args.vocoder}: no such file or folder")
+    if args.vocoder is not None:
+        from tts.runtime.settings import SynthesisConfig  # no torch: checked before the models load
+
+        try:
+            SynthesisConfig.from_dict({**SYNTHESIS, "sigma": args.sigma, "denoise": args.denoise or 0.0})
+        except ValueError as exc:
+            raise BadInput(f"--sigma/--denoise: {exc}") from None
     return args.checkpoint or latest_checkpoint(args.run_dir)
 
 
-def load_vocoder(args: argparse.Namespace):
-    """(the vocoders to ship, the default one, its synthesis settings, the description's vocoder words)."""
-    from vocoder import GriffinLim, load_waveglow
+def load_vocoder(args: argparse.Namespace) -> tuple[dict, str, dict, str, dict]:
+    """(the vocoders to ship, the default one, its synthesis settings, the description's vocoder words,
+    the provenance entries of the vocoder)."""
+    from vocoder import CompactWaveGlow, GriffinLim, load_waveglow
 
     if args.vocoder is None:
         return {"griffin-lim": GriffinLim()}, "griffin-lim", {}, "Griffin-Lim vocoder", {}
@@ -113,7 +121,8 @@ def load_vocoder(args: argparse.Namespace):
         waveglow = waveglow.half()  # its 1x1 convolutions stay float32 (their inverses need it)
     settings = {"sigma": args.sigma, "denoise": args.denoise or 0.0}
     lp = getattr(waveglow.config, "lp_order", 0)
-    words = "compact WaveGlow vocoder" + (f" with order-{lp} linear prediction" if lp else "")
+    words = ("compact WaveGlow vocoder" if isinstance(waveglow, CompactWaveGlow) else "WaveGlow vocoder") + (
+        f" with order-{lp} linear prediction" if lp else "")
     step = re.search(r"step0*(\d+)", path.name)  # the trainer's names: waveglow_compact_stepNNNNNNN.pt
     provenance = {"vocoder_checkpoint": path.name, "vocoder_training_step": int(step.group(1)) if step else None}
     return {"griffin-lim": GriffinLim(), "waveglow": waveglow}, "waveglow", settings, words, provenance

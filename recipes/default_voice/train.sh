@@ -10,7 +10,7 @@
 #                                                        # a new run that starts from the shipped weights
 #                                                        # (WARM_START applies when the run has no checkpoint yet)
 #   MODEL=waveglow_compact CONFIG=recipes/default_voice/waveglow_compact_gta.yaml RUN_DIR=runs/default_voice_waveglow_lp_gta \
-#     WARM_START=runs/default_voice_waveglow_lp/latest bash recipes/default_voice/train.sh
+#     WARM_START=runs/default_voice_waveglow_lp bash recipes/default_voice/train.sh
 #                                                        # stage 2: fine-tune on the student's GTA mels (dump_gta.py first)
 #   NPROC=2 bash recipes/default_voice/train.sh          # two 1-thread data-parallel processes (torchrun, gloo):
 #                                                          on an otherwise idle 2-core machine 1.45x the samples/s
