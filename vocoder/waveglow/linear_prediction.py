@@ -20,7 +20,8 @@ by maximum likelihood of the speech and sampled from N(0, sigma^2). Here, per me
 
 Whitening (the training direction) e[n] = (x[n] + sum_k a_k x[n - k]) / g[n] uses the coefficients of
 the frame whose centre is nearest (frame i covers samples [hop i - hop / 2, hop i + hop / 2)) and log g
-interpolated linearly between frame centres; samples before the segment count as zeros. Its Jacobian is
+interpolated linearly between frame centres; the p samples before the audio are given (a training
+segment cut from inside a clip) or zeros (an utterance starts after silence). Its Jacobian is
 lower-triangular with diagonal 1 / g[n]: log|det| = -sum log g[n]. Colouring (synthesis) runs the
 all-pole filter x[n] = g[n] e[n] - sum_k a_k x[n - k] frame by frame on the true past outputs, so it
 inverts the whitening exactly (up to float64 rounding).
@@ -131,11 +132,10 @@ def whiten(audio: torch.Tensor, lp: Predictor, hop: int, history: torch.Tensor |
     history = None if history is None else history.to(lp.a.device)
     n, order = audio.shape[1], lp.a.shape[-1] - 1
     if history is None:
-        x = torch.nn.functional.pad(audio.double(), (order, 0))
-    else:
-        if history.shape[1] < order:
-            raise ValueError(f"history of {history.shape[1]} samples, the order-{order} predictor needs {order}")
-        x = torch.cat([history[:, history.shape[1] - order:].double(), audio.double()], 1)
+        history = audio.new_zeros(audio.shape[0], order)
+    if history.shape[1] < order:
+        raise ValueError(f"history of {history.shape[1]} samples, the order-{order} predictor needs {order}")
+    x = torch.cat([history[:, history.shape[1] - order:].double(), audio.double()], 1)
     past = x.unfold(1, order + 1, 1).flip(-1)  # [B, N, p + 1]: x[n], x[n - 1], ..., x[n - p]
     a = lp.a[:, frame_of_sample(n, lp.a.shape[1], hop, audio.device)]  # [B, N, p + 1]
     log_g = log_gain_per_sample(lp.log_gain, n, hop)
@@ -152,8 +152,8 @@ def colour(residual: torch.Tensor, lp: Predictor, hop: int) -> torch.Tensor:
     excitation = (residual.detach().double() * torch.exp(log_gain_per_sample(lp.log_gain, n, hop))).cpu().numpy()
     a = lp.a.cpu().numpy()
     out = np.zeros((residual.shape[0], n + order))  # `order` zeros of history before the first sample
-    bounds = np.minimum(np.arange(a.shape[1] + 1) * hop - hop // 2, n).clip(min=0)
-    bounds[-1] = n  # samples past the last frame's half-hop keep its filter (as `frame_of_sample` clamps)
+    # frame f filters samples [bounds[f], bounds[f + 1]): `whiten`'s frame of each sample
+    bounds = np.searchsorted(frame_of_sample(n, a.shape[1], hop).numpy(), np.arange(a.shape[1] + 1))
     for b in range(residual.shape[0]):
         for f in range(a.shape[1]):
             start, stop = bounds[f], bounds[f + 1]
