@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
@@ -39,9 +40,9 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 import numpy as np
 import soundfile
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
-from tts.core.audio import AudioSettings, load_wav, mel_spectrogram, n_frames
+from tts.core.audio import AudioSettings, load_wav, mel_spectrogram
 from tts.core.config import load_yaml, merge_config
 from tts.core.device import autocast
 from tts.core.plotting import plot_mel, side_by_side
@@ -56,6 +57,7 @@ from tts.training.data import (
     read_corpus,
 )
 from vocoder.flowavenet import FloWaveNet, FloWaveNetConfig, save_flowavenet
+from vocoder.segments import AudioMelBatch, AudioMelCollate, AudioSegments, MelDirSegments
 from vocoder.waveglow import (
     DEFAULT_SIGMA,
     CompactWaveGlow,
@@ -80,6 +82,9 @@ DEFAULTS: dict[str, Any] = {
         "num_workers": 0,
         "mel_dir": None,  # folder of per-clip mels (<id>.npy) to train on instead of computed ones
         "val_mel_dir": False,  # validate on mel_dir's mels too (default: ground-truth mels)
+        # folder of per-clip pitch and pulses (<id>.npz, recipes/default_voice/extract_excitation.py): the
+        # compact WaveGlow's pulse excitation trains on them (required with model.pulse_excitation)
+        "excitation_dir": None,
     },
     "optimizer": {
         "lr": 1e-4,
@@ -108,135 +113,6 @@ DEFAULTS: dict[str, Any] = {
         "sample_seconds": 4.0,  # length cap of the validation sample
     },
 }
-
-
-# --------------------------------------------------------------------------- data
-
-
-class AudioSegments(Dataset):
-    """Random fixed-length segments of clips; the offset depends only on (seed, epoch, clip index).
-
-    With `context` > 0 each item is the `context` samples before the segment (zeros before the clip's
-    start), then the segment: what a vocoder whose first layer looks back (the compact WaveGlow's
-    linear predictor) needs, so a segment cut from the middle of a clip is not taken to start in silence."""
-
-    def __init__(self, items: Sequence[Utterance], settings: AudioSettings, segment_length: int, seed: int,
-                 random_offsets: bool = True, context: int = 0):
-        self.items = list(items)
-        self.settings = settings
-        self.segment_length = segment_length
-        self.seed = seed
-        self.random_offsets = random_offsets
-        self.context = context
-        self.epoch = 0
-        self.infos = [soundfile.info(str(u.wav)) for u in self.items]
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int) -> torch.Tensor:
-        return self.segment(index)[0]
-
-    def offset(self, index: int, n: int) -> int:
-        """Where the segment of clip `index` (n samples long) starts: uniform over the clip."""
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        return int(rng.integers(0, n - self.segment_length + 1))
-
-    def segment(self, index: int) -> tuple[torch.Tensor, int, int]:
-        """(the `context` samples before the segment and the segment, zero-padded to context +
-        segment_length; the segment's start; the clip's length in samples)."""
-        info, seg = self.infos[index], self.segment_length
-        whole = None
-        if info.samplerate == self.settings.sampling_rate:
-            n = info.frames
-        else:  # another rate: resample the whole clip, then cut
-            whole = load_wav(self.items[index].wav, self.settings)
-            n = whole.numel()
-        start = self.offset(index, n) if n > seg and self.random_offsets else 0
-        first = max(0, start - self.context)
-        if whole is None:
-            data, _ = soundfile.read(str(self.items[index].wav), start=first, stop=start + seg, dtype="float32",
-                                     always_2d=True)
-            audio = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
-        else:
-            audio = whole[first:start + seg]
-        before = self.context - (start - first)  # zeros for the context before the clip's first sample
-        return torch.nn.functional.pad(audio, (before, self.context + seg - before - audio.numel())), start, n
-
-
-class MelDirSegments(AudioSegments):
-    """AudioSegments whose mels are read from `<mel_dir>/<id>.npy` ([n_mels, frames] of the whole clip,
-    frame j centred on sample hop j: a GTA dump) instead of computed from the segment.
-
-    The offset is a multiple of the hop length (hop * k, k drawn from (seed, epoch, clip)), so frame
-    k + i of the clip's mel is centred on sample hop i of the segment, exactly where the computed
-    path's frame i is (`mel_spectrogram` of the segment: centred frames, frame i on sample hop i).
-    The segment gets the computed path's frame count, segment_length // hop + 1: the vocoders
-    condition the last samples on the frame after them (the compact WaveGlow interpolates between
-    frames i and i + 1; WaveGlow's transposed convolution, 4 frames wide, leaves the last frame to
-    samples past the segment, which it trims). Those frames always exist
-    in the clip's mel when the clip is at least one segment long (k + N // hop <= n // hop); for a
-    shorter clip, zero-padded like the computed path, the frames past its mel are the silence level
-    (the log-mel of the zeros there). The one difference from the computed path is at the segment's
-    edges: its frames 0-1 and the last 2 (the STFT window reaches 2 hops) see the clip's real samples
-    beyond the segment, not the computed path's reflect padding, i.e. what the vocoder sees at synthesis."""
-
-    def __init__(self, items: Sequence[Utterance], settings: AudioSettings, segment_length: int, seed: int,
-                 mel_dir: str | Path, random_offsets: bool = True, context: int = 0):
-        super().__init__(items, settings, segment_length, seed, random_offsets, context)
-        self.mel_dir = Path(mel_dir)
-
-    def offset(self, index: int, n: int) -> int:
-        """A multiple of the hop length, uniform over the clip's whole frames."""
-        hop = self.settings.hop_length
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        return hop * int(rng.integers(0, (n - self.segment_length) // hop + 1))
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        audio, start, n = self.segment(index)
-        seg, hop = self.segment_length, self.settings.hop_length
-        path = self.mel_dir / f"{self.items[index].id}.npy"
-        clip_mel = np.load(path, mmap_mode="r")
-        if clip_mel.shape[1] != n_frames(n, self.settings):
-            raise ValueError(f"{path}: {clip_mel.shape[1]} frames, but its clip's ground-truth mel has "
-                             f"{n_frames(n, self.settings)}")
-        want = seg // hop + 1
-        frames = torch.from_numpy(np.array(clip_mel[:, start // hop:start // hop + want], dtype=np.float32))
-        frames = torch.nn.functional.pad(frames, (0, want - frames.shape[1]), value=self.settings.silence_level)
-        return audio, frames
-
-
-class AudioMelBatch(NamedTuple):
-    mel: torch.Tensor  # [B, n_mels, segment_length // hop + 1]
-    audio: torch.Tensor  # [B, segment_length]
-    history: torch.Tensor | None = None  # [B, context]: the samples before each segment (`AudioSegments`)
-
-    def to(self, device: torch.device) -> "AudioMelBatch":
-        history = None if self.history is None else self.history.to(device)
-        return AudioMelBatch(self.mel.to(device), self.audio.to(device), history)
-
-
-class AudioMelCollate:
-    """Stack segments and compute their mels in one batched STFT; (audio, mel) pairs (`MelDirSegments`)
-    keep their mels. The first `context` samples of each item are its history, not part of the segment."""
-
-    def __init__(self, settings: AudioSettings, context: int = 0):
-        self.settings = settings
-        self.context = context
-
-    def __call__(self, segments: Sequence[torch.Tensor | tuple[torch.Tensor, torch.Tensor]]) -> AudioMelBatch:
-        mel = None
-        if segments and isinstance(segments[0], tuple):
-            mel = torch.stack([m for _, m in segments])
-            segments = [a for a, _ in segments]
-        both = torch.stack(list(segments))
-        history, audio = both[:, : self.context], both[:, self.context:]
-        if mel is None:
-            mel = mel_spectrogram(audio, self.settings)
-        return AudioMelBatch(mel, audio, history if self.context else None)
 
 
 # --------------------------------------------------------------------------- setup
@@ -286,6 +162,10 @@ def load_config(path: str | Path) -> dict[str, Any]:
         if segment % hop:
             raise ValueError(f"data.segment_length ({segment}) must be a multiple of the hop length ({hop}) "
                              f"for {name}, e.g. {max(1, round(segment / hop)) * hop}")
+    pulses = bool(getattr(model_config, "pulse_excitation", False))
+    if pulses != bool(cfg["data"]["excitation_dir"]):
+        raise ValueError("model.pulse_excitation needs data.excitation_dir (the clips' pitch and pulses) and "
+                         "data.excitation_dir is only for model.pulse_excitation: set both or neither")
     if cfg["data"]["val_mel_dir"] and not cfg["data"]["mel_dir"]:
         raise ValueError("data.val_mel_dir needs data.mel_dir (the folder of mels to validate on)")
     if name == "wavernn" and cfg["train"]["precision"] != "fp32":
@@ -302,7 +182,7 @@ def build_model(cfg: Mapping[str, Any]):
 
 def waveglow_loss(model_output, sigma: float) -> torch.Tensor:
     """WaveGlowLoss in fp32 whatever precision the flows ran in."""
-    z, log_s, log_det_w = model_output
+    z, log_s, log_det_w = model_output[:3]
     return WaveGlowLoss(sigma)((z.float(), [s.float() for s in log_s], [d.float() for d in log_det_w]))
 
 
@@ -310,8 +190,11 @@ def batch_losses(model: torch.nn.Module, batch: AudioMelBatch, cfg: Mapping[str,
     """{"loss": scalar, other terms...} of one batch; `model` may be the DDP wrapper (it is called,
     not its methods, so DDP sees the pass). WaveRNN and FloWaveNet return their terms themselves."""
     if cfg["vocoder"] in WAVEGLOW_LOSS:
-        history = {} if batch.history is None else {"history": batch.history}  # the compact WaveGlow's predictor
-        return {"loss": waveglow_loss(model(batch.mel, batch.audio, **history), float(cfg["loss"]["sigma"]))}
+        output = model(batch.mel, batch.audio, **batch.flow_inputs())  # the compact WaveGlow's extras
+        nll = waveglow_loss(output, float(cfg["loss"]["sigma"]))
+        if len(output) == 4:  # with pulse excitation: the pitch predictor's loss
+            return {"loss": nll + output[3], "nll": nll.detach(), "pitch_loss": output[3].detach()}
+        return {"loss": nll}
     return model(batch.mel, batch.audio)
 
 
@@ -334,11 +217,14 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
     settings = model.audio
     was_training = model.training
     model.eval()
-    total, count = 0.0, 0
+    total, pitch_total, count = 0.0, 0.0, 0
     with autocast(t["precision"], device):
         for batch in loader:
             batch = batch.to(device)
-            total += float(batch_losses(model, batch, cfg)["loss"]) * batch.audio.size(0)
+            losses = batch_losses(model, batch, cfg)
+            # the flows' loss alone (comparable with runs without a pitch predictor), its loss apart
+            total += float(losses.get("nll", losses["loss"])) * batch.audio.size(0)
+            pitch_total += float(losses.get("pitch_loss", 0.0)) * batch.audio.size(0)
             count += batch.audio.size(0)
     audio = load_wav(val_items[0].wav, settings)[: int(t["sample_seconds"] * settings.sampling_rate)]
     target = mel_spectrogram(audio, settings)[None].to(device)
@@ -354,7 +240,10 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
     side_by_side([plot_mel(target[0].cpu()), plot_mel(resynth, vmin=float(target.min()), vmax=float(target.max()))]
                  ).save(run.plots / f"mel_step{step:07d}.png")
     model.train(was_training)
-    return {"val_loss": total / count, "val_sample_mel_l1": float((resynth - target[0].cpu()).abs().mean())}
+    pitch = {"val_pitch_loss": pitch_total / count} if cfg["vocoder"] == "waveglow_compact" and \
+        (cfg["model"] or {}).get("pulse_excitation") else {}
+    return {"val_loss": total / count, **pitch,
+            "val_sample_mel_l1": float((resynth - target[0].cpu()).abs().mean())}
 
 
 def warm_start(model: torch.nn.Module, path: str | Path, name: str) -> None:
@@ -384,7 +273,8 @@ def warm_start(model: torch.nn.Module, path: str | Path, name: str) -> None:
     if type(config) is not type(model.config):
         raise CheckpointError(f"--warm-start {path}: holds a {type(config).__name__} model, this run trains "
                               f"{name} ({type(model.config).__name__})")
-    if config != model.config:
+    adds_pulses = adds_pulse_excitation(model.config, config)
+    if config != model.config and not adds_pulses:
         mine, theirs = model.config.to_dict(), config.to_dict()
         diff = [f"{k}: {mine.get(k)} vs {theirs.get(k)}" for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
         raise CheckpointError(f"--warm-start {path}: its model config differs from this run's "
@@ -394,11 +284,32 @@ def warm_start(model: torch.nn.Module, path: str | Path, name: str) -> None:
         raise CheckpointError(f"--warm-start {path}: its audio settings differ from this run's "
                               f"(run vs checkpoint: {'; '.join(diff)})")
     target = model.state_dict()
-    bad = sorted(set(target) ^ set(state_dict))
+    new = {k for k in set(target) - set(state_dict) if adds_pulses and is_pulse_excitation_weight(k)}
+    bad = sorted((set(target) - new) ^ set(state_dict))
     bad += [k for k in target if k in state_dict and state_dict[k].shape != target[k].shape]
     if bad:
         raise CheckpointError(f"--warm-start {path}: its weights do not fit this model ({', '.join(bad[:5])})")
-    model.load_state_dict({k: v.to(target[k].dtype) for k, v in state_dict.items()}, strict=True)
+    # the pulse layers and the pitch predictor, new, keep their initialisation (the pulse layers zero:
+    # the model starts as the checkpoint's)
+    model.load_state_dict({**{k: v.to(target[k].dtype) for k, v in state_dict.items()},
+                           **{k: target[k] for k in new}}, strict=True)
+
+
+PULSE_FIELDS = ("pulse_excitation", "pitch_channels", "pitch_layers", "pitch_kernel_size")
+
+
+def adds_pulse_excitation(run_config: Any, checkpoint_config: Any) -> bool:
+    """Whether the run's model is the checkpoint's with pulse excitation added (and nothing else changed)."""
+    if not isinstance(run_config, CompactWaveGlowConfig) or not isinstance(checkpoint_config, CompactWaveGlowConfig):
+        return False
+    if not run_config.pulse_excitation or checkpoint_config.pulse_excitation:
+        return False
+    same_otherwise = dataclasses.replace(checkpoint_config, **{f: getattr(run_config, f) for f in PULSE_FIELDS})
+    return same_otherwise == run_config
+
+
+def is_pulse_excitation_weight(key: str) -> bool:
+    return key.startswith("pitch.") or ".pulse_layer." in key
 
 
 # --------------------------------------------------------------------------- entry point
@@ -447,16 +358,25 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     segment = int(d["segment_length"])
     context = int((cfg["model"] or {}).get("lp_order", 0))  # samples the linear predictor looks back
     mel_dir, val_mel_dir = d["mel_dir"], d["mel_dir"] if d["val_mel_dir"] else None
+    excitation_dir = d["excitation_dir"]
+    if excitation_dir:  # refused here, before any model is built, if a clip has none
+        lacking = [u.id for u in items if not (Path(excitation_dir) / f"{u.id}.npz").is_file()]
+        if lacking:
+            raise ValueError(f"data.excitation_dir {excitation_dir}: no pitch and pulses for {len(lacking)} clips "
+                             f"(e.g. {lacking[0]}); extract them with recipes/default_voice/extract_excitation.py")
     if mel_dir:  # refused here, before any model is built, if made otherwise or incomplete
         check_mel_dir(mel_dir, settings, train_items + (val_items if val_mel_dir else []))
-        train_set = MelDirSegments(train_items, settings, segment, int(t["seed"]), mel_dir, context=context)
+        train_set = MelDirSegments(train_items, settings, segment, int(t["seed"]), mel_dir, context=context,
+                                   excitation_dir=excitation_dir)
     else:
-        train_set = AudioSegments(train_items, settings, segment, int(t["seed"]), context=context)
+        train_set = AudioSegments(train_items, settings, segment, int(t["seed"]), context=context,
+                                  excitation_dir=excitation_dir)
     if val_mel_dir:
         val_set = MelDirSegments(val_items, settings, segment, int(t["seed"]), val_mel_dir, random_offsets=False,
-                                 context=context)
+                                 context=context, excitation_dir=excitation_dir)
     else:
-        val_set = AudioSegments(val_items, settings, segment, int(t["seed"]), random_offsets=False, context=context)
+        val_set = AudioSegments(val_items, settings, segment, int(t["seed"]), random_offsets=False, context=context,
+                                excitation_dir=excitation_dir)
 
     tu.seed_everything(t["seed"])  # identical initial weights on every rank
     model = build_model(cfg).to(device)

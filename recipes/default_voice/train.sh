@@ -5,6 +5,9 @@
 #   MODEL=waveglow bash recipes/default_voice/train.sh   # WaveGlow (runs/default_voice_waveglow)
 #   MODEL=waveglow_compact bash recipes/default_voice/train.sh   # the compact WaveGlow (runs/default_voice_waveglow_compact)
 #   MODEL=waveglow_lp bash recipes/default_voice/train.sh        # ... with linear prediction (runs/default_voice_waveglow_lp)
+#   MODEL=waveglow_pulse WARM_START=runs/default_voice_waveglow_lp_gta bash recipes/default_voice/train.sh
+#                                                        # ... and pulse excitation (runs/default_voice_waveglow_pulse;
+#                                                        #     extract_excitation.py first)
 #   CONFIG=recipes/default_voice/tacotron2_continue.yaml RUN_DIR=runs/default_voice_continue \
 #     WARM_START=checkpoints/default/tacotron2.pt bash recipes/default_voice/train.sh
 #                                                        # a new run that starts from the shipped weights
@@ -31,7 +34,9 @@ case "$MODEL" in
                       DEFAULT_RUN=runs/default_voice_waveglow_compact ;;
     waveglow_lp) MODULE=vocoder.train; DEFAULT_CONFIG=recipes/default_voice/waveglow_compact_lp.yaml
                  DEFAULT_RUN=runs/default_voice_waveglow_lp ;;
-    *) echo "MODEL must be tacotron2, waveglow, waveglow_compact or waveglow_lp, got '$MODEL'" >&2; exit 2 ;;
+    waveglow_pulse) MODULE=vocoder.train; DEFAULT_CONFIG=recipes/default_voice/waveglow_compact_pulse.yaml
+                    DEFAULT_RUN=runs/default_voice_waveglow_pulse ;;
+    *) echo "MODEL must be tacotron2, waveglow, waveglow_compact, waveglow_lp or waveglow_pulse, got '$MODEL'" >&2; exit 2 ;;
 esac
 CONFIG=${CONFIG:-$DEFAULT_CONFIG}
 RUN_DIR=${RUN_DIR:-$DEFAULT_RUN}

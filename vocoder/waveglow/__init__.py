@@ -1,8 +1,9 @@
 """WaveGlow (Prenger, Valle, Catanzaro 2018) and its compact CPU variant.
 
 `model` is the paper's network with NVIDIA's parameter names; `layers` the pieces both variants
-share; `compact` the SqueezeWave-style variant; `packed`, `int8` and `fast` the CPU speed-ups;
-`checkpoint` reads every published layout and writes the project's format.
+share; `compact` the SqueezeWave-style variant, with `linear_prediction` and `excitation` its
+source-filter layers (the mel's spectral envelope, the glottal pulses); `packed`, `int8` and `fast`
+the CPU speed-ups; `checkpoint` reads every published layout and writes the project's format.
 """
 from tts.core.defaults import DEFAULT_SIGMA
 from vocoder.waveglow.checkpoint import load_waveglow, read_waveglow_checkpoint, save_waveglow

@@ -22,6 +22,9 @@ from N(0, sigma^2). What changes is where the work goes, as SqueezeWave proposes
    the flows' output at synthesis, a parameter-free invertible layer whose log-determinant joins the
    loss. The flows then model the excitation, not the envelope the mel already gives: a flow that has
    learnt nothing yet speaks in a whisper with the right loudness and formants instead of noise.
+6. **Pulse excitation** (`pulse_excitation`, see `excitation`): the flows are also conditioned on the
+   glottal pulses (at training the recording's, found in its residual; at synthesis placed by the F0 of
+   a small pitch predictor trained beside the flows), so voiced speech need not be discovered in noise.
 
 With the defaults (SqueezeWave-128S-sized: 12 flows, 8 layers, 128 channels) a training step costs a
 tenth of the project's small WaveGlow at the same batch (see `bench/waveglow_compact_step.py`).
@@ -37,7 +40,7 @@ from torch import nn
 
 from tts.core.audio import DEFAULT_AUDIO, AudioSettings
 from tts.core.defaults import DEFAULT_SIGMA
-from vocoder.waveglow import linear_prediction
+from vocoder.waveglow import excitation, linear_prediction
 from vocoder.waveglow.layers import (
     FlowConfig,
     FlowVocoder,
@@ -61,9 +64,17 @@ class CompactWaveGlowConfig(FlowConfig):
     wn_dilation_cycle: int = 1
     #: order of the mel's linear predictor that whitens the audio before the flows; 0 = none (SqueezeWave)
     lp_order: int = 0
+    #: condition the flows on glottal pulses, placed at synthesis by a pitch predictor of this size
+    pulse_excitation: bool = False
+    pitch_channels: int = 256
+    pitch_layers: int = 3
+    pitch_kernel_size: int = 5
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if min(self.pitch_channels, self.pitch_layers) <= 0 or self.pitch_kernel_size % 2 == 0:
+            raise ValueError("pitch_channels and pitch_layers must be positive and pitch_kernel_size odd, got "
+                             f"{self.pitch_channels}, {self.pitch_layers}, {self.pitch_kernel_size}")
         if self.wn_dilation_cycle <= 0:
             raise ValueError(f"wn_dilation_cycle must be positive, got {self.wn_dilation_cycle}")
         if not 0 <= self.lp_order <= 64:
@@ -146,11 +157,16 @@ class SeparableWN(nn.Module):
     Activations are channels-last, [B, T, C]: every 1x1 convolution is one matrix product."""
 
     def __init__(self, n_in_channels: int, n_mel_channels: int, n_layers: int, n_channels: int, kernel_size: int,
-                 dilations: Sequence[int]):
+                 dilations: Sequence[int], n_pulse_channels: int = 0):
         super().__init__()
         self.n_layers, self.n_channels = n_layers, n_channels
         self.start = WeightNormConv1d(n_in_channels, n_channels, 1)
         self.cond_layer = WeightNormConv1d(n_mel_channels, 2 * n_channels * n_layers, 1)
+        self.pulse_layer = None
+        if n_pulse_channels:  # zero-initialised: a warm start from a model without pulses starts unchanged
+            self.pulse_layer = nn.Conv1d(n_pulse_channels, 2 * n_channels * n_layers, 1)
+            nn.init.zeros_(self.pulse_layer.weight)
+            nn.init.zeros_(self.pulse_layer.bias)
         self.depthwise = nn.ModuleList(
             WeightNormConv1d(n_channels, n_channels, kernel_size, dilation=d, padding=d * (kernel_size - 1) // 2,
                              groups=n_channels)
@@ -167,6 +183,18 @@ class SeparableWN(nn.Module):
         """mel [B, frames, n_mels] (channels-last) -> every layer's conditioning [B, steps, 2 C n_layers]."""
         frames = steps * group // hop
         return upsample_frames(pointwise(self.cond_layer, mel[:, :frames + 1]), steps, hop, group)
+
+    def conditioning(self, mel: torch.Tensor, pulses: torch.Tensor | None, steps: int, hop: int, group: int
+                     ) -> torch.Tensor:
+        """The mel's projection plus, with a pulse layer, the pulses' [B, steps, group] (folded as the audio)."""
+        cond = self.mel_projection(mel, steps, hop, group)
+        if self.pulse_layer is not None:
+            cond = cond + self.pulse_layer.bias
+            # at most a pulse or two per group: add the weight column of each, not a dense 1x1 convolution
+            batch, step, offset = pulses.nonzero(as_tuple=True)
+            columns = self.pulse_layer.weight[:, offset, 0].t() * pulses[batch, step, offset, None].to(cond.dtype)
+            cond = cond.index_put((batch, step), columns, accumulate=True)
+        return cond
 
     def forward(self, audio: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """audio [B, T, n_in], cond [B, T, 2 C n_layers] -> [B, T, 2 n_in] (shift first, log-scale second)."""
@@ -202,7 +230,12 @@ class CompactWaveGlow(FlowVocoder):
         for channels in config.flow_channels():
             self.convinv.append(Invertible1x1Conv(channels))
             self.WN.append(SeparableWN(channels // 2, config.n_mel_channels, config.wn_n_layers,
-                                       config.wn_n_channels, config.wn_kernel_size, config.dilations()))
+                                       config.wn_n_channels, config.wn_kernel_size, config.dilations(),
+                                       config.n_group if config.pulse_excitation else 0))
+        self.pitch = None
+        if config.pulse_excitation:
+            self.pitch = excitation.PitchPredictor(config.n_mel_channels, config.pitch_channels,
+                                                   config.pitch_layers, config.pitch_kernel_size)
         self.inference_ready = False
 
     @property
@@ -230,11 +263,15 @@ class CompactWaveGlow(FlowVocoder):
         return F.linear(audio, self.convinv[k].inverse_weight()[:, :, 0].to(audio.dtype))
 
     # ------------------------------------------------------------------ training
-    def flow_forward(self, mel: torch.Tensor, audio: torch.Tensor, history: torch.Tensor | None = None):
+    def flow_forward(self, mel: torch.Tensor, audio: torch.Tensor, history: torch.Tensor | None = None,
+                     pulses: torch.Tensor | None = None, f0: torch.Tensor | None = None):
         """mel [B, 80, T] (T >= N / hop; a mel of N / hop + 1 frames, as `mel_spectrogram` gives for
         N samples, supplies the frame after the last group), audio [B, N], N a multiple of n_group;
         `history` [B, lp_order]: the samples before `audio` that the linear predictor looks back at
-        (zeros if not given: the audio starts after silence). z comes back channels-last [B, N / g, g]."""
+        (zeros if not given: the audio starts after silence). z comes back channels-last [B, N / g, g].
+        With pulse excitation: `pulses` [B, N], the recording's pulses (placed by the pitch predictor if
+        not given), and `f0` [B, frames], the recording's F0 per frame: given, the pitch predictor's loss
+        on it comes back as a fourth item (the trainer adds it to the flows' loss)."""
         cfg = self.config
         if audio.dim() != 2 or audio.shape[1] % cfg.n_group:
             raise ValueError(f"audio must be [B, N] with N a multiple of n_group={cfg.n_group}, got {tuple(audio.shape)}")
@@ -242,6 +279,7 @@ class CompactWaveGlow(FlowVocoder):
             raise ValueError(f"mel of {mel.shape[2]} frames is too short for {audio.shape[1]} samples")
         steps = audio.shape[1] // cfg.n_group
         log_s_list, log_det_W_list = [], []
+        pulses = self._pulses(mel, audio.shape[1], pulses)
         audio = audio.to(self.coupling_dtype)
         if cfg.lp_order:
             audio, log_det_lp = linear_prediction.whiten(audio, self.predictor(mel), self.hop, history)
@@ -256,12 +294,28 @@ class CompactWaveGlow(FlowVocoder):
             audio, log_det_W = self._mix(k, audio)
             log_det_W_list.append(log_det_W)
             audio_0, audio_1 = audio.chunk(2, dim=2)
-            cond = self.WN[k].mel_projection(mel, steps, self.hop, cfg.n_group)
+            cond = self.WN[k].conditioning(mel, pulses, steps, self.hop, cfg.n_group)
             b, log_s = self.WN[k](audio_0, cond).to(audio.dtype).chunk(2, dim=2)
             audio = torch.cat([audio_0, torch.exp(log_s) * audio_1 + b], 2)
             log_s_list.append(log_s)
         output_audio.append(audio)
+        if f0 is not None and self.pitch is not None:
+            pitch_loss = self.pitch.loss(mel.transpose(1, 2), f0)
+            return torch.cat(output_audio, 2), log_s_list, log_det_W_list, pitch_loss
         return torch.cat(output_audio, 2), log_s_list, log_det_W_list
+
+    def _pulses(self, mel: torch.Tensor, n_samples: int, pulses: torch.Tensor | None) -> torch.Tensor | None:
+        """The pulses [B, steps, n_group] the flows are conditioned on (None without pulse excitation):
+        the given ones [B, n_samples], or those the pitch predictor places for `mel` [B, 80, T]."""
+        if self.pitch is None:
+            return None
+        if pulses is None:
+            with torch.no_grad():
+                f0 = self.pitch.f0(mel.to(self.dtype))
+            pulses = excitation.pulse_train(f0, n_samples, self.hop, self.audio.sampling_rate)
+        if pulses.shape[1] != n_samples:
+            raise ValueError(f"pulses of {pulses.shape[1]} samples for audio of {n_samples}")
+        return pulses.to(device=mel.device).reshape(pulses.shape[0], -1, self.config.n_group)
 
     def predictor(self, mel: torch.Tensor) -> linear_prediction.Predictor:
         """The linear predictor of every frame of mel [B, 80, T] (lp_order > 0)."""
@@ -297,12 +351,13 @@ class CompactWaveGlow(FlowVocoder):
         cfg = self.config
         steps = noise[0].shape[1]
         lp = self.predictor(mel) if cfg.lp_order else None
+        pulses = self._pulses(mel, steps * cfg.n_group, None)
         mel = mel.to(self.dtype).transpose(1, 2)
         early_noise = iter(noise[1:])
         audio = sigma * noise[0].to(self.coupling_dtype)
         for k in reversed(range(cfg.n_flows)):
             audio_0, audio_1 = audio.chunk(2, dim=2)
-            cond = self.WN[k].mel_projection(mel, steps, self.hop, cfg.n_group)
+            cond = self.WN[k].conditioning(mel, pulses, steps, self.hop, cfg.n_group)
             b, s = self.WN[k](audio_0.to(self.dtype), cond).to(audio.dtype).chunk(2, dim=2)
             audio = self._unmix(k, torch.cat([audio_0, (audio_1 - b) * torch.exp(-s)], 2))
             if cfg.is_early_output(k):
@@ -322,4 +377,10 @@ def count_macs_per_sample(config: CompactWaveGlowConfig, hop: int = 256) -> floa
         per_step += channels * channels  # invertible 1x1
         per_step += n_half * C + L * (C * K + C * 2 * C + C * C) + C * 2 * n_half  # start, layers, end
         per_step += config.n_mel_channels * 2 * C * L * g / hop  # mel projection, at the frame rate
-    return per_step / g + config.lp_order  # the all-pole filter: lp_order per sample
+        if config.pulse_excitation:
+            per_step += 2 * 2 * C * L  # the pulses' projection: one weight column per pulse, at most ~2 a group
+    macs = per_step / g + config.lp_order  # the all-pole filter: lp_order per sample
+    if config.pulse_excitation:  # the pitch predictor, per frame
+        P, K = config.pitch_channels, config.pitch_kernel_size
+        macs += (config.n_mel_channels * P * K + (config.pitch_layers - 1) * P * P * K + 2 * P) / hop
+    return macs
