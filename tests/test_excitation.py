@@ -60,6 +60,20 @@ def test_find_pulses_recovers_a_jittered_pulse_train():
     assert len(extra) <= 2 and all(e < true[0] or e > true[-1] for e in extra)  # at most at the voicing edges
 
 
+def test_pulse_shape_is_the_waveform_at_each_pulse_times_the_frames_gain():
+    shape = excitation.PulseShape(80, 5)
+    with torch.no_grad():
+        shape.scaled_waveform.copy_(torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0]) / shape.WAVEFORM_SCALE)
+        shape.gain.bias.fill_(float(np.log(2.0)))
+    pulses = torch.zeros(1, 4 * HOP)
+    pulses[0, [100, 600]] = 1.0
+    out = shape(pulses, torch.zeros(1, 80, 5), HOP)[0]
+    expected = torch.zeros(4 * HOP)
+    expected[98:103] = 2 * torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])  # centred on the pulse
+    expected[598:603] = 2 * torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
+    torch.testing.assert_close(out, expected)
+
+
 def test_pulse_train_places_one_pulse_per_period_in_voiced_frames_only():
     f0 = torch.tensor([[0.0] * 5 + [200.0] * 20 + [0.0] * 5 + [100.0] * 10])
     n = f0.shape[1] * HOP
@@ -76,22 +90,26 @@ def test_pulse_train_places_one_pulse_per_period_in_voiced_frames_only():
     assert pulses.sum() == len(where) and set(pulses.unique().tolist()) == {0.0, 1.0}
 
 
-def random_pulse_compact(seed: int = 0) -> CompactWaveGlow:
-    """PULSE_TINY with random (not identity) couplings and pulse layers, so both are exercised."""
+def random_pulse_compact(seed: int = 0, shape_taps: int = 0) -> CompactWaveGlow:
+    """PULSE_TINY with random (not identity) couplings, pulse layers and mean pulse shape, so all are
+    exercised."""
     torch.manual_seed(seed)
-    model = CompactWaveGlow(PULSE_TINY)
+    model = CompactWaveGlow(CompactWaveGlowConfig(**{**PULSE_TINY.to_dict(), "pulse_shape_taps": shape_taps}))
     with torch.no_grad():
         for wn in model.WN:
             wn.end.weight.normal_(0, 0.05)
             wn.pulse_layer.weight.normal_(0, 0.5)
+        if shape_taps:
+            model.pulse_shape.scaled_waveform.normal_(0, 0.1)
+            model.pulse_shape.gain.weight.normal_(0, 0.01)
     return model
 
 
-@pytest.mark.parametrize("prepared", [False, True])
-def test_flow_with_pulses_inverts_and_uses_them(prepared):
+@pytest.mark.parametrize("prepared, shape_taps", [(False, 0), (True, 0), (False, 9), (True, 9)])
+def test_flow_with_pulses_inverts_and_uses_them(prepared, shape_taps):
     from tests.test_waveglow_compact import latent_as_noise
 
-    model = random_pulse_compact()
+    model = random_pulse_compact(shape_taps=shape_taps)
     audio = all_pole_speech(16 * HOP)
     mel = mel_spectrogram(audio)
     with torch.no_grad():
@@ -140,7 +158,7 @@ def test_pitch_predictor_learns_f0_and_voicing_from_mels():
         loss = predictor.loss(mel, target)
         loss.backward()
         optimizer.step()
-    assert float(loss) < 0.1 * first
+    assert float(loss.detach()) < 0.1 * first
     with torch.no_grad():
         predicted = predictor.f0(mel)
     voiced = target > 0
@@ -163,6 +181,10 @@ def test_checkpoint_keeps_the_pulse_excitation(tmp_path):
 def test_config_validation():
     with pytest.raises(ValueError, match="pitch_kernel_size odd"):
         CompactWaveGlowConfig(pulse_excitation=True, pitch_kernel_size=4)
+    with pytest.raises(ValueError, match="pulse_shape_taps must be 0, or odd with pulse_excitation"):
+        CompactWaveGlowConfig(pulse_shape_taps=9)
+    with pytest.raises(ValueError, match="pulse_shape_taps must be 0, or odd"):
+        CompactWaveGlowConfig(pulse_excitation=True, pulse_shape_taps=8)
     assert not CompactWaveGlowConfig().pulse_excitation  # old checkpoints' configs: no pulses
 
 
@@ -185,6 +207,12 @@ def test_warm_start_adds_pulse_excitation_and_starts_unchanged(tmp_path):
     wider = CompactWaveGlow(CompactWaveGlowConfig(**{**PULSE_TINY.to_dict(), "wn_n_channels": 32}))
     with pytest.raises(CheckpointError, match="wn_n_channels: 32 vs 16"):
         warm_start(wider, path, "waveglow_compact")
+    # a model with pulses gains the mean pulse shape, and starts unchanged too
+    shaped = CompactWaveGlow(CompactWaveGlowConfig(**{**PULSE_TINY.to_dict(), "pulse_shape_taps": 9}))
+    source = random_pulse_compact()
+    warm_start(shaped, save_waveglow(source, tmp_path / "source.pt", {"step": 2}), "waveglow_compact")
+    expected = source.prepare_for_inference().synthesize(mel, sigma=0.6, seed=0)
+    assert torch.allclose(shaped.prepare_for_inference().synthesize(mel, sigma=0.6, seed=0), expected, atol=1e-6)
     pulsed = save_waveglow(CompactWaveGlow(PULSE_TINY), tmp_path / "pulsed.pt", {"step": 1})
     with pytest.raises(CheckpointError, match="pulse_excitation: False vs True"):
         warm_start(CompactWaveGlow(plain_config), pulsed, "waveglow_compact")  # pulses are not dropped silently

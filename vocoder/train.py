@@ -299,17 +299,21 @@ PULSE_FIELDS = ("pulse_excitation", "pitch_channels", "pitch_layers", "pitch_ker
 
 
 def adds_pulse_excitation(run_config: Any, checkpoint_config: Any) -> bool:
-    """Whether the run's model is the checkpoint's with pulse excitation added (and nothing else changed)."""
+    """Whether the run's model is the checkpoint's with pulse excitation, or its mean pulse shape, added
+    (and nothing else changed)."""
     if not isinstance(run_config, CompactWaveGlowConfig) or not isinstance(checkpoint_config, CompactWaveGlowConfig):
         return False
-    if not run_config.pulse_excitation or checkpoint_config.pulse_excitation:
+    if checkpoint_config.pulse_excitation:  # then only the mean pulse shape may be added
+        return (not checkpoint_config.pulse_shape_taps and bool(run_config.pulse_shape_taps)
+                and dataclasses.replace(checkpoint_config, pulse_shape_taps=run_config.pulse_shape_taps) == run_config)
+    if not run_config.pulse_excitation:
         return False
-    same_otherwise = dataclasses.replace(checkpoint_config, **{f: getattr(run_config, f) for f in PULSE_FIELDS})
-    return same_otherwise == run_config
+    added = PULSE_FIELDS + ("pulse_shape_taps",)
+    return dataclasses.replace(checkpoint_config, **{f: getattr(run_config, f) for f in added}) == run_config
 
 
 def is_pulse_excitation_weight(key: str) -> bool:
-    return key.startswith("pitch.") or ".pulse_layer." in key
+    return key.startswith(("pitch.", "pulse_shape.")) or ".pulse_layer." in key
 
 
 # --------------------------------------------------------------------------- entry point

@@ -69,9 +69,13 @@ class CompactWaveGlowConfig(FlowConfig):
     pitch_channels: int = 256
     pitch_layers: int = 3
     pitch_kernel_size: int = 5
+    #: with pulse excitation: samples of the learnt mean pulse waveform subtracted at each pulse (0 = none)
+    pulse_shape_taps: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.pulse_shape_taps and (self.pulse_shape_taps % 2 == 0 or not self.pulse_excitation):
+            raise ValueError(f"pulse_shape_taps must be 0, or odd with pulse_excitation, got {self.pulse_shape_taps}")
         if min(self.pitch_channels, self.pitch_layers) <= 0 or self.pitch_kernel_size % 2 == 0:
             raise ValueError("pitch_channels and pitch_layers must be positive and pitch_kernel_size odd, got "
                              f"{self.pitch_channels}, {self.pitch_layers}, {self.pitch_kernel_size}")
@@ -236,6 +240,9 @@ class CompactWaveGlow(FlowVocoder):
         if config.pulse_excitation:
             self.pitch = excitation.PitchPredictor(config.n_mel_channels, config.pitch_channels,
                                                    config.pitch_layers, config.pitch_kernel_size)
+        self.pulse_shape = None
+        if config.pulse_shape_taps:
+            self.pulse_shape = excitation.PulseShape(config.n_mel_channels, config.pulse_shape_taps)
         self.inference_ready = False
 
     @property
@@ -284,6 +291,8 @@ class CompactWaveGlow(FlowVocoder):
         if cfg.lp_order:
             audio, log_det_lp = linear_prediction.whiten(audio, self.predictor(mel), self.hop, history)
             log_s_list.append(log_det_lp)  # the loss sums every log-scale: this one has no parameters
+        if self.pulse_shape is not None:  # a shift by the pulses' mean shape: log-determinant 0
+            audio = audio - self.pulse_shape(pulses.reshape(audio.shape[0], -1), mel, self.hop).to(audio.dtype)
         mel = mel.transpose(1, 2)
         audio = audio.reshape(audio.shape[0], steps, cfg.n_group)
         output_audio = []
@@ -363,6 +372,9 @@ class CompactWaveGlow(FlowVocoder):
             if cfg.is_early_output(k):
                 audio = torch.cat([sigma * next(early_noise).to(audio.dtype), audio], 2)
         audio = audio.reshape(audio.shape[0], -1)
+        if self.pulse_shape is not None:
+            audio = audio + self.pulse_shape(pulses.reshape(audio.shape[0], -1), mel.transpose(1, 2),
+                                             self.hop).to(audio.dtype)
         if lp is not None:
             audio = linear_prediction.colour(audio, lp, self.hop)
         return audio.float()
@@ -380,6 +392,7 @@ def count_macs_per_sample(config: CompactWaveGlowConfig, hop: int = 256) -> floa
         if config.pulse_excitation:
             per_step += 2 * 2 * C * L  # the pulses' projection: one weight column per pulse, at most ~2 a group
     macs = per_step / g + config.lp_order  # the all-pole filter: lp_order per sample
+    macs += 2 * config.pulse_shape_taps / 64 + config.n_mel_channels / hop  # mean pulse (~1 pulse per 64+ samples)
     if config.pulse_excitation:  # the pitch predictor, per frame
         P, K = config.pitch_channels, config.pitch_kernel_size
         macs += (config.n_mel_channels * P * K + (config.pitch_layers - 1) * P * P * K + 2 * P) / hop

@@ -20,6 +20,14 @@ network the source's timing explicitly instead. Here, still within maximum likel
 4. **A pitch predictor** (`PitchPredictor`, a few convolutions over the mel) learns each frame's F0
    and voicing beside the flows, with its own loss. At synthesis its F0 is integrated into a phase
    and a pulse is placed wherever the phase passes a whole period (`pulse_train`).
+5. **The pulses' mean shape** (`PulseShape`, optional): the flows learn to use the pulses slowly,
+   because most of the residual's likelihood is in its noise (on held-out clips, after 1,000 steps
+   the true pulses were worth 0.03 nats per sample over none). A learnt waveform, `taps` samples
+   around each pulse and scaled per frame from the mel, is subtracted from the residual before the
+   flows and added back after them: a shift that depends on nothing the flow transforms, so it is
+   invertible with log-determinant 0, and maximum likelihood fits it to the residual's mean pulse
+   at once (zero-initialised: a warm start begins unchanged). Voiced frames then get a deterministic
+   glottal pulse at synthesis, whatever the noise does.
 """
 from __future__ import annotations
 
@@ -161,3 +169,31 @@ class PitchPredictor(nn.Module):
         if voiced.any():
             loss = loss + (log_f0.float()[voiced] - torch.log(target[voiced])).abs().mean()
         return loss
+
+
+class PulseShape(nn.Module):
+    """The residual's expected value given the pulses: pulses [B, N] convolved with a learnt
+    waveform of `taps` samples (centred on the pulse), times a gain per mel frame, exp(w . mel + b).
+
+    The waveform is stored divided by WAVEFORM_SCALE: Adam moves each parameter by about the learning
+    rate per step, and the residual's pulses stand ~5 (its std) high, which 4e-4 per step would take
+    ten thousand steps to reach."""
+
+    WAVEFORM_SCALE = 10.0
+
+    def __init__(self, n_mel_channels: int, taps: int):
+        super().__init__()
+        self.scaled_waveform = nn.Parameter(torch.zeros(taps))
+        self.gain = nn.Conv1d(n_mel_channels, 1, 1)
+        nn.init.zeros_(self.gain.weight)
+        nn.init.zeros_(self.gain.bias)
+
+    def forward(self, pulses: torch.Tensor, mel: torch.Tensor, hop: int) -> torch.Tensor:
+        """pulses [B, N], mel [B, n_mels, frames] -> the mean residual [B, N] (float32)."""
+        taps = self.scaled_waveform.shape[0]
+        waveform = self.WAVEFORM_SCALE * self.scaled_waveform.float()
+        shaped = F.conv1d(pulses.float()[:, None], waveform.flip(0)[None, None], padding=taps // 2)[:, 0]
+        log_gain = self.gain(mel.to(self.gain.weight.dtype))[:, 0].float()  # [B, frames]
+        n = pulses.shape[1]
+        frame = ((torch.arange(n, device=pulses.device) + hop // 2) // hop).clamp_(max=log_gain.shape[1] - 1)
+        return shaped * torch.exp(log_gain[:, frame])
