@@ -266,7 +266,7 @@ def test_segments_carry_their_pulses_and_f0(corpus_with_excitation):
         np.testing.assert_array_equal(batch.f0[i, : len(f0)].numpy(), f0)
 
 
-def test_training_with_pulse_excitation_logs_both_losses(corpus_with_excitation, tmp_path):
+def test_training_with_pulse_excitation_logs_both_losses(corpus_with_excitation, tmp_path, capsys):
     from tests.test_training import logged_losses
     from vocoder.train import load_config, run_training
 
@@ -274,7 +274,7 @@ def test_training_with_pulse_excitation_logs_both_losses(corpus_with_excitation,
                                excitation_dir=str(corpus_with_excitation / "excitation"))
     data = yaml.safe_load(cfg.read_text())
     data["model"] = {**TINY_COMPACT, "lp_order": 8, "pulse_excitation": True, "pitch_channels": 16,
-                     "pitch_layers": 2}
+                     "pitch_layers": 2, "pulse_shape_taps": 9}
     data["train"]["validate_every"] = 3
     cfg.write_text(yaml.safe_dump(data))
     trainer = run_training(["--config", str(cfg), "--run-dir", str(tmp_path / "run")])
@@ -284,12 +284,15 @@ def test_training_with_pulse_excitation_logs_both_losses(corpus_with_excitation,
     assert all(r["loss"] == pytest.approx(r["nll"] + r["pitch_loss"], rel=1e-5) for r in steps)
     assert any("val_pitch_loss" in r for r in rows)
     assert load_waveglow(trainer.run.latest()).config.pulse_excitation
+    # the mean pulse shape starts at the residual's mean around the pulses (then trains 3 steps at 1e-3)
+    assert "mean pulse shape initialised from" in capsys.readouterr().out
+    assert float(trainer.model.pulse_shape.scaled_waveform.abs().max()) > 0.01
     # one without the other is refused before training
     data["data"].pop("excitation_dir")
     cfg.write_text(yaml.safe_dump(data))
     with pytest.raises(ValueError, match="pulse_excitation needs data.excitation_dir"):
         load_config(cfg)
-    data["model"]["pulse_excitation"] = False
+    data["model"] = {**TINY_COMPACT, "lp_order": 8}
     data["data"]["excitation_dir"] = str(corpus_with_excitation / "excitation")
     cfg.write_text(yaml.safe_dump(data))
     with pytest.raises(ValueError, match="only for model.pulse_excitation"):

@@ -65,6 +65,7 @@ from vocoder.waveglow import (
     WaveGlow,
     WaveGlowConfig,
     WaveGlowLoss,
+    linear_prediction,
     read_waveglow_checkpoint,
     save_waveglow,
 )
@@ -207,6 +208,19 @@ def sample_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @torch.no_grad()
+@torch.no_grad()
+def initialize_pulse_shape(model: CompactWaveGlow, batch: AudioMelBatch) -> int:
+    """Set the mean pulse shape to its maximum-likelihood value before any flow uses it: the mean of
+    the whitened residual around the batch's pulses. Returns how many pulses were averaged."""
+    residual, _ = linear_prediction.whiten(batch.audio, model.predictor(batch.mel), model.hop, batch.history)
+    taps = model.pulse_shape.scaled_waveform.shape[0]
+    windows = torch.nn.functional.pad(residual, (taps // 2, taps // 2)).unfold(1, taps, 1)  # [B, N, taps]
+    at_pulses = windows[batch.pulses > 0]
+    if len(at_pulses):
+        model.pulse_shape.scaled_waveform.copy_(at_pulses.mean(0).float() / model.pulse_shape.WAVEFORM_SCALE)
+    return len(at_pulses)
+
+
 def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Mapping[str, Any], step: int,
              device: torch.device, run: tu.RunDirectory, mel_dir: str | Path | None = None) -> dict[str, Any]:
     """Loss on fixed segments (the start of each validation clip), then a synthesized sample of the
@@ -410,12 +424,18 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
                          sampler=sampler, run=run, cfg=cfg, device=device, dist_info=dist_info, loss_fn=loss_fn,
                          save_fn=vocoder_kind(name).save, validate_fn=validate_fn if val_items else None)
     def fresh_start() -> None:
+        from tqdm import tqdm
+
         if warm:
             warm_start(model, warm, name)
             if dist_info.is_main:
-                from tqdm import tqdm
-
                 tqdm.write(f"warm start from {warm}: weights only, fresh optimizer, step 0")
+        shape = getattr(model, "pulse_shape", None)
+        if shape is not None and not shape.scaled_waveform.detach().any():
+            # the same clips on every rank: after the DDP wrapper's broadcast each rank sets equal values
+            pulses = initialize_pulse_shape(model, collate([train_set[i] for i in range(min(32, len(train_set)))]))
+            if dist_info.is_main:
+                tqdm.write(f"mean pulse shape initialised from {pulses} pulses of {min(32, len(train_set))} clips")
 
     summary = (f"{name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; "
                f"{len(train_set)} train / {len(val_set)} val clips; segments of {segment} samples; "
