@@ -90,11 +90,12 @@ def test_pulse_train_places_one_pulse_per_period_in_voiced_frames_only():
     assert pulses.sum() == len(where) and set(pulses.unique().tolist()) == {0.0, 1.0}
 
 
-def random_pulse_compact(seed: int = 0, shape_taps: int = 0) -> CompactWaveGlow:
+def random_pulse_compact(seed: int = 0, shape_taps: int = 0, shape_channels: int = 0) -> CompactWaveGlow:
     """PULSE_TINY with random (not identity) couplings, pulse layers and mean pulse shape, so all are
     exercised."""
     torch.manual_seed(seed)
-    model = CompactWaveGlow(CompactWaveGlowConfig(**{**PULSE_TINY.to_dict(), "pulse_shape_taps": shape_taps}))
+    model = CompactWaveGlow(CompactWaveGlowConfig(**{**PULSE_TINY.to_dict(), "pulse_shape_taps": shape_taps,
+                                                     "pulse_shape_channels": shape_channels}))
     with torch.no_grad():
         for wn in model.WN:
             wn.end.weight.normal_(0, 0.05)
@@ -102,14 +103,17 @@ def random_pulse_compact(seed: int = 0, shape_taps: int = 0) -> CompactWaveGlow:
         if shape_taps:
             model.pulse_shape.scaled_waveform.normal_(0, 0.1)
             model.pulse_shape.gain.weight.normal_(0, 0.01)
+        if shape_channels:
+            model.pulse_shape.variation[2].weight.normal_(0, 0.1)
     return model
 
 
-@pytest.mark.parametrize("prepared, shape_taps", [(False, 0), (True, 0), (False, 9), (True, 9)])
-def test_flow_with_pulses_inverts_and_uses_them(prepared, shape_taps):
+@pytest.mark.parametrize("prepared, shape_taps, shape_channels", [(False, 0, 0), (True, 0, 0), (False, 9, 0),
+                                                                 (True, 9, 0), (True, 9, 8)])
+def test_flow_with_pulses_inverts_and_uses_them(prepared, shape_taps, shape_channels):
     from tests.test_waveglow_compact import latent_as_noise
 
-    model = random_pulse_compact(shape_taps=shape_taps)
+    model = random_pulse_compact(shape_taps=shape_taps, shape_channels=shape_channels)
     audio = all_pole_speech(16 * HOP)
     mel = mel_spectrogram(audio)
     with torch.no_grad():
@@ -185,6 +189,8 @@ def test_config_validation():
         CompactWaveGlowConfig(pulse_shape_taps=9)
     with pytest.raises(ValueError, match="pulse_shape_taps must be 0, or odd"):
         CompactWaveGlowConfig(pulse_excitation=True, pulse_shape_taps=8)
+    with pytest.raises(ValueError, match="pulse_shape_channels must be 0, or positive with pulse_shape_taps"):
+        CompactWaveGlowConfig(pulse_excitation=True, pulse_shape_channels=8)
     assert not CompactWaveGlowConfig().pulse_excitation  # old checkpoints' configs: no pulses
 
 
@@ -213,6 +219,13 @@ def test_warm_start_adds_pulse_excitation_and_starts_unchanged(tmp_path):
     warm_start(shaped, save_waveglow(source, tmp_path / "source.pt", {"step": 2}), "waveglow_compact")
     expected = source.prepare_for_inference().synthesize(mel, sigma=0.6, seed=0)
     assert torch.allclose(shaped.prepare_for_inference().synthesize(mel, sigma=0.6, seed=0), expected, atol=1e-6)
+    # ... and its per-frame variation
+    varied = CompactWaveGlow(CompactWaveGlowConfig(**{**PULSE_TINY.to_dict(), "pulse_shape_taps": 9,
+                                                      "pulse_shape_channels": 8}))
+    source = random_pulse_compact(shape_taps=9)
+    warm_start(varied, save_waveglow(source, tmp_path / "shaped.pt", {"step": 2}), "waveglow_compact")
+    expected = source.prepare_for_inference().synthesize(mel, sigma=0.6, seed=0)
+    assert torch.allclose(varied.prepare_for_inference().synthesize(mel, sigma=0.6, seed=0), expected, atol=1e-6)
     pulsed = save_waveglow(CompactWaveGlow(PULSE_TINY), tmp_path / "pulsed.pt", {"step": 1})
     with pytest.raises(CheckpointError, match="pulse_excitation: False vs True"):
         warm_start(CompactWaveGlow(plain_config), pulsed, "waveglow_compact")  # pulses are not dropped silently

@@ -317,12 +317,16 @@ def adds_pulse_excitation(run_config: Any, checkpoint_config: Any) -> bool:
     (and nothing else changed)."""
     if not isinstance(run_config, CompactWaveGlowConfig) or not isinstance(checkpoint_config, CompactWaveGlowConfig):
         return False
-    if checkpoint_config.pulse_excitation:  # then only the mean pulse shape may be added
-        return (not checkpoint_config.pulse_shape_taps and bool(run_config.pulse_shape_taps)
-                and dataclasses.replace(checkpoint_config, pulse_shape_taps=run_config.pulse_shape_taps) == run_config)
+    shape_fields = ("pulse_shape_taps", "pulse_shape_channels")
+    if checkpoint_config.pulse_excitation:  # then only the mean pulse shape, or its variation, may be added
+        if checkpoint_config.pulse_shape_channels or checkpoint_config == run_config:
+            return False
+        if checkpoint_config.pulse_shape_taps and checkpoint_config.pulse_shape_taps != run_config.pulse_shape_taps:
+            return False
+        return dataclasses.replace(checkpoint_config, **{f: getattr(run_config, f) for f in shape_fields}) == run_config
     if not run_config.pulse_excitation:
         return False
-    added = PULSE_FIELDS + ("pulse_shape_taps",)
+    added = PULSE_FIELDS + shape_fields
     return dataclasses.replace(checkpoint_config, **{f: getattr(run_config, f) for f in added}) == run_config
 
 

@@ -71,11 +71,16 @@ class CompactWaveGlowConfig(FlowConfig):
     pitch_kernel_size: int = 5
     #: with pulse excitation: samples of the learnt mean pulse waveform subtracted at each pulse (0 = none)
     pulse_shape_taps: int = 0
+    #: with a mean pulse shape: width of the network that varies it per frame from the mel (0 = one shape)
+    pulse_shape_channels: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.pulse_shape_taps and (self.pulse_shape_taps % 2 == 0 or not self.pulse_excitation):
             raise ValueError(f"pulse_shape_taps must be 0, or odd with pulse_excitation, got {self.pulse_shape_taps}")
+        if self.pulse_shape_channels < 0 or (self.pulse_shape_channels and not self.pulse_shape_taps):
+            raise ValueError(f"pulse_shape_channels must be 0, or positive with pulse_shape_taps, got "
+                             f"{self.pulse_shape_channels}")
         if min(self.pitch_channels, self.pitch_layers) <= 0 or self.pitch_kernel_size % 2 == 0:
             raise ValueError("pitch_channels and pitch_layers must be positive and pitch_kernel_size odd, got "
                              f"{self.pitch_channels}, {self.pitch_layers}, {self.pitch_kernel_size}")
@@ -242,7 +247,8 @@ class CompactWaveGlow(FlowVocoder):
                                                    config.pitch_layers, config.pitch_kernel_size)
         self.pulse_shape = None
         if config.pulse_shape_taps:
-            self.pulse_shape = excitation.PulseShape(config.n_mel_channels, config.pulse_shape_taps)
+            self.pulse_shape = excitation.PulseShape(config.n_mel_channels, config.pulse_shape_taps,
+                                                     config.pulse_shape_channels)
         self.inference_ready = False
 
     @property
@@ -393,6 +399,8 @@ def count_macs_per_sample(config: CompactWaveGlowConfig, hop: int = 256) -> floa
             per_step += 2 * 2 * C * L  # the pulses' projection: one weight column per pulse, at most ~2 a group
     macs = per_step / g + config.lp_order  # the all-pole filter: lp_order per sample
     macs += 2 * config.pulse_shape_taps / 64 + config.n_mel_channels / hop  # mean pulse (~1 pulse per 64+ samples)
+    S = config.pulse_shape_channels  # its variation per frame
+    macs += (config.n_mel_channels * S * 3 + S * config.pulse_shape_taps) / hop
     if config.pulse_excitation:  # the pitch predictor, per frame
         P, K = config.pitch_channels, config.pitch_kernel_size
         macs += (config.n_mel_channels * P * K + (config.pitch_layers - 1) * P * P * K + 2 * P) / hop

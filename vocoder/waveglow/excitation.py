@@ -172,8 +172,11 @@ class PitchPredictor(nn.Module):
 
 
 class PulseShape(nn.Module):
-    """The residual's expected value given the pulses: pulses [B, N] convolved with a learnt
-    waveform of `taps` samples (centred on the pulse), times a gain per mel frame, exp(w . mel + b).
+    """The residual's expected value given the pulses: at each pulse, a waveform of `taps` samples
+    centred on it, times a gain exp(w . mel + b) of the pulse's mel frame. The waveform is one learnt
+    mean; with `n_channels` > 0 a small network of the mel (a width-3 convolution, ReLU, a 1x1
+    convolution, zero-initialised) adds each frame's own variation: how the residual around a pulse
+    looks depends on how far the mel's all-pole envelope is from the true one there.
 
     The waveform is stored divided by WAVEFORM_SCALE: Adam moves each parameter by about the learning
     rate per step, and the residual's pulses stand ~5 (its std) high, which 4e-4 per step would take
@@ -181,19 +184,37 @@ class PulseShape(nn.Module):
 
     WAVEFORM_SCALE = 10.0
 
-    def __init__(self, n_mel_channels: int, taps: int):
+    def __init__(self, n_mel_channels: int, taps: int, n_channels: int = 0):
         super().__init__()
         self.scaled_waveform = nn.Parameter(torch.zeros(taps))
         self.gain = nn.Conv1d(n_mel_channels, 1, 1)
         nn.init.zeros_(self.gain.weight)
         nn.init.zeros_(self.gain.bias)
+        self.variation = None
+        if n_channels:
+            self.variation = nn.Sequential(nn.Conv1d(n_mel_channels, n_channels, 3, padding=1), nn.ReLU(),
+                                           nn.Conv1d(n_channels, taps, 1))
+            nn.init.zeros_(self.variation[2].weight)
+            nn.init.zeros_(self.variation[2].bias)
+
+    def waveforms(self, mel: torch.Tensor) -> torch.Tensor:
+        """Each frame's waveform, gain included: [B, frames, taps] (float32)."""
+        mel = mel.to(self.gain.weight.dtype)
+        scaled = self.scaled_waveform.float()[None, None, :]
+        if self.variation is not None:
+            scaled = scaled + self.variation(mel).float().transpose(1, 2)
+        gain = torch.exp(self.gain(mel)[:, 0].float())[..., None]
+        return self.WAVEFORM_SCALE * scaled * gain
 
     def forward(self, pulses: torch.Tensor, mel: torch.Tensor, hop: int) -> torch.Tensor:
         """pulses [B, N], mel [B, n_mels, frames] -> the mean residual [B, N] (float32)."""
-        taps = self.scaled_waveform.shape[0]
-        waveform = self.WAVEFORM_SCALE * self.scaled_waveform.float()
-        shaped = F.conv1d(pulses.float()[:, None], waveform.flip(0)[None, None], padding=taps // 2)[:, 0]
-        log_gain = self.gain(mel.to(self.gain.weight.dtype))[:, 0].float()  # [B, frames]
-        n = pulses.shape[1]
-        frame = ((torch.arange(n, device=pulses.device) + hop // 2) // hop).clamp_(max=log_gain.shape[1] - 1)
-        return shaped * torch.exp(log_gain[:, frame])
+        batch, n = pulses.shape
+        waveforms = self.waveforms(mel)
+        taps, frames = waveforms.shape[2], waveforms.shape[1]
+        b, p = pulses.nonzero(as_tuple=True)
+        frame = ((p + hop // 2) // hop).clamp(max=frames - 1)
+        rows = waveforms.expand(batch, -1, -1)[b, frame] * pulses[b, p, None].float()  # [pulses, taps]
+        out = torch.zeros(batch, n + taps - 1, device=pulses.device)  # taps // 2 samples of margin each side
+        positions = p[:, None] + torch.arange(taps, device=pulses.device)
+        out = out.index_put((b[:, None].expand_as(positions), positions), rows, accumulate=True)
+        return out[:, taps // 2: taps // 2 + n]
