@@ -5,8 +5,9 @@ collate that batches them. Offsets depend only on (seed, epoch, clip), so a resu
 segments."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import soundfile
@@ -158,7 +159,7 @@ class AudioMelBatch(NamedTuple):
     pulses: torch.Tensor | None = None  # [B, segment_length]: glottal pulses (data.excitation_dir)
     f0: torch.Tensor | None = None  # [B, segment_length // hop + 1]: the frames' F0 (Hz, 0 = unvoiced)
 
-    def to(self, device: torch.device) -> "AudioMelBatch":
+    def to(self, device: torch.device) -> AudioMelBatch:
         moved = [None if t is None else t.to(device) for t in (self.history, self.pulses, self.f0)]
         return AudioMelBatch(self.mel.to(device), self.audio.to(device), *moved)
 

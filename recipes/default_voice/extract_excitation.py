@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from a clone
     sys.path.insert(0, str(REPO))
 
-from bench.report import ArgumentParser, BadInput, run  # noqa: E402 - the error contract of recipes and benches
+from bench.report import ArgumentParser, BadInput, run  # after the path: the error contract of recipes and benches
 
 DEFAULT_CORPUS = Path("data/default_voice")
 
