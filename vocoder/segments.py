@@ -66,11 +66,17 @@ class AudioSegments(Dataset):
         return (torch.from_numpy(excitation.pulse_signal(pulses, start, self.segment_length)),
                 torch.from_numpy(excitation.frame_f0(f0, start // hop, self.segment_length // hop + 1)))
 
+    @property
+    def starts_on_frames(self) -> bool:
+        """Whether segments start on whole frames (a multiple of the hop length): what per-frame data
+        read for the segment (an excitation folder's F0, `MelDirSegments`' mels) needs."""
+        return self.excitation_dir is not None
+
     def offset(self, index: int, n: int) -> int:
-        """Where the segment of clip `index` (n samples long) starts: uniform over the clip (over its
-        whole frames, a multiple of the hop length, with an excitation folder: its F0 is per frame)."""
+        """Where the segment of clip `index` (n samples long) starts: uniform over the clip, or over its
+        whole frames (`starts_on_frames`)."""
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        if self.excitation_dir is not None:
+        if self.starts_on_frames:
             hop = self.settings.hop_length
             return hop * int(rng.integers(0, (n - self.segment_length) // hop + 1))
         return int(rng.integers(0, n - self.segment_length + 1))
@@ -120,11 +126,9 @@ class MelDirSegments(AudioSegments):
         super().__init__(items, settings, segment_length, seed, random_offsets, context, excitation_dir)
         self.mel_dir = Path(mel_dir)
 
-    def offset(self, index: int, n: int) -> int:
-        """A multiple of the hop length, uniform over the clip's whole frames."""
-        hop = self.settings.hop_length
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        return hop * int(rng.integers(0, (n - self.segment_length) // hop + 1))
+    @property
+    def starts_on_frames(self) -> bool:
+        return True  # the mels are the clip's, read from whole frames
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor] | SegmentItem:
         audio, start, n = self.segment(index)

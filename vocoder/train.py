@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
@@ -208,7 +207,6 @@ def sample_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @torch.no_grad()
-@torch.no_grad()
 def initialize_pulse_shape(model: CompactWaveGlow, batch: AudioMelBatch) -> int:
     """Set the mean pulse shape to its maximum-likelihood value before any flow uses it: the mean of
     the whitened residual around the batch's pulses. Returns how many pulses were averaged."""
@@ -221,6 +219,7 @@ def initialize_pulse_shape(model: CompactWaveGlow, batch: AudioMelBatch) -> int:
     return len(at_pulses)
 
 
+@torch.no_grad()
 def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Mapping[str, Any], step: int,
              device: torch.device, run: tu.RunDirectory, mel_dir: str | Path | None = None) -> dict[str, Any]:
     """Loss on fixed segments (the start of each validation clip), then a synthesized sample of the
@@ -231,14 +230,16 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
     settings = model.audio
     was_training = model.training
     model.eval()
-    total, pitch_total, count = 0.0, 0.0, 0
+    total, count = 0.0, 0
+    pitch_total = None  # the pitch predictor's loss, when the model has one
     with autocast(t["precision"], device):
         for batch in loader:
             batch = batch.to(device)
             losses = batch_losses(model, batch, cfg)
             # the flows' loss alone (comparable with runs without a pitch predictor), its loss apart
             total += float(losses.get("nll", losses["loss"])) * batch.audio.size(0)
-            pitch_total += float(losses.get("pitch_loss", 0.0)) * batch.audio.size(0)
+            if "pitch_loss" in losses:
+                pitch_total = (pitch_total or 0.0) + float(losses["pitch_loss"]) * batch.audio.size(0)
             count += batch.audio.size(0)
     audio = load_wav(val_items[0].wav, settings)[: int(t["sample_seconds"] * settings.sampling_rate)]
     target = mel_spectrogram(audio, settings)[None].to(device)
@@ -254,8 +255,7 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
     side_by_side([plot_mel(target[0].cpu()), plot_mel(resynth, vmin=float(target.min()), vmax=float(target.max()))]
                  ).save(run.plots / f"mel_step{step:07d}.png")
     model.train(was_training)
-    pitch = {"val_pitch_loss": pitch_total / count} if cfg["vocoder"] == "waveglow_compact" and \
-        (cfg["model"] or {}).get("pulse_excitation") else {}
+    pitch = {} if pitch_total is None else {"val_pitch_loss": pitch_total / count}
     return {"val_loss": total / count, **pitch,
             "val_sample_mel_l1": float((resynth - target[0].cpu()).abs().mean())}
 
@@ -309,25 +309,22 @@ def warm_start(model: torch.nn.Module, path: str | Path, name: str) -> None:
                            **{k: target[k] for k in new}}, strict=True)
 
 
-PULSE_FIELDS = ("pulse_excitation", "pitch_channels", "pitch_layers", "pitch_kernel_size")
+#: the compact WaveGlow's parts a warm start may add: each config field -> the field that switches its part on
+ADDABLE_PARTS = {
+    "pulse_excitation": "pulse_excitation", "pitch_channels": "pulse_excitation", "pitch_layers": "pulse_excitation",
+    "pitch_kernel_size": "pulse_excitation", "pulse_shape_taps": "pulse_shape_taps",
+    "pulse_shape_channels": "pulse_shape_channels",
+}
 
 
 def adds_pulse_excitation(run_config: Any, checkpoint_config: Any) -> bool:
-    """Whether the run's model is the checkpoint's with pulse excitation, or its mean pulse shape, added
-    (and nothing else changed)."""
+    """Whether the run's model is the checkpoint's with parts added that the checkpoint has off (pulse
+    excitation, the mean pulse shape, its variation) and nothing else changed."""
     if not isinstance(run_config, CompactWaveGlowConfig) or not isinstance(checkpoint_config, CompactWaveGlowConfig):
         return False
-    shape_fields = ("pulse_shape_taps", "pulse_shape_channels")
-    if checkpoint_config.pulse_excitation:  # then only the mean pulse shape, or its variation, may be added
-        if checkpoint_config.pulse_shape_channels or checkpoint_config == run_config:
-            return False
-        if checkpoint_config.pulse_shape_taps and checkpoint_config.pulse_shape_taps != run_config.pulse_shape_taps:
-            return False
-        return dataclasses.replace(checkpoint_config, **{f: getattr(run_config, f) for f in shape_fields}) == run_config
-    if not run_config.pulse_excitation:
-        return False
-    added = PULSE_FIELDS + shape_fields
-    return dataclasses.replace(checkpoint_config, **{f: getattr(run_config, f) for f in added}) == run_config
+    mine, theirs = run_config.to_dict(), checkpoint_config.to_dict()
+    differing = [k for k in mine if mine[k] != theirs.get(k)]
+    return bool(differing) and all(k in ADDABLE_PARTS and not theirs[ADDABLE_PARTS[k]] for k in differing)
 
 
 def is_pulse_excitation_weight(key: str) -> bool:
@@ -437,9 +434,10 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
         shape = getattr(model, "pulse_shape", None)
         if shape is not None and not shape.scaled_waveform.detach().any():
             # the same clips on every rank: after the DDP wrapper's broadcast each rank sets equal values
-            pulses = initialize_pulse_shape(model, collate([train_set[i] for i in range(min(32, len(train_set)))]))
+            clips = range(min(32, len(train_set)))
+            pulses = initialize_pulse_shape(model, collate([train_set[i] for i in clips]))
             if dist_info.is_main:
-                tqdm.write(f"mean pulse shape initialised from {pulses} pulses of {min(32, len(train_set))} clips")
+                tqdm.write(f"mean pulse shape initialised from {pulses} pulses of {len(clips)} clips")
 
     summary = (f"{name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; "
                f"{len(train_set)} train / {len(val_set)} val clips; segments of {segment} samples; "

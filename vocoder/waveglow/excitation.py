@@ -36,6 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vocoder.waveglow.linear_prediction import frame_of_sample
+
 #: the lowest and highest F0 the tracker and the predictor consider (Hz)
 F0_MIN, F0_MAX = 60.0, 500.0
 #: a frame is voiced when its normalised cross-correlation at the YIN period is above this
@@ -75,8 +77,7 @@ def find_pulses(residual: np.ndarray, f0: np.ndarray, sampling_rate: int, hop: i
     search window, the first window one period long, every next one 0.5-1.5 periods after the last
     pulse (the period of the frame the search starts in)."""
     n = len(residual)
-    frame = np.minimum((np.arange(n) + hop // 2) // hop, len(f0) - 1)
-    f0_of_sample = f0[frame]
+    f0_of_sample = f0[frame_of_sample(n, len(f0), hop).numpy()]
     pulses = []
     i = 0
     last = None
@@ -85,8 +86,11 @@ def find_pulses(residual: np.ndarray, f0: np.ndarray, sampling_rate: int, hop: i
             i, last = i + 1, None
             continue
         period = sampling_rate / f0_of_sample[i]
-        start = i if last is None else max(i, int(last + 0.5 * period))
-        stop = min(n, int((start if last is None else last) + (1.0 if last is None else 1.5) * period) + 1)
+        if last is None:  # a voiced stretch begins: its first period
+            start, end = i, i + period
+        else:
+            start, end = max(i, int(last + 0.5 * period)), last + 1.5 * period
+        stop = min(n, int(end) + 1)
         if stop <= start:
             i += 1
             continue
@@ -120,9 +124,7 @@ def pulse_train(f0: torch.Tensor, n_samples: int, hop: int, sampling_rate: int) 
     takes its nearest frame's F0, the phase advances by F0 / sampling rate per voiced sample, and a
     pulse falls on every sample where it passes a whole period. Each voiced stretch starts with a pulse
     and its phase at 0."""
-    frames = f0.shape[1]
-    frame = ((torch.arange(n_samples, device=f0.device) + hop // 2) // hop).clamp_(max=frames - 1)
-    per_sample = f0.double()[:, frame]
+    per_sample = f0.double()[:, frame_of_sample(n_samples, f0.shape[1], hop, f0.device)]
     voiced = per_sample > 0
     onset = voiced & ~F.pad(voiced, (1, 0))[:, :-1]
     total = torch.cumsum(per_sample / sampling_rate, dim=1)
@@ -212,7 +214,7 @@ class PulseShape(nn.Module):
         waveforms = self.waveforms(mel)
         taps, frames = waveforms.shape[2], waveforms.shape[1]
         b, p = pulses.nonzero(as_tuple=True)
-        frame = ((p + hop // 2) // hop).clamp(max=frames - 1)
+        frame = frame_of_sample(n, frames, hop, pulses.device)[p]
         rows = waveforms.expand(batch, -1, -1)[b, frame] * pulses[b, p, None].float()  # [pulses, taps]
         out = torch.zeros(batch, n + taps - 1, device=pulses.device)  # taps // 2 samples of margin each side
         positions = p[:, None] + torch.arange(taps, device=pulses.device)
