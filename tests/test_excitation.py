@@ -279,6 +279,18 @@ def test_segments_carry_their_pulses_and_f0(corpus_with_excitation):
         np.testing.assert_array_equal(batch.f0[i, : len(f0)].numpy(), f0)
 
 
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 not a zip", b"pickled or not, not an npz"])
+def test_a_corrupt_excitation_file_is_one_clear_error(corpus_with_excitation, tmp_path, content):
+    from tts.training.data import read_all_clips
+    from vocoder.train import AudioSegments
+
+    clips = read_all_clips(corpus_with_excitation)[:1]
+    (tmp_path / f"{clips[0].id}.npz").write_bytes(content)
+    data = AudioSegments(clips, DEFAULT_AUDIO, 2048, seed=5, excitation_dir=tmp_path)
+    with pytest.raises(ValueError, match=rf"{clips[0].id}.npz: cannot read the clip's pitch and pulses .*extract_excitation"):
+        data[0]
+
+
 def test_training_with_pulse_excitation_logs_both_losses(corpus_with_excitation, tmp_path, capsys):
     from tests.test_training import logged_losses
     from vocoder.train import load_config, run_training

@@ -5,6 +5,7 @@ collate that batches them. Offsets depend only on (seed, epoch, clip), so a resu
 segments."""
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -57,7 +58,7 @@ class AudioSegments(Dataset):
         try:
             with np.load(path) as data:
                 pulses, f0 = data["pulses"], data["f0"]
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:  # missing, empty, not an npz
             raise ValueError(f"{path}: cannot read the clip's pitch and pulses ({exc}); extract them with "
                              "recipes/default_voice/extract_excitation.py") from None
         hop = self.settings.hop_length
