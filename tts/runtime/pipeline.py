@@ -261,9 +261,9 @@ class Pipeline:
         warnings: list[str] = []
         spoken: list[Word] = []
         done, first_audio, mel_seconds, vocoder_seconds = 0, None, 0.0, 0.0
-        if progress is not None:
-            progress(0, len(plan))
-        try:
+        try:  # from the moment the partial file exists: an interrupt anywhere after this removes it
+            if progress is not None:
+                progress(0, len(plan))
             for chunk in self._run(plan, cfg, vocoder_name, notes + self._unused_settings(overrides, vocoder_name)):
                 offset = writer.seconds_written
                 spoken += [Word(w.text, w.start + offset, w.end + offset) for w in chunk.words]
