@@ -116,7 +116,7 @@ def test_overlap_setting_is_validated_and_an_unusable_request_is_a_warning(pipe)
     with pytest.raises(ValueError, match="overlap must be true, false or unset"):
         SynthesisConfig(overlap="yes")
     speech = pipe.speak("Hello there.", vocoder="griffin-lim", overlap=True, seed=1)
-    assert any("overlap=True has no effect: the griffin-lim vocoder cannot vocode a mel block by block" in w
+    assert any("overlap=True has no effect: the griffin-lim vocoder (GriffinLim) cannot vocode a mel block by block" in w
                for w in speech.warnings)
     assert pipe.describe(overlap=True)[-1] == "stage overlap: on, as requested"
     assert "off" in pipe.describe()[-1]  # auto: no compiled int8 kernels on this float32 voice

@@ -25,7 +25,7 @@ from tts import __version__
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 #: options that are SynthesisConfig fields of the same name (unset = keep the voice's default)
-_KNOBS = ("ssml", "date_order", "sigma", "temperature", "denoise", "pitch", "volume", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
+_KNOBS = ("ssml", "date_order", "sigma", "temperature", "denoise", "mel_match", "pitch", "volume", "pace", "seed", "max_decoder_steps", "gate_threshold", "prenet_dropout", "pause_scale",
           "max_chunk_chars", "max_retries", "vocoder", "overlap")
 
 
@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--temperature", type=float, metavar="T",
                        help="FloWaveNet / WaveRNN sampling temperature (their own defaults: 0.8 / 1.0)")
     knobs.add_argument("--denoise", type=float, metavar="D", help="denoiser strength in [0, 0.5]; 0 = off (e.g. 0.01)")
+    knobs.add_argument("--mel-match", type=int, metavar="N",
+                       help="passes of mel matching (0-50; 0 = off): the vocoder's band energies set to the mel's")
     knobs.add_argument("--pace", type=float, metavar="P", help="speaking rate in [0.25, 4]: 1.2 = 20%% faster, same pitch")
     knobs.add_argument("--ssml", action=argparse.BooleanOptionalAction, default=None,
                        help="read the text as SSML (--no-ssml: never); default: when it starts with <speak>")

@@ -1,13 +1,15 @@
 """Score a trained vocoder by copy synthesis, and pick its sigma and denoiser strength by measurement.
 
 Held-out clips of the teacher (data/default_voice/heldout.csv, never trained on) -> their mels ->
-the vocoder (each sigma of the grid) -> the denoiser (each strength of the grid) -> Whisper tiny.en
+the vocoder (each sigma of the grid) -> mel matching (each pass count of the grid, `vocoder.mel_match`)
+-> the denoiser (each strength of the grid) -> Whisper tiny.en
 WER and DNSMOS SIG/BAK/OVRL (`tts.evaluate`). Griffin-Lim on the same mels is the bar to beat.
 One JSON object per line (the same keys for every row), and a table on stderr.
 
     python3 recipes/default_voice/eval_vocoder.py --checkpoint runs/default_voice_waveglow_compact/latest
     python3 recipes/default_voice/eval_vocoder.py --checkpoint CKPT --sigma 0.5,0.7,0.9 --denoise 0,0.01,0.05 --limit 30
     python3 recipes/default_voice/eval_vocoder.py --checkpoint CKPT --mels DIR    # GTA mels of the student instead
+    python3 recipes/default_voice/eval_vocoder.py --checkpoint CKPT --sigma 0 --mel-match 0,6 --denoise 0
 
 Errors are one `error: ...` line on stderr: exit status 2 for bad input (a missing corpus, wav, mel or
 checkpoint, a file the loaders refuse, a bad grid), 1 for any other failure; --verbose prints the
@@ -16,6 +18,7 @@ traceback. Arguments and paths are checked before torch is imported.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -29,6 +32,7 @@ if str(REPO) not in sys.path:  # run as a script from a clone
 from bench.report import ArgumentParser, BadInput, positive_int, run  # noqa: E402 - the error contract of recipes and benches
 SAMPLE_RATE = 22050
 HOP = 256
+MEL_MATCH_MAX = 50  # tts.runtime.settings.MEL_MATCH_MAX (not imported: arguments are checked before torch)
 
 
 
@@ -42,6 +46,13 @@ def parse_grid(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers >= 0, got {text!r}")
     return values
 
+
+
+def parse_counts(text: str) -> list[int]:
+    values = parse_grid(text)
+    if any(v != int(v) or v > MEL_MATCH_MAX for v in values):
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers 0-{MEL_MATCH_MAX}, got {text!r}")
+    return [int(v) for v in values]
 
 
 def resolve_checkpoint(path: Path) -> Path:
@@ -64,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=parse_grid, default=[0.6], help="comma-separated sigmas (default: 0.6)")
     p.add_argument("--denoise", type=parse_grid, default=[0.0, 0.01],
                    help="comma-separated denoiser strengths (default: 0,0.01)")
+    p.add_argument("--mel-match", type=parse_counts, default=[0],
+                   help="comma-separated mel matching pass counts (default: 0 = off)")
     p.add_argument("--limit", type=positive_int, default=None, help="first N held-out clips (default: all)")
     p.add_argument("--griffin-lim", action="store_true", help="also score Griffin-Lim on the same mels (the bar)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch and scoring threads (default: 1)")
@@ -119,12 +132,13 @@ def load_mels(args: argparse.Namespace, items: list) -> dict:
 
 
 def evaluate(args: argparse.Namespace) -> None:
-    """Score every (vocoder, sigma, denoise) setting: one JSON line on stdout and a table line on stderr each."""
+    """Score every (vocoder, sigma, mel_match, denoise) setting: one JSON line on stdout and a table line on stderr each."""
     checkpoint = check_inputs(args)
     import torch
 
     from tts.evaluate import Evaluator, read_metadata
     from vocoder import Denoiser, GriffinLim, load_waveglow
+    from vocoder.mel_match import match_mel
 
     torch.set_num_threads(args.threads)
     try:
@@ -140,32 +154,31 @@ def evaluate(args: argparse.Namespace) -> None:
         systems.append((checkpoint.name, load_waveglow(checkpoint), args.sigma))
     for label, vocoder, sigmas in systems:
         denoiser = Denoiser(vocoder)
-        for sigma in sigmas:
-            for strength in args.denoise:
-                rows, seconds, audio_seconds = [], 0.0, 0.0
-                for item in items:
-                    start = time.perf_counter()
-                    kwargs = {} if sigma is None else {"sigma": sigma, "seed": args.seed}
-                    audio = vocoder(mels[item.id], clip=False, **kwargs)
-                    if strength > 0:
-                        audio = denoiser(audio, strength=strength)
-                    audio = audio.clamp(-1, 1)[0].numpy()
-                    seconds += time.perf_counter() - start
-                    audio_seconds += audio.size / SAMPLE_RATE
-                    rows.append(evaluator.score(item, audio, SAMPLE_RATE))
-                report(label, sigma, strength, rows, audio_seconds / seconds)
+        for sigma, passes, strength in itertools.product(sigmas, args.mel_match, args.denoise):
+            rows, seconds, audio_seconds = [], 0.0, 0.0
+            for item in items:
+                start = time.perf_counter()
+                kwargs = {} if sigma is None else {"sigma": sigma, "seed": args.seed}
+                audio = match_mel(vocoder(mels[item.id], clip=False, **kwargs), mels[item.id], passes)
+                if strength > 0:
+                    audio = denoiser(audio, strength=strength)
+                audio = audio.clamp(-1, 1)[0].numpy()
+                seconds += time.perf_counter() - start
+                audio_seconds += audio.size / SAMPLE_RATE
+                rows.append(evaluator.score(item, audio, SAMPLE_RATE))
+            report(label, sigma, passes, strength, rows, audio_seconds / seconds)
 
 
-def report(label: str, sigma: float | None, strength: float, rows: list, x_real_time: float) -> None:
+def report(label: str, sigma: float | None, passes: int, strength: float, rows: list, x_real_time: float) -> None:
     words = sum(r.reference_words for r in rows)
-    result = {"vocoder": label, "sigma": sigma, "denoise": strength, "clips": len(rows),
+    result = {"vocoder": label, "sigma": sigma, "mel_match": passes, "denoise": strength, "clips": len(rows),
               "wer_percent": round(100 * sum(r.errors for r in rows) / words, 2),
               "dnsmos_sig": round(statistics.fmean(r.sig for r in rows), 3),
               "dnsmos_bak": round(statistics.fmean(r.bak for r in rows), 3),
               "dnsmos_ovrl": round(statistics.fmean(r.ovrl for r in rows), 3),
               "x_real_time": round(x_real_time, 1)}
     print(json.dumps(result), flush=True)
-    print(f"{label:28} sigma {sigma!s:5} denoise {strength:<5} WER {result['wer_percent']:6.2f} %  "
+    print(f"{label:28} sigma {sigma!s:5} mel_match {passes:<2} denoise {strength:<5} WER {result['wer_percent']:6.2f} %  "
           f"OVRL {result['dnsmos_ovrl']:.3f}  SIG {result['dnsmos_sig']:.3f}  BAK {result['dnsmos_bak']:.3f}",
           file=sys.stderr)
 

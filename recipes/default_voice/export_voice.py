@@ -3,12 +3,12 @@
     python3 recipes/default_voice/export_voice.py                      # latest checkpoint of runs/default_voice
     python3 recipes/default_voice/export_voice.py --checkpoint runs/default_voice/checkpoints/tacotron2_step0002000.pt
     python3 recipes/default_voice/export_voice.py --average 3           # mean weights of the run's last 3 checkpoints
-    python3 recipes/default_voice/export_voice.py --vocoder runs/default_voice_waveglow_lp --sigma 0.8 --denoise 0.01
+    python3 recipes/default_voice/export_voice.py --vocoder runs/default_voice_waveglow_lp --sigma 0 --mel-match 6
                                                                         # ship a compact WaveGlow as the default vocoder
 
 Writes `checkpoints/default/` (voice.yaml, tacotron2.pt with fp16 weights — loading casts them back
 to fp32 — and MODEL_CARD.md from `--model-card`, or a generated one). With `--vocoder` also
-waveglow.pt (fp16 as well) and `default_vocoder: waveglow` with the given sigma and denoiser strength;
+waveglow.pt (fp16 as well) and `default_vocoder: waveglow` with the given sigma, denoiser strength and mel matching;
 without it the voice speaks through Griffin-Lim. Optimizer state and the training run stay in the
 git-ignored run directory; only these weights go into git.
 
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="compact WaveGlow checkpoint (or its run folder: the latest) to ship as the default vocoder")
     parser.add_argument("--sigma", type=float, help="the shipped WaveGlow's noise scale (with --vocoder)")
     parser.add_argument("--denoise", type=float, help="the shipped denoiser strength (with --vocoder; default 0)")
+    parser.add_argument("--mel-match", type=int, help="the shipped mel matching passes (with --vocoder; default 0)")
     return parser
 
 
@@ -83,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.average < 1:
         parser.error(f"--average must be >= 1, got {args.average}")
-    if args.vocoder is None and (args.sigma is not None or args.denoise is not None):
-        parser.error("--sigma and --denoise set the shipped WaveGlow's synthesis: give --vocoder too")
+    if args.vocoder is None and (args.sigma, args.denoise, args.mel_match) != (None, None, None):
+        parser.error("--sigma, --denoise and --mel-match set the shipped WaveGlow's synthesis: give --vocoder too")
     if args.vocoder is not None and args.sigma is None:
         parser.error("--vocoder needs --sigma (pick it with recipes/default_voice/eval_vocoder.py)")
     return run(lambda _: export(args), argv)
@@ -102,10 +103,15 @@ def check_inputs(args: argparse.Namespace) -> Path:
         from tts.runtime.settings import SynthesisConfig  # no torch: checked before the models load
 
         try:
-            SynthesisConfig.from_dict({**SYNTHESIS, "sigma": args.sigma, "denoise": args.denoise or 0.0})
+            SynthesisConfig.from_dict({**SYNTHESIS, **vocoder_settings(args)})
         except ValueError as exc:
-            raise BadInput(f"--sigma/--denoise: {exc}") from None
+            raise BadInput(f"--sigma/--denoise/--mel-match: {exc}") from None
     return args.checkpoint or latest_checkpoint(args.run_dir)
+
+
+def vocoder_settings(args: argparse.Namespace) -> dict:
+    """The shipped WaveGlow's synthesis settings (voice.yaml): sigma, and the steps after it."""
+    return {"sigma": args.sigma, "denoise": args.denoise or 0.0, "mel_match": args.mel_match or 0}
 
 
 def load_vocoder(args: argparse.Namespace) -> tuple[dict, str, dict, str, dict]:
@@ -119,7 +125,7 @@ def load_vocoder(args: argparse.Namespace) -> tuple[dict, str, dict, str, dict]:
     waveglow = load_waveglow(path)
     if not args.fp32:
         waveglow = waveglow.half()  # its 1x1 convolutions stay float32 (their inverses need it)
-    settings = {"sigma": args.sigma, "denoise": args.denoise or 0.0}
+    settings = vocoder_settings(args)
     lp = getattr(waveglow.config, "lp_order", 0)
     words = ("compact WaveGlow vocoder" if isinstance(waveglow, CompactWaveGlow) else "WaveGlow vocoder") + (
         f" with order-{lp} linear prediction" if lp else "")

@@ -52,6 +52,7 @@ from tts.runtime.retries import Piece, retry
 from tts.runtime.settings import SynthesisConfig
 from tts.tacotron2 import Tacotron2
 from tts.tacotron2.streaming import infer_blocks
+from vocoder.mel_match import match_mel
 from vocoder.waveglow import WaveGlow
 from vocoder.waveglow.streaming import WaveGlowStream
 
@@ -84,7 +85,8 @@ def stage_support(tacotron2: torch.nn.Module, vocoder: torch.nn.Module, vocoder_
     if not isinstance(tacotron2, Tacotron2):
         return "the Tacotron 2 is not a PyTorch model (ONNX runtime)"
     if not isinstance(vocoder, WaveGlow):
-        return f"the {vocoder_name} vocoder cannot vocode a mel block by block (only WaveGlow can)"
+        return (f"the {vocoder_name} vocoder ({type(vocoder).__name__}) cannot vocode a mel block by block "
+                "(only NVIDIA's WaveGlow layout can)")
     return ""
 
 
@@ -120,6 +122,7 @@ class _VocoderJob:
         self.stream = WaveGlowStream(stage.vocoder, sigma=cfg.sigma, seed=seed, chunk_frames=chunk,
                                      overlap_frames=schedule.context_frames, first_chunk_frames=first)
         self.parts: list[torch.Tensor] = []
+        self.mels: list[torch.Tensor] = []  # what was pushed, for mel matching at `finish`
         self.seconds = 0.0
         self.futures: list[Future] = []
         self.cancelled = False
@@ -149,6 +152,7 @@ class _VocoderJob:
         try:
             with self.stage.pipe._vocoder_lock:
                 self.parts.append(self.stream.push(mel))
+                self.mels.append(mel)
         except BaseException as exc:
             self.error = exc
             raise
@@ -164,7 +168,11 @@ class _VocoderJob:
             if frames < min_frames:
                 silence = torch.full((audio_settings.n_mel_channels, min_frames - frames), audio_settings.silence_level)
                 self.parts.append(self.stream.push(silence))
+                self.mels.append(silence)
             audio = torch.cat(self.parts + [self.stream.finish()], 1)
+            if stage.cfg.mel_match:
+                mel = torch.cat(self.mels, 1).to(device=audio.device)[None]
+                audio = match_mel(audio, mel, stage.cfg.mel_match, audio_settings)
             if stage.denoiser is not None:
                 audio = stage.denoiser(audio, strength=stage.cfg.denoise)
         samples, finite = clean_audio(audio)

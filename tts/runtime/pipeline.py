@@ -47,6 +47,7 @@ from tts.runtime.speech import Chunk, Recording, Speech, SynthesisInterrupted, T
 from tts.runtime.timing import Word, piece_words
 from tts.runtime.voices import VoiceConfig, VoiceError, load_voice_config, resolve_voice_dir
 from vocoder import VOCODERS, Denoiser
+from vocoder.mel_match import match_mel
 
 
 class Pipeline:
@@ -556,6 +557,7 @@ class Pipeline:
         with self._vocoder_lock:
             # unclipped until the denoiser has run, as in NVIDIA's inference.py (clipped below)
             audio = vocoder(batch.to(self._vocoder_dtype(vocoder)), clip=False, **kwargs)
+            audio = match_mel(audio, batch, cfg.mel_match, self.audio)
             if cfg.denoise > 0:
                 audio = self._denoiser(name, vocoder)(audio, strength=cfg.denoise)
         audio, finite = clean_audio(audio)

@@ -21,6 +21,8 @@ SIGMA_RANGE: Final = (0.0, 2.0)
 PITCH_RANGE: Final = (-12.0, 12.0)
 VOLUME_RANGE: Final = (0.0, 2.0)
 DENOISE_RANGE: Final = (0.0, 0.5)
+#: mel matching passes: the mel distance stops falling well before this
+MEL_MATCH_MAX: Final = 50
 #: the `seed` override that means "different every run" (overrides use None for "keep the default")
 RANDOM_SEED: Final = -1
 #: readings of an ambiguous numeric date: month first (US) or day first
@@ -40,6 +42,9 @@ class SynthesisConfig:
     temperature: float | None = None
     #: denoiser strength in [0, 0.5]: subtracts this multiple of the vocoder's bias spectrum; 0 = off
     denoise: float = 0.01
+    #: mel matching (`vocoder.mel_match`): this many passes of per-band gains that give the vocoder's audio
+    #: the mel's band energies, its phase kept (0 = off; the default voice's compact WaveGlow uses 6)
+    mel_match: int = 0
     #: speaking rate: 2.0 = twice as fast, 0.5 = half as fast; pitch is unchanged (mel time axis resampled)
     pace: float = 1.0
     #: pitch shift in semitones (-12 to +12; 0 = the voice's own), duration unchanged (`tts.runtime.prosody`)
@@ -112,6 +117,7 @@ class SynthesisConfig:
         integer("max_decoder_steps", 1, 100_000)
         integer("max_chunk_chars", 20, 10_000)
         integer("max_retries", 0, 10)
+        integer("mel_match", 0, MEL_MATCH_MAX)
         if self.seed is not None:
             integer("seed", 0, 2**63 - 1)
         if self.ssml is not None and not isinstance(self.ssml, bool):

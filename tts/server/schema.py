@@ -4,7 +4,7 @@ checks that turn bad input into 400 / 404 / 422 answers before anything is queue
 OpenAI's fields: `model`, `input` (at most `max_chars` characters), `voice`, `response_format` (mp3 by
 default, opus, aac -> 400, flac, wav, pcm), `speed` (0.25-4, the pipeline's `pace`), `instructions`
 (accepted, ignored, said so in a header), `stream_format` (audio | sse). Extensions: the synthesis
-settings in `EXTENSIONS` that `SynthesisConfig` has (sigma, temperature, denoise, seed, date_order,
+settings in `EXTENSIONS` that `SynthesisConfig` has (sigma, temperature, denoise, mel_match, seed, date_order,
 vocoder, pause_scale, pitch, volume, ssml). Any other field is a 400, as with OpenAI.
 """
 from __future__ import annotations
@@ -27,8 +27,8 @@ NOT_OFFERED = {"aac": "libsndfile, the project's audio writer, has no AAC encode
 STREAM_FORMATS = ("audio", "sse")
 #: synthesis settings a request may set by name (when `SynthesisConfig` has them); the rest (decoder
 #: budgets, retries, chunk sizes) stay the voice's, so that one request cannot buy unbounded work
-EXTENSIONS = ("sigma", "temperature", "denoise", "seed", "date_order", "vocoder", "pause_scale", "pitch", "volume",
-              "ssml")
+EXTENSIONS = ("sigma", "temperature", "denoise", "mel_match", "seed", "date_order", "vocoder", "pause_scale", "pitch",
+              "volume", "ssml")
 _FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(SynthesisConfig)}
 
 

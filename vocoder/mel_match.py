@@ -1,0 +1,72 @@
+"""Mel matching: give a vocoder's audio the mel-band energies of the mel it was made from.
+
+A flow vocoder trained for hours rather than weeks (the default voice's compact WaveGlow) gets the
+waveform's fine structure right — glottal pulses where they belong, a phase that hangs together —
+before it gets the spectral envelope right: its output's log-mel differs from the conditioning
+mel by 0.6 on average (a factor of 1.8 in amplitude per band). Griffin-Lim has the opposite
+strengths: the magnitude it is given, a phase it has to invent.
+
+This step keeps the vocoder's phase and fine structure and corrects its envelope. Each iteration
+measures the audio's mel (the filter bank applied to the STFT magnitude, as in
+`tts.core.audio.mel_spectrogram`), takes each band's gain target / measured, spreads the gains to
+the STFT bins (a bin's gain is the filter-weighted mean of the gains of the bands it belongs to) and
+multiplies them into the magnitude. The filters overlap, so one pass does not land exactly; a few
+passes do (the mel distance falls geometrically). The audio is resynthesised once, at the end,
+with the original phase, like the denoiser (`vocoder.denoiser`).
+
+Measured on the default voice's compact WaveGlow (DNSMOS OVRL, 10 held-out clips, σ 0): from the
+teacher's mels 1.91 without, 2.57 with 6 passes (Griffin-Lim 2.54); from the student Tacotron 2's
+teacher-forced mels 2.51 with 6 passes (Griffin-Lim 2.28). `checkpoints/default/MODEL_CARD.md`.
+"""
+from __future__ import annotations
+
+import torch
+
+from tts.core.audio import DEFAULT_AUDIO, AudioSettings, istft, mel_basis, stft
+
+#: per-band gains are kept within this factor either way, so a band the vocoder left empty (its
+#: measured energy at the log clamp) is not raised to the target by amplifying numerical noise
+MAX_GAIN = 1000.0
+
+
+def match_mel(audio: torch.Tensor, mel: torch.Tensor, iterations: int,
+              settings: AudioSettings = DEFAULT_AUDIO) -> torch.Tensor:
+    """audio [B, N] (or [N]) made from mel [B, n_mels, T] (or [n_mels, T]; log magnitude, T * hop <= N
+    + hop) -> audio of the same shape whose mel-band energies match `mel` after `iterations` passes
+    (0 = unchanged). Computes in float32; returns the input's dtype."""
+    if iterations < 0:
+        raise ValueError(f"iterations must be >= 0, got {iterations}")
+    if iterations == 0:
+        return audio
+    squeeze = audio.dim() == 1
+    if squeeze:
+        audio, mel = audio[None], mel[None]
+    if audio.dim() != 2 or mel.dim() != 3 or mel.shape[0] != audio.shape[0]:
+        raise ValueError(f"expected audio [B, N] and mel [B, n_mels, T], got {tuple(audio.shape)} and "
+                         f"{tuple(mel.shape)}")
+    spec = stft(audio.float(), settings)  # [B, F, frames], frames = N // hop + 1
+    frames = min(mel.shape[2], spec.shape[2])
+    basis = mel_basis(settings, audio.device)  # [n_mels, F]
+    bin_weight = basis.sum(0)  # [F]: each bin's total filter weight
+    nearest_covered = _nearest_covered_bin(bin_weight)
+    bin_weight = bin_weight.clamp(min=1e-8)[:, None]
+    target = torch.exp(mel[:, :, :frames].float())
+    magnitude = spec.abs()
+    gain = torch.ones_like(magnitude[:, :, :frames])
+    for _ in range(iterations):
+        measured = torch.matmul(basis, magnitude[:, :, :frames] * gain).clamp(min=settings.log_clamp)
+        band_gain = (target / measured).clamp(1 / MAX_GAIN, MAX_GAIN)
+        gain = gain * (torch.matmul(basis.T, band_gain) / bin_weight)[:, nearest_covered]
+    # frames past the mel (the STFT's last, centred frame) keep the last frame's gain
+    gain = torch.cat([gain, gain[:, :, -1:].expand(-1, -1, spec.shape[2] - frames)], 2)
+    matched = istft(spec * gain, settings, length=audio.shape[1]).to(audio.dtype)
+    return matched[0] if squeeze else matched
+
+
+def _nearest_covered_bin(bin_weight: torch.Tensor) -> torch.Tensor:
+    """For each STFT bin, the nearest bin some mel filter covers (itself if covered). Bins outside
+    [mel_fmin, mel_fmax] (above 8 kHz for NVIDIA's settings) take the gain of the nearest band: the mel
+    says nothing about them, and a gain of 0 there would low-pass the vocoder's output."""
+    covered = torch.nonzero(bin_weight > 0).squeeze(1)
+    bins = torch.arange(bin_weight.numel(), device=bin_weight.device)
+    return covered[(bins[:, None] - covered[None, :]).abs().argmin(1)]
