@@ -19,7 +19,7 @@ RANGES = {
     "pause_scale": (0.0, 10.0),
 }
 INTEGERS = {"max_decoder_steps": (1, 100_000), "max_chunk_chars": (20, 10_000), "max_retries": (0, 10),
-            "seed": (0, 2**63 - 1)}
+            "mel_match": (0, 50), "seed": (0, 2**63 - 1)}
 ANY_NUMBER = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**20, 10**20),
                        st.booleans(), st.text(max_size=3), st.none())
 
