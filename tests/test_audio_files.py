@@ -147,8 +147,11 @@ def test_cli_interrupted_by_sigint_exits_130_and_leaves_the_old_output(tiny_voic
     out = tmp_path / "book.wav"
     out.write_bytes(b"previous output")
     text = " ".join(f"Sentence number {i}." for i in range(400))
+    # a suite started in the background by a non-interactive shell inherits SIGINT ignored, and Python then
+    # installs no Ctrl-C handler: give the child the default disposition, as a terminal would
     proc = subprocess.Popen([sys.executable, "-m", "tts.say", text, "-o", str(out), "--voice", str(tiny_voice_dir),
-                             "--seed", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             "--seed", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     partial = out.with_name(out.name + ".partial")
     deadline = time.monotonic() + 240
     while not partial.exists() and proc.poll() is None and time.monotonic() < deadline:
