@@ -1,10 +1,12 @@
 """Training step time of the compact WaveGlow against the project's small WaveGlow, same run, same batch.
 
 One step = mel of the batch (as the trainer computes it) + flow forward + WaveGlowLoss + backward +
-Adam, on a batch of `--batch` segments of `--segment` samples (a speech-like signal, so the mels are
-realistic). Both models are built from their recipe configs; the baseline is
+the trainer's Adam (`tts.training.loop.make_optimizer`), on a batch of `--batch` segments of `--segment` samples (a speech-like signal, so the mels are
+realistic). The models are built from their recipe configs; the baseline is
 `recipes/default_voice/waveglow_small.yaml` (12.1 M parameters, n_group 8), the compact one
-`recipes/default_voice/waveglow_compact.yaml`.
+`recipes/default_voice/waveglow_compact.yaml`, and the default voice's shipped configuration
+`recipes/default_voice/waveglow_compact_pulse.yaml` (linear prediction, glottal pulses at the signal's
+own periods, the pitch predictor's loss added; its step is the trainer's `batch_losses`).
 
     python3 bench/waveglow_compact_step.py                        # 1 thread, batch 8 x 8192, table
     python3 bench/waveglow_compact_step.py --threads 2 --steps 10 --json
@@ -32,45 +34,70 @@ if TYPE_CHECKING:
 
 BASELINE = ROOT / "recipes/default_voice/waveglow_small.yaml"
 COMPACT = ROOT / "recipes/default_voice/waveglow_compact.yaml"
+PULSE = ROOT / "recipes/default_voice/waveglow_compact_pulse.yaml"
 
 
-def speechlike_batch(batch: int, segment: int, seed: int = 0) -> torch.Tensor:
-    """[batch, segment] harmonic audio with a syllable envelope and noise bursts, different per row."""
+def speechlike_batch(batch: int, segment: int, seed: int = 0) -> tuple[torch.Tensor, list[float]]:
+    """[batch, segment] harmonic audio with a syllable envelope and noise bursts, different per row,
+    and each row's F0 in Hz."""
     import torch
 
     g = torch.Generator().manual_seed(seed)
     t = torch.arange(segment, dtype=torch.float64) / 22050
-    rows = []
+    rows, f0s = [], []
     for _ in range(batch):
         f0 = 100 + 80 * torch.rand((), generator=g, dtype=torch.float64)
+        f0s.append(float(f0))
         phase = 2 * torch.pi * f0 * t
         voiced = sum(torch.sin(k * phase) / k for k in range(1, 30))
         envelope = (0.5 - 0.5 * torch.cos(2 * torch.pi * 3 * t)) ** 2
         noise = 0.05 * torch.randn(segment, generator=g, dtype=torch.float64)
         x = voiced * envelope + noise
         rows.append(0.5 * x / x.abs().max())
-    return torch.stack(rows).float()
+    return torch.stack(rows).float(), f0s
 
 
-def time_steps(config_path: Path, audio: torch.Tensor, steps: int, precision: str) -> dict:
+def excitation_batch(audio: torch.Tensor, f0s: list[float], context: int):
+    """The trainer's batch (`vocoder.segments.AudioMelCollate`) of the signal, with a pulse at each of
+    its periods, every frame voiced at its F0, and `context` samples of silent history."""
+    import torch
+
+    from tts.core.audio import DEFAULT_AUDIO
+    from vocoder.segments import AudioMelCollate, SegmentItem
+
+    frames = audio.shape[1] // DEFAULT_AUDIO.hop_length + 1
+    items = []
+    for row, f0 in zip(audio, f0s):
+        pulses = torch.zeros_like(row)
+        pulses[torch.arange(0.0, row.numel(), DEFAULT_AUDIO.sampling_rate / f0).long()] = 1.0
+        items.append(SegmentItem(torch.cat([torch.zeros(context), row]), None, pulses, torch.full((frames,), f0)))
+    return AudioMelCollate(DEFAULT_AUDIO, context)(items)
+
+
+def time_steps(config_path: Path, audio: torch.Tensor, f0s: list[float], steps: int, precision: str) -> dict:
     import torch
 
     from tts.core.audio import mel_spectrogram
+    from tts.training.loop import make_optimizer
     from vocoder import train as vtrain
     from vocoder.waveglow import WaveGlowLoss
 
     cfg = vtrain.load_config(config_path)
     torch.manual_seed(0)
     model = vtrain.build_model(cfg).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    optimizer, _ = make_optimizer(model, cfg["optimizer"])  # the trainer's (fused) Adam
     loss_fn = WaveGlowLoss(1.0)
+    excitation = bool((cfg["model"] or {}).get("pulse_excitation"))
+    context = int((cfg["model"] or {}).get("lp_order", 0))
     times = []
     for i in range(steps + 2):  # the first two steps warm up the allocator
         start = time.perf_counter()
-        mel = mel_spectrogram(audio, model.audio)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            z, log_s, log_det = model(mel, audio)
-        loss = loss_fn((z.float(), [s.float() for s in log_s], [d.float() for d in log_det]))
+            if excitation:  # the collate's mel + the trainer's loss terms (flows' NLL + pitch loss)
+                loss = vtrain.batch_losses(model, excitation_batch(audio, f0s, context), cfg)["loss"]
+            else:
+                z, log_s, log_det = model(mel_spectrogram(audio, model.audio), audio)
+                loss = loss_fn((z.float(), [s.float() for s in log_s], [d.float() for d in log_det]))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -95,11 +122,12 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    audio = speechlike_batch(args.batch, args.segment)
-    rows = [time_steps(BASELINE, audio, args.baseline_steps, "fp32"),
-            time_steps(COMPACT, audio, args.steps, "fp32")]
+    audio, f0s = speechlike_batch(args.batch, args.segment)
+    rows = [time_steps(BASELINE, audio, f0s, args.baseline_steps, "fp32"),
+            time_steps(COMPACT, audio, f0s, args.steps, "fp32"),
+            time_steps(PULSE, audio, f0s, args.steps, "fp32")]
     if args.precision == "bf16":
-        rows.append(time_steps(COMPACT, audio, args.steps, "bf16"))
+        rows.append(time_steps(COMPACT, audio, f0s, args.steps, "bf16"))
     base = rows[0]["s_per_step"]
     for row in rows:
         row["speedup_vs_small_waveglow"] = round(base / row["s_per_step"], 2)
