@@ -17,15 +17,18 @@ def test_shipped_voice_is_the_default_and_small(monkeypatch):
     assert default.resolve() == (REPO / "checkpoints" / "default").resolve()  # the checkout's, in an editable install
     weights = default / "tacotron2.pt"
     assert weights.is_file() and weights.stat().st_size < 40 * 2**20
+    vocoder = default / "waveglow.pt"
+    assert vocoder.is_file() and vocoder.stat().st_size < 40 * 2**20
     assert (default / "voice.yaml").is_file() and (default / "MODEL_CARD.md").is_file()
 
 
-def test_readme_say_command_writes_speech(tmp_path):
+def test_readme_say_command_writes_speech_through_the_compact_waveglow(tmp_path):
     out = tmp_path / "hello.wav"
     env = {k: v for k, v in __import__("os").environ.items() if k != "TTS_VOICE_DIR"}
-    run = subprocess.run([sys.executable, "-m", "tts.say", "Hello world.", "-o", str(out)], cwd=tmp_path,
+    run = subprocess.run([sys.executable, "-m", "tts.say", "Hello world.", "-o", str(out), "--verbose"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stderr
+    assert "waveglow: CompactWaveGlow" in run.stderr and "vocoder: waveglow" in run.stderr
     audio, rate = soundfile.read(out, dtype="float32")
     assert rate == 22050
     assert 0.3 < len(audio) / rate < 5.0  # "hello world" stops on its own: well under max_decoder_steps
@@ -34,7 +37,7 @@ def test_readme_say_command_writes_speech(tmp_path):
 
 def test_export_ships_a_compact_waveglow_as_the_default_vocoder(tmp_path):
     """export_voice.py --vocoder: waveglow.pt (fp16) beside tacotron2.pt, voice.yaml names it the default
-    with the given sigma and denoiser strength, and `tts-say` with no options speaks through it."""
+    with the given sigma, denoiser strength and mel matching, and `tts-say` with no options speaks through it."""
     import torch
     import yaml
 
@@ -47,12 +50,13 @@ def test_export_ships_a_compact_waveglow_as_the_default_vocoder(tmp_path):
     voice = tmp_path / "voice"
     export = subprocess.run([sys.executable, str(REPO / "recipes/default_voice/export_voice.py"),
                              "--checkpoint", str(REPO / "checkpoints/default/tacotron2.pt"), "--vocoder", str(vocoder),
-                             "--sigma", "0.7", "--denoise", "0.01", "--out", str(voice)],
+                             "--sigma", "0.7", "--denoise", "0.01", "--mel-match", "6", "--out", str(voice)],
                             capture_output=True, text=True, timeout=300)
     assert export.returncode == 0, export.stderr
     config = yaml.safe_load((voice / "voice.yaml").read_text())
     assert config["default_vocoder"] == "waveglow" and config["vocoders"] == {"waveglow": "waveglow.pt"}
     assert config["synthesis"]["sigma"] == 0.7 and config["synthesis"]["denoise"] == 0.01
+    assert config["synthesis"]["mel_match"] == 6
     assert config["provenance"]["vocoder_training_step"] == 700
     assert "linear prediction" in config["description"]
     state = torch.load(voice / "waveglow.pt", weights_only=True)["state_dict"]
