@@ -247,6 +247,10 @@ def test_project_extensions(base_url):
     assert len(first) == len(again)
     warned = _speak(base_url, input="Repeat me.", response_format="wav", sigma=0.3)  # Griffin-Lim has no sigma
     assert "sigma=0.3 has no effect" in warned.headers["x-tts-warnings"]
+    matched = _speak(base_url, input="Repeat me.", response_format="wav", seed=3, vocoder="waveglow", sigma=0.5,
+                     mel_match=4)
+    assert matched.status_code == 200 and "mel_match" not in matched.headers.get("x-tts-warnings", "")
+    assert len(matched.content) == len(other.content) and matched.content != other.content
 
 
 def test_ssml_input(base_url, tiny_pipeline):
@@ -269,6 +273,8 @@ def test_ssml_input(base_url, tiny_pipeline):
     ({"input": "Hi.", "speed": 0.1}, 400, None, "speed"),
     ({"input": "Hi.", "speed": 4.01}, 400, None, "speed"),
     ({"input": "Hi.", "denoise": 0.9}, 400, None, "denoise"),
+    ({"input": "Hi.", "mel_match": 51}, 400, None, "mel_match"),
+    ({"input": "Hi.", "mel_match": 1.5}, 422, None, "mel_match"),
     ({"input": "Hi.", "vocoder": "nonesuch"}, 400, None, "vocoder"),
     ({"input": "Hi.", "loudness": 3}, 400, "unknown_parameter", "loudness"),
     ({"input": "Hi.", "voice": "nobody"}, 404, "voice_not_found", "voice"),
