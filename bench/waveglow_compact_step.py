@@ -1,12 +1,12 @@
 """Training step time of the compact WaveGlow against the project's small WaveGlow, same run, same batch.
 
-One step = mel of the batch (as the trainer computes it) + flow forward + WaveGlowLoss + backward +
-the trainer's Adam (`tts.training.loop.make_optimizer`), on a batch of `--batch` segments of `--segment` samples (a speech-like signal, so the mels are
-realistic). The models are built from their recipe configs; the baseline is
+One step = the trainer's batch (`AudioMelCollate`: the mels of the audio) + its loss (`batch_losses`:
+flow forward, WaveGlowLoss) + backward + its Adam (`tts.training.loop.make_optimizer`), on a batch of
+`--batch` segments of `--segment` samples (a speech-like signal, so the mels are realistic). The models are built from their recipe configs; the baseline is
 `recipes/default_voice/waveglow_small.yaml` (12.1 M parameters, n_group 8), the compact one
 `recipes/default_voice/waveglow_compact.yaml`, and the default voice's shipped configuration
 `recipes/default_voice/waveglow_compact_pulse.yaml` (linear prediction, glottal pulses at the signal's
-own periods, the pitch predictor's loss added; its step is the trainer's `batch_losses`).
+own periods, the pitch predictor's loss added).
 
     python3 bench/waveglow_compact_step.py                        # 1 thread, batch 8 x 8192, table
     python3 bench/waveglow_compact_step.py --threads 2 --steps 10 --json
@@ -57,47 +57,45 @@ def speechlike_batch(batch: int, segment: int, seed: int = 0) -> tuple[torch.Ten
     return torch.stack(rows).float(), f0s
 
 
-def excitation_batch(audio: torch.Tensor, f0s: list[float], context: int):
-    """The trainer's batch (`vocoder.segments.AudioMelCollate`) of the signal, with a pulse at each of
-    its periods, every frame voiced at its F0, and `context` samples of silent history."""
+def training_batch(audio: torch.Tensor, f0s: list[float], cfg: dict):
+    """The trainer's batch (`vocoder.segments.AudioMelCollate`, mels computed from the audio) of the signal,
+    with `lp_order` samples of silent history; for a model with pulse excitation also a pulse at each of
+    its periods and every frame voiced at its F0."""
     import torch
 
     from tts.core.audio import DEFAULT_AUDIO
     from vocoder.segments import AudioMelCollate, SegmentItem
 
+    model = cfg["model"] or {}
+    context = int(model.get("lp_order", 0))
+    rows = [torch.cat([torch.zeros(context), row]) for row in audio]
+    if not model.get("pulse_excitation"):
+        return AudioMelCollate(DEFAULT_AUDIO, context)(rows)
     frames = audio.shape[1] // DEFAULT_AUDIO.hop_length + 1
     items = []
-    for row, f0 in zip(audio, f0s):
+    for row, with_history, f0 in zip(audio, rows, f0s):
         pulses = torch.zeros_like(row)
         pulses[torch.arange(0.0, row.numel(), DEFAULT_AUDIO.sampling_rate / f0).long()] = 1.0
-        items.append(SegmentItem(torch.cat([torch.zeros(context), row]), None, pulses, torch.full((frames,), f0)))
+        items.append(SegmentItem(with_history, None, pulses, torch.full((frames,), f0)))
     return AudioMelCollate(DEFAULT_AUDIO, context)(items)
 
 
 def time_steps(config_path: Path, audio: torch.Tensor, f0s: list[float], steps: int, precision: str) -> dict:
     import torch
 
-    from tts.core.audio import mel_spectrogram
     from tts.training.loop import make_optimizer
     from vocoder import train as vtrain
-    from vocoder.waveglow import WaveGlowLoss
 
     cfg = vtrain.load_config(config_path)
     torch.manual_seed(0)
     model = vtrain.build_model(cfg).train()
     optimizer, _ = make_optimizer(model, cfg["optimizer"])  # the trainer's (fused) Adam
-    loss_fn = WaveGlowLoss(1.0)
-    excitation = bool((cfg["model"] or {}).get("pulse_excitation"))
-    context = int((cfg["model"] or {}).get("lp_order", 0))
     times = []
     for i in range(steps + 2):  # the first two steps warm up the allocator
         start = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            if excitation:  # the collate's mel + the trainer's loss terms (flows' NLL + pitch loss)
-                loss = vtrain.batch_losses(model, excitation_batch(audio, f0s, context), cfg)["loss"]
-            else:
-                z, log_s, log_det = model(mel_spectrogram(audio, model.audio), audio)
-                loss = loss_fn((z.float(), [s.float() for s in log_s], [d.float() for d in log_det]))
+            # the collate's mels, then the trainer's loss (the flows' NLL; + the pitch loss with pulses)
+            loss = vtrain.batch_losses(model, training_batch(audio, f0s, cfg), cfg)["loss"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

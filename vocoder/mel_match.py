@@ -51,10 +51,10 @@ def match_mel(audio: torch.Tensor, mel: torch.Tensor, iterations: int,
     nearest_covered = _nearest_covered_bin(bin_weight)
     bin_weight = bin_weight.clamp(min=1e-8)[:, None]
     target = torch.exp(mel[:, :, :frames].float())
-    magnitude = spec.abs()
-    gain = torch.ones_like(magnitude[:, :, :frames])
+    magnitude = spec.abs()[:, :, :frames]
+    gain = torch.ones_like(magnitude)
     for _ in range(iterations):
-        measured = torch.matmul(basis, magnitude[:, :, :frames] * gain).clamp(min=settings.log_clamp)
+        measured = torch.matmul(basis, magnitude * gain).clamp(min=settings.log_clamp)
         band_gain = (target / measured).clamp(1 / MAX_GAIN, MAX_GAIN)
         gain = gain * (torch.matmul(basis.T, band_gain) / bin_weight)[:, nearest_covered]
     # frames past the mel (the STFT's last, centred frame) keep the last frame's gain

@@ -30,9 +30,9 @@ if str(REPO) not in sys.path:  # run as a script from a clone
     sys.path.insert(0, str(REPO))
 
 from bench.report import ArgumentParser, BadInput, positive_int, run  # noqa: E402 - the error contract of recipes and benches
+from tts.runtime.settings import MEL_MATCH_MAX  # after the path; no torch (arguments are checked before it)
 SAMPLE_RATE = 22050
 HOP = 256
-MEL_MATCH_MAX = 50  # tts.runtime.settings.MEL_MATCH_MAX (not imported: arguments are checked before torch)
 
 
 
