@@ -11,7 +11,7 @@ import torch
 
 from tests.conftest import tiny_tacotron2
 from tests.test_waveglow import tiny_waveglow
-from tts.core.audio import istft, mel_spectrogram, stft
+from tts.core.audio import DEFAULT_AUDIO, istft, mel_spectrogram, stft
 from tts.runtime.overlap import OverlapSchedule
 from tts.runtime.pipeline import Pipeline
 from tts.runtime.settings import SynthesisConfig
@@ -60,6 +60,20 @@ def test_a_wrong_envelope_is_corrected_and_more_passes_get_closer():
     assert distances[1] < distances[0] / 3
     assert distances[3] <= distances[2] + 1e-3 <= distances[1] + 2e-3
     assert distances[3] < 0.1
+
+
+def test_the_correction_after_resynthesis_lands_closer_than_one_round():
+    """The inverse STFT of the gain-modified spectrogram averages overlapping frames, pulling the envelope
+    back part of the way; measuring the resynthesised audio again and correcting it gets closer than any
+    number of passes on the first spectrogram alone."""
+    from vocoder.mel_match import _resynthesised_with_gains
+
+    target = mel_of(speech_like(seed=4))
+    wrong = stft(speech_like(seed=5))
+    audio = istft(wrong * torch.linspace(2.0, 0.2, wrong.shape[1])[:, None], length=int(RATE))
+    one_round = mel_distance(_resynthesised_with_gains(audio, target, 30, DEFAULT_AUDIO), target)
+    corrected = mel_distance(match_mel(audio, target, 6), target)
+    assert corrected < 0.9 * one_round  # measured: 0.033 vs 0.039
 
 
 def test_the_phase_is_the_vocoders():
