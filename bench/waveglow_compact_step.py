@@ -11,6 +11,7 @@ own periods, the pitch predictor's loss added).
     python3 bench/waveglow_compact_step.py                        # 1 thread, batch 8 x 8192, table
     python3 bench/waveglow_compact_step.py --threads 2 --steps 10 --json
     python3 bench/waveglow_compact_step.py --precision bf16       # compact model under bf16 autocast too
+    python3 bench/waveglow_compact_step.py --compile              # + both compact recipes compiled (train.compile)
 
 Output: a table, or with --json one JSON object per line (one per model and precision). Arguments are
 checked before torch is imported: a bad value is one `error:` line and exit status 2, any other failure
@@ -80,15 +81,19 @@ def training_batch(audio: torch.Tensor, f0s: list[float], cfg: dict):
     return AudioMelCollate(DEFAULT_AUDIO, context)(items)
 
 
-def time_steps(config_path: Path, audio: torch.Tensor, f0s: list[float], steps: int, precision: str) -> dict:
+def time_steps(config_path: Path, audio: torch.Tensor, f0s: list[float], steps: int, precision: str,
+               compiled: bool = False) -> dict:
     import torch
 
     from tts.training.loop import make_optimizer
     from vocoder import train as vtrain
+    from vocoder.waveglow.compiled import compile_couplings
 
     cfg = vtrain.load_config(config_path)
     torch.manual_seed(0)
     model = vtrain.build_model(cfg).train()
+    if compiled:
+        compile_couplings(model)  # compiled during the warm-up steps, not timed
     optimizer, _ = make_optimizer(model, cfg["optimizer"])  # the trainer's (fused) Adam
     times = []
     for i in range(steps + 2):  # the first two steps warm up the allocator
@@ -102,7 +107,8 @@ def time_steps(config_path: Path, audio: torch.Tensor, f0s: list[float], steps: 
         if i >= 2:
             times.append(time.perf_counter() - start)
     params = sum(p.numel() for p in model.parameters())
-    return {"config": config_path.name, "precision": precision, "params_m": round(params / 1e6, 2),
+    return {"config": config_path.name + (" compiled" if compiled else ""), "precision": precision,
+            "params_m": round(params / 1e6, 2),
             "s_per_step": statistics.median(times), "min_s": min(times), "max_s": max(times),
             "final_loss": float(loss.detach())}
 
@@ -115,6 +121,9 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=positive_int, default=5, help="timed steps per model (after 2 warm-up steps)")
     p.add_argument("--baseline-steps", type=positive_int, default=3, help="timed steps of the (slow) baseline")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="the compact model's precision")
+    p.add_argument("--compile", action="store_true",
+                   help="also time both compact recipes with their coupling networks compiled (train.compile); "
+                        "compiling adds minutes before those rows")
     p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     args = p.parse_args(argv)
     import torch
@@ -126,6 +135,9 @@ def main(argv=None) -> int:
             time_steps(PULSE, audio, f0s, args.steps, "fp32")]
     if args.precision == "bf16":
         rows.append(time_steps(COMPACT, audio, f0s, args.steps, "bf16"))
+    if args.compile:
+        rows += [time_steps(COMPACT, audio, f0s, args.steps, "fp32", compiled=True),
+                 time_steps(PULSE, audio, f0s, args.steps, "fp32", compiled=True)]
     base = rows[0]["s_per_step"]
     for row in rows:
         row["speedup_vs_small_waveglow"] = round(base / row["s_per_step"], 2)

@@ -31,7 +31,6 @@ config (a stage-1 training checkpoint, say) and starts at step 0 with a fresh op
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
@@ -68,6 +67,7 @@ from vocoder.waveglow import (
     read_waveglow_checkpoint,
     save_waveglow,
 )
+from vocoder.waveglow.compiled import compile_couplings
 from vocoder.wavernn import WaveRNN, WaveRNNConfig, save_wavernn
 
 DEFAULTS: dict[str, Any] = {
@@ -107,6 +107,7 @@ DEFAULTS: dict[str, Any] = {
         "precision": "fp32",
         "device": "auto",
         "num_threads": None,
+        "compile": False,  # waveglow_compact: compile the coupling networks for training (vocoder.waveglow.compiled)
         "max_bad_steps": 20,
         "run_dir": None,
         "sample_sigma": DEFAULT_SIGMA,  # noise scale of WaveGlow's validation sample
@@ -168,6 +169,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
                          "data.excitation_dir is only for model.pulse_excitation: set both or neither")
     if cfg["data"]["val_mel_dir"] and not cfg["data"]["mel_dir"]:
         raise ValueError("data.val_mel_dir needs data.mel_dir (the folder of mels to validate on)")
+    if not isinstance(cfg["train"]["compile"], bool) or (cfg["train"]["compile"] and name != "waveglow_compact"):
+        raise ValueError(f"train.compile must be true or false, and true only for waveglow_compact (got "
+                         f"{cfg['train']['compile']!r} for {name})")
     if name == "wavernn" and cfg["train"]["precision"] != "fp32":
         raise ValueError(f"train.precision {cfg['train']['precision']!r}: WaveRNN trains in fp32 only (its "
                          "recurrent pass and 16-bit dual softmax are unvalidated in reduced precision); set "
@@ -247,7 +251,11 @@ def validate(model, loader: DataLoader, val_items: Sequence[Utterance], cfg: Map
     if mel_dir is not None:
         source = torch.from_numpy(np.load(Path(mel_dir) / f"{val_items[0].id}.npy")[:, : target.size(2)])
         source = source.float()[None].to(device)
-    vocoder = copy.deepcopy(model).prepare_for_inference()  # folding weight norm must not touch the trained model
+    # a fresh copy (not deepcopy: a compiled model's wrappers do not copy): folding weight norm must not
+    # touch the trained model
+    vocoder = build_model(cfg).to(device)
+    vocoder.load_state_dict(model.state_dict())
+    vocoder.prepare_for_inference()
     sample = vocoder(source, **sample_kwargs(cfg))[0].cpu()
     soundfile.write(str(run.plots / f"sample_step{step:07d}.wav"), sample.numpy(), settings.sampling_rate,
                     subtype="PCM_16")
@@ -399,6 +407,8 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
 
     tu.seed_everything(t["seed"])  # identical initial weights on every rank
     model = build_model(cfg).to(device)
+    if t["compile"]:
+        compile_couplings(model)
     optimizer, scheduler = tu.make_optimizer(model, cfg["optimizer"])
     # clips of equal weight: the bucketing sampler with equal lengths is a seeded, rank-partitioned shuffle
     sampler = BucketBatchSampler([1] * len(train_set), int(d["batch_size"]), seed=int(t["seed"]), drop_last=True,
