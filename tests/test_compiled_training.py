@@ -11,7 +11,6 @@ import torch
 import yaml
 
 from tests.test_training import logged_losses, make_corpus
-from tests.test_waveglow_compact import tiny_compact
 from vocoder import load_waveglow
 from vocoder.waveglow.compiled import TrainingCompiled, compile_couplings
 
@@ -50,8 +49,8 @@ def test_compiled_training_matches_eager_training_and_synthesis_stays_eager(tmp_
 
     compiled = run_training(["--config", str(write_config(tmp_path / "c.yaml", corpus)), "--run-dir",
                              str(tmp_path / "compiled")])
-    eager = run_training(["--config", str(write_config(tmp_path / "e.yaml", corpus, compile_=False)), "--run-dir",
-                          str(tmp_path / "eager")])
+    run_training(["--config", str(write_config(tmp_path / "e.yaml", corpus, compile_=False)), "--run-dir",
+                  str(tmp_path / "eager")])
     want, got = logged_losses(tmp_path / "eager"), logged_losses(tmp_path / "compiled")
     assert compiled.step == 2 and sorted(got) == [1, 2] and all(math.isfinite(v) for v in got.values())
     assert got == pytest.approx(want, rel=1e-4)

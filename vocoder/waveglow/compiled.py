@@ -12,7 +12,8 @@ path. The first training steps pay the compilation (minutes on one core).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
