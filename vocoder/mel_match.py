@@ -25,6 +25,8 @@ passes in either round do not help. `checkpoints/default/MODEL_CARD.md`.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from tts.core.audio import DEFAULT_AUDIO, AudioSettings, istft, mel_basis, stft
@@ -52,28 +54,40 @@ def match_mel(audio: torch.Tensor, mel: torch.Tensor, iterations: int,
     if audio.dim() != 2 or mel.dim() != 3 or mel.shape[0] != audio.shape[0]:
         raise ValueError(f"expected audio [B, N] and mel [B, n_mels, T], got {tuple(audio.shape)} and "
                          f"{tuple(mel.shape)}")
-    matched = _resynthesised_with_gains(audio.float(), mel, iterations, settings)
-    matched = _resynthesised_with_gains(matched, mel, CORRECTION_PASSES, settings).to(audio.dtype)
+    bands = _bands(settings, audio.device)
+    target = torch.exp(mel.float())
+    matched = _resynthesised_with_gains(audio.float(), target, iterations, bands, settings)
+    matched = _resynthesised_with_gains(matched, target, CORRECTION_PASSES, bands, settings).to(audio.dtype)
     return matched[0] if squeeze else matched
 
 
-def _resynthesised_with_gains(audio: torch.Tensor, mel: torch.Tensor, iterations: int,
+class _Bands(NamedTuple):
+    """The filter bank and how band gains spread to STFT bins, built once per call for both rounds."""
+
+    basis: torch.Tensor  # [n_mels, F]
+    bin_weight: torch.Tensor  # [F, 1]: each bin's total filter weight (floored, it divides)
+    nearest_covered: torch.Tensor  # [F]: the bin whose gain each bin takes (`_nearest_covered_bin`)
+
+
+def _bands(settings: AudioSettings, device: torch.device) -> _Bands:
+    basis = mel_basis(settings, device)
+    bin_weight = basis.sum(0)
+    return _Bands(basis, bin_weight.clamp(min=1e-8)[:, None], _nearest_covered_bin(bin_weight))
+
+
+def _resynthesised_with_gains(audio: torch.Tensor, target: torch.Tensor, iterations: int, bands: _Bands,
                               settings: AudioSettings) -> torch.Tensor:
-    """One round: `iterations` passes of band gains on audio's STFT magnitude [B, N] float32, then the
-    inverse STFT with audio's phase."""
+    """One round: `iterations` passes of band gains toward the mel magnitude `target` [B, n_mels, T] on
+    audio's [B, N] (float32) STFT magnitude, then the inverse STFT with audio's phase."""
     spec = stft(audio, settings)  # [B, F, frames], frames = N // hop + 1
-    frames = min(mel.shape[2], spec.shape[2])
-    basis = mel_basis(settings, audio.device)  # [n_mels, F]
-    bin_weight = basis.sum(0)  # [F]: each bin's total filter weight
-    nearest_covered = _nearest_covered_bin(bin_weight)
-    bin_weight = bin_weight.clamp(min=1e-8)[:, None]
-    target = torch.exp(mel[:, :, :frames].float())
+    frames = min(target.shape[2], spec.shape[2])
+    target = target[:, :, :frames]
     magnitude = spec.abs()[:, :, :frames]
     gain = torch.ones_like(magnitude)
     for _ in range(iterations):
-        measured = torch.matmul(basis, magnitude * gain).clamp(min=settings.log_clamp)
+        measured = torch.matmul(bands.basis, magnitude * gain).clamp(min=settings.log_clamp)
         band_gain = (target / measured).clamp(1 / MAX_GAIN, MAX_GAIN)
-        gain = gain * (torch.matmul(basis.T, band_gain) / bin_weight)[:, nearest_covered]
+        gain = gain * (torch.matmul(bands.basis.T, band_gain) / bands.bin_weight)[:, bands.nearest_covered]
     # frames past the mel (the STFT's last, centred frame) keep the last frame's gain
     gain = torch.cat([gain, gain[:, :, -1:].expand(-1, -1, spec.shape[2] - frames)], 2)
     return istft(spec * gain, settings, length=audio.shape[1])
