@@ -102,9 +102,58 @@ def test_repository_sentence_files_are_consistent():
     assert sources == {"own", "austen", "mobydick"}
     train_ids = {s.id for s in training}
     assert not train_ids & {s.id for s in heldout}
-    assert len(training) > 2000
+    assert len(training) > 5000
+    assert not {bc._key(s.text) for s in training} & bc.evaluation_keys(RECIPE / "sentences")
     for s in training:
         assert 5 <= len(s.text) <= 200, s
+
+
+def test_development_and_novel_texts_never_reach_training(tmp_path):
+    (tmp_path / "own.txt").write_text("Where is the station?\nIt rains today.\nThe bus is late.\n")
+    (tmp_path / "dev.txt").write_text("# dev\nown_0002|it  RAINS today.\n")
+    (tmp_path / "novel.txt").write_text("novel_01|The bus is late.\n")
+    training, heldout = bc.load_sentences(tmp_path)
+    assert heldout == [] and [s.id for s in training] == ["own_0001"]
+
+
+def test_prepare_extra_sentences_adds_new_files_only(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    lines = [f"The {w} sailed over the sea at dawn number {w}." for w in
+             "one two three four five six seven eight nine ten eleven twelve".split()]
+    (src / "austen_sentences.txt").write_text("\n".join(lines) + "\n")
+    (src / "mobydick_sentences.txt").write_text("\n".join(lines[:4]) + "\nIt had 3 masts.\n")
+    (out / "austen.txt").write_text(lines[0] + "\n")
+    (out / "heldout.txt").write_text(f"austen_00001|{lines[0]}\n")
+    (out / "dev.txt").write_text(f"mobydick_01|{lines[1]}\n")
+    before = (out / "austen.txt").read_text()
+    written = bc.prepare_extra_sentences(src, out, {"austen": 5, "mobydick": 5}, numbers=30, seed=3)
+    again = {p.name: p.read_text() for p in out.iterdir()}
+    assert bc.prepare_extra_sentences(src, out, {"austen": 5, "mobydick": 5}, numbers=30, seed=3) == written
+    assert {p.name: p.read_text() for p in out.iterdir()} == again  # deterministic
+    assert (out / "austen.txt").read_text() == before
+    extra = (out / "austen_extra.txt").read_text().splitlines() + (out / "mobydick_extra.txt").read_text().splitlines()
+    assert lines[0] not in extra and lines[1] not in extra  # in a training or an evaluation file already
+    assert len(extra) == len(set(extra)) == 5 + 2  # no sentence twice; mobydick had only 2 new usable ones
+    assert written == {"austen_extra": 5, "mobydick_extra": 2, "numbers": 30}
+    training, _ = bc.load_sentences(out)
+    assert {s.id.rsplit("_", 1)[0] for s in training} == {"austen_extra", "mobydick_extra", "numbers"}
+
+
+def test_number_sentences_are_distinct_deterministic_and_speakable():
+    import number_sentences as ns
+
+    from frontend import normalize
+
+    first = ns.number_sentences(120, seed=5)
+    assert first == ns.number_sentences(120, seed=5) and first != ns.number_sentences(120, seed=6)
+    assert len(set(first)) == 120
+    assert all(any(c.isdigit() for c in s) for s in first)
+    for s in first:
+        assert bc.is_speakable(" ".join(normalize(s).split())), s
+    with pytest.raises(ValueError):
+        ns.number_sentences(0)
 
 
 def test_metadata_row_and_roundtrip(tmp_path):

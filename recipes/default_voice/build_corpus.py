@@ -16,6 +16,8 @@ recorded normalized text is unchanged, so an interrupted build resumes where it 
     python3 recipes/default_voice/build_corpus.py --jobs 2
     python3 recipes/default_voice/build_corpus.py --prepare-from DATA_DIR   # re-derive the book sentence files
     python3 recipes/default_voice/build_corpus.py --fetch                   # the same, from Project Gutenberg
+    python3 recipes/default_voice/build_corpus.py --prepare-extra-from DATA_DIR
+                                                # more book sentences and the numbers set (new files only)
 
 `--fetch` downloads the books of `sources.json` (Gutenberg ebook numbers) into `--cache`; a book whose
 sha256 pin is set must match it (else the download is discarded), one whose pin is null is refused
@@ -57,7 +59,9 @@ REPO = HERE.parents[1]
 SENTENCES_DIR = HERE / "sentences"
 
 # Sentence files, in corpus order; the file stem is the id prefix, the width the id's digit count.
-SOURCES: dict[str, int] = {"own": 4, "austen": 5, "mobydick": 5}
+SOURCES: dict[str, int] = {"own": 4, "austen": 5, "mobydick": 5, "austen_extra": 5, "mobydick_extra": 5, "numbers": 4}
+#: sentence files never trained on: no training sentence may share a text with one of them
+EVALUATION_FILES = ("heldout.txt", "dev.txt", "novel.txt")
 HELDOUT_FILE = "heldout.txt"
 
 SAMPLE_RATE = 22050
@@ -174,9 +178,19 @@ def load_sentences(sentences_dir: Path) -> tuple[list[Sentence], list[Sentence]]
             raise ValueError(f"{heldout_path}: {h.id} is not a line of any sentence file")
         if by_id[h.id].text != h.text:
             raise ValueError(f"{heldout_path}: text of {h.id} differs from its source line: {by_id[h.id].text!r}")
-    held_texts = {_key(h.text) for h in heldout}
+    held_texts = {_key(h.text) for h in heldout} | evaluation_keys(sentences_dir)
     training = [s for s in everything if s.id not in seen and _key(s.text) not in held_texts]
     return training, heldout
+
+
+def evaluation_keys(sentences_dir: Path) -> set[str]:
+    """Texts (as `_key`) of the held-out, development and novel sentence files present in `sentences_dir`."""
+    keys = set()
+    for name in EVALUATION_FILES:
+        path = Path(sentences_dir) / name
+        if path.is_file():
+            keys |= {_key(s.text) for s in read_heldout(path)}
+    return keys
 
 
 def _key(text: str) -> str:
@@ -252,6 +266,48 @@ def prepare_sentences(
     )
     (out_dir / HELDOUT_FILE).write_text(header + "".join(f"{s.id}|{s.text}\n" for s in held), encoding="utf-8")
     written["heldout"] = len(held)
+    return written
+
+
+def prepare_extra_sentences(
+    src_dir: Path,
+    out_dir: Path,
+    counts: dict[str, int] | None = None,
+    numbers: int = 600,
+    seed: int = 2026,
+) -> dict[str, int]:
+    """Write `<out_dir>/austen_extra.txt` and `mobydick_extra.txt`: more book sentences (cleaned,
+    length-filtered, a seeded sample in book order; `counts` caps each, a book with fewer usable
+    sentences gives all it has) whose text is in no sentence file of `out_dir` (training or
+    evaluation); and `numbers.txt`, `numbers` everyday sentences with digits, money, times and dates
+    (`number_sentences.py`). The existing files are left as they are, so their ids do not move."""
+    from number_sentences import number_sentences
+
+    counts = counts or {"austen": 1200, "mobydick": 1200}
+    out_dir = Path(out_dir)
+    taken = evaluation_keys(out_dir)
+    for source in SOURCES:
+        path = out_dir / f"{source}.txt"
+        if path.is_file() and not source.endswith("_extra") and source != "numbers":
+            taken |= {_key(s.text) for s in read_source(path)}
+    rng = random.Random(seed)
+    written = {}
+    for book, n in counts.items():
+        lines = (Path(src_dir) / f"{book}_sentences.txt").read_text(encoding="utf-8").splitlines()
+        pool: list[str] = []
+        in_pool: set[str] = set()
+        for line in lines:
+            text = clean_sentence(line)
+            if text and is_usable(text) and "|" not in text and _key(text) not in taken and _key(text) not in in_pool:
+                in_pool.add(_key(text))
+                pool.append(text)
+        keep = sorted(rng.sample(range(len(pool)), min(n, len(pool))))
+        taken |= {_key(pool[i]) for i in keep}
+        write_atomically(out_dir / f"{book}_extra.txt", "".join(pool[i] + "\n" for i in keep).encode("utf-8"))
+        written[f"{book}_extra"] = len(keep)
+    texts = [t for t in number_sentences(numbers, seed) if _key(t) not in taken]
+    write_atomically(out_dir / "numbers.txt", "".join(t + "\n" for t in texts).encode("utf-8"))
+    written["numbers"] = len(texts)
     return written
 
 
@@ -544,6 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     task.add_argument("--prepare-from", type=Path, default=None, metavar="DATA_DIR",
                       help="instead of building: re-derive austen.txt, mobydick.txt and heldout.txt in --sentences "
                            "from DATA_DIR/{austen,mobydick}_sentences.txt")
+    task.add_argument("--prepare-extra-from", type=Path, default=None, metavar="DATA_DIR",
+                      help="instead of building: write austen_extra.txt, mobydick_extra.txt (book sentences in no "
+                           "other sentence file) and numbers.txt in --sentences")
     task.add_argument("--fetch", action="store_true",
                       help="instead of building: download the books of sources.json from Project Gutenberg into "
                            "--cache, write their sentences there and re-derive the sentence files from them")
@@ -597,6 +656,12 @@ def run(args: argparse.Namespace) -> int:
         if not args.prepare_from.is_dir():
             raise ValueError(f"--prepare-from {args.prepare_from}: no such folder")
         written = prepare_sentences(args.prepare_from, args.sentences)
+        print(", ".join(f"{k}: {v}" for k, v in written.items()))
+        return 0
+    if args.prepare_extra_from is not None:
+        if not args.prepare_extra_from.is_dir():
+            raise ValueError(f"--prepare-extra-from {args.prepare_extra_from}: no such folder")
+        written = prepare_extra_sentences(args.prepare_extra_from, args.sentences)
         print(", ".join(f"{k}: {v}" for k, v in written.items()))
         return 0
     options = {"voice": args.piper_voice, "data_dir": args.piper_data_dir} if args.teacher == "piper" else {}
