@@ -61,8 +61,8 @@ SENTENCES_DIR = HERE / "sentences"
 # Sentence files, in corpus order; the file stem is the id prefix, the width the id's digit count.
 SOURCES: dict[str, int] = {"own": 4, "austen": 5, "mobydick": 5, "austen_extra": 5, "mobydick_extra": 5, "numbers": 4}
 #: sentence files never trained on: no training sentence may share a text with one of them
-EVALUATION_FILES = ("heldout.txt", "dev.txt", "novel.txt")
 HELDOUT_FILE = "heldout.txt"
+EVALUATION_FILES = (HELDOUT_FILE, "dev.txt", "novel.txt")
 
 SAMPLE_RATE = 22050
 TRIM_TOP_DB = 40.0  # Festival's pauses sit > 60 dB down; 40 dB keeps soft word onsets and offsets
@@ -227,6 +227,20 @@ def is_speakable(normalized: str) -> bool:
 # Preparing the sentence files from the shared book data (run once; the files are committed)
 
 
+def book_sentences(path: Path, exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """The usable sentences of a one-sentence-per-line book file, cleaned, in book order, each text
+    once and none whose `_key` is in `exclude`."""
+    seen: set[str] = set()
+    pool = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text = clean_sentence(line)
+        key = _key(text)
+        if text and is_usable(text) and "|" not in text and key not in seen and key not in exclude:
+            seen.add(key)
+            pool.append(text)
+    return pool
+
+
 def prepare_sentences(
     src_dir: Path,
     out_dir: Path,
@@ -242,14 +256,7 @@ def prepare_sentences(
     rng = random.Random(seed)
     written = {}
     for source, n in counts.items():
-        lines = (src_dir / f"{source}_sentences.txt").read_text(encoding="utf-8").splitlines()
-        seen: set[str] = set()
-        pool = []
-        for line in lines:
-            text = clean_sentence(line)
-            if text and is_usable(text) and "|" not in text and _key(text) not in seen:
-                seen.add(_key(text))
-                pool.append(text)
+        pool = book_sentences(Path(src_dir) / f"{source}_sentences.txt")
         if len(pool) < n:
             raise ValueError(f"{source}: only {len(pool)} usable sentences, {n} requested")
         keep = sorted(rng.sample(range(len(pool)), n))
@@ -285,22 +292,16 @@ def prepare_extra_sentences(
 
     counts = counts or {"austen": 1200, "mobydick": 1200}
     out_dir = Path(out_dir)
+    writes = {f"{book}_extra" for book in counts} | {"numbers"}  # replaced, so never read as taken
     taken = evaluation_keys(out_dir)
     for source in SOURCES:
         path = out_dir / f"{source}.txt"
-        if path.is_file() and not source.endswith("_extra") and source != "numbers":
+        if path.is_file() and source not in writes:
             taken |= {_key(s.text) for s in read_source(path)}
     rng = random.Random(seed)
     written = {}
     for book, n in counts.items():
-        lines = (Path(src_dir) / f"{book}_sentences.txt").read_text(encoding="utf-8").splitlines()
-        pool: list[str] = []
-        in_pool: set[str] = set()
-        for line in lines:
-            text = clean_sentence(line)
-            if text and is_usable(text) and "|" not in text and _key(text) not in taken and _key(text) not in in_pool:
-                in_pool.add(_key(text))
-                pool.append(text)
+        pool = book_sentences(Path(src_dir) / f"{book}_sentences.txt", taken)
         keep = sorted(rng.sample(range(len(pool)), min(n, len(pool))))
         taken |= {_key(pool[i]) for i in keep}
         write_atomically(out_dir / f"{book}_extra.txt", "".join(pool[i] + "\n" for i in keep).encode("utf-8"))
