@@ -156,6 +156,21 @@ def test_number_sentences_are_distinct_deterministic_and_speakable():
         ns.number_sentences(0)
 
 
+
+def test_everyday_sentences_are_plain_distinct_and_all_trained_on():
+    from frontend import normalize
+
+    path = RECIPE / "sentences" / "everyday.txt"
+    sentences = bc.read_source(path)
+    assert len(sentences) >= 900
+    assert len({bc._key(s.text) for s in sentences}) == len(sentences)
+    for s in sentences:
+        assert not any(c.isdigit() for c in s.text), s
+        assert bc.is_speakable(" ".join(normalize(s.text).split())), s
+    training, _ = bc.load_sentences(RECIPE / "sentences")
+    trained = {s.id for s in training}
+    assert all(s.id in trained for s in sentences)  # none shares a text with an evaluation sentence
+
 def test_metadata_row_and_roundtrip(tmp_path):
     row = bc.metadata_row("own_0003", "It cost $3.50.", "It cost three dollars fifty.")
     assert row == "own_0003|It cost $3.50.|It cost three dollars fifty."

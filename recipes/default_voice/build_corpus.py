@@ -59,7 +59,8 @@ REPO = HERE.parents[1]
 SENTENCES_DIR = HERE / "sentences"
 
 # Sentence files, in corpus order; the file stem is the id prefix, the width the id's digit count.
-SOURCES: dict[str, int] = {"own": 4, "austen": 5, "mobydick": 5, "austen_extra": 5, "mobydick_extra": 5, "numbers": 4}
+SOURCES: dict[str, int] = {"own": 4, "austen": 5, "mobydick": 5, "austen_extra": 5, "mobydick_extra": 5, "numbers": 4,
+                           "everyday": 4}
 #: sentence files never trained on: no training sentence may share a text with one of them
 HELDOUT_FILE = "heldout.txt"
 EVALUATION_FILES = (HELDOUT_FILE, "dev.txt", "novel.txt")
