@@ -151,10 +151,9 @@ def test_number_sentences_are_distinct_deterministic_and_speakable():
     assert len(set(first)) == 120
     assert all(any(c.isdigit() for c in s) for s in first)
     for s in first:
-        assert bc.is_speakable(" ".join(normalize(s).split())), s
+        assert bc.is_speakable(bc.spoken_text(s, normalize)), s
     with pytest.raises(ValueError):
         ns.number_sentences(0)
-
 
 
 def test_everyday_sentences_are_plain_distinct_and_all_trained_on():
@@ -166,10 +165,11 @@ def test_everyday_sentences_are_plain_distinct_and_all_trained_on():
     assert len({bc._key(s.text) for s in sentences}) == len(sentences)
     for s in sentences:
         assert not any(c.isdigit() for c in s.text), s
-        assert bc.is_speakable(" ".join(normalize(s.text).split())), s
+        assert bc.is_speakable(bc.spoken_text(s.text, normalize)), s
     training, _ = bc.load_sentences(RECIPE / "sentences")
     trained = {s.id for s in training}
     assert all(s.id in trained for s in sentences)  # none shares a text with an evaluation sentence
+
 
 def test_metadata_row_and_roundtrip(tmp_path):
     row = bc.metadata_row("own_0003", "It cost $3.50.", "It cost three dollars fifty.")

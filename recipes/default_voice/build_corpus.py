@@ -224,6 +224,12 @@ def is_speakable(normalized: str) -> bool:
     return bool(_SPEAKABLE.fullmatch(normalized))
 
 
+def spoken_text(text: str, normalize: Callable[[str], str]) -> str:
+    """What the teacher is given to say for `text` (and the transcript it is trained with): the
+    frontend's normalization, whitespace collapsed."""
+    return " ".join(normalize(text).split())
+
+
 # --------------------------------------------------------------------------------------------
 # Preparing the sentence files from the shared book data (run once; the files are committed)
 
@@ -477,7 +483,7 @@ def build_corpus(
     all_jobs, skipped = [], []
     for held, group in ((False, training), (True, heldout)):
         for s in group:
-            normalized = " ".join(normalize(s.text).split())
+            normalized = spoken_text(s.text, normalize)
             if not is_speakable(normalized):
                 skipped.append(f"{s.id}: frontend left {normalized!r}")
                 continue

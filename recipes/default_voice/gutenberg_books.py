@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-#: the book sentence files a book can feed (build_corpus's SOURCES, less its own sentences)
+#: the book sentence files a fetched book can feed (of build_corpus's SOURCES, the first batch of each book)
 BOOK_SOURCES = ("austen", "mobydick")
 
 
