@@ -141,6 +141,25 @@ def test_prepare_extra_sentences_adds_new_files_only(tmp_path):
     assert {s.id.rsplit("_", 1)[0] for s in training} == {"austen_extra", "mobydick_extra", "numbers"}
 
 
+def test_prepare_rest_sentences_takes_every_sentence_no_other_file_has(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    lines = [f"The whale number {w} rose beside the ship." for w in ("one", "two", "three", "four", "five", "six")]
+    (src / "mobydick_sentences.txt").write_text("\n".join(lines + [lines[5]]) + "\nIt had 3 masts.\n")
+    (out / "mobydick.txt").write_text(lines[0] + "\n" + lines[2] + "\n")
+    (out / "mobydick_extra.txt").write_text(lines[1] + "\n")
+    (out / "heldout.txt").write_text(f"mobydick_00002|{lines[2]}\n")
+    (out / "novel.txt").write_text(f"novel_01|{lines[3].upper()}\n")
+    (out / "mobydick_rest.txt").write_text(lines[4] + "\n")  # its own old version is rewritten, not excluded
+    assert bc.prepare_rest_sentences(src, out) == {"mobydick_rest": 2}
+    assert (out / "mobydick_rest.txt").read_text().splitlines() == [lines[4], lines[5]]  # book order, once each
+    training, _ = bc.load_sentences(out)
+    assert [s.id for s in training if s.id.startswith("mobydick_rest")] == ["mobydick_rest_0001", "mobydick_rest_0002"]
+    with pytest.raises(ValueError, match="not a sentence source"):
+        bc.prepare_rest_sentences(src, out, book="austen")
+
+
 def test_number_sentences_are_distinct_deterministic_and_speakable():
     import number_sentences as ns
 

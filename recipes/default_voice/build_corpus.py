@@ -18,6 +18,8 @@ recorded normalized text is unchanged, so an interrupted build resumes where it 
     python3 recipes/default_voice/build_corpus.py --fetch                   # the same, from Project Gutenberg
     python3 recipes/default_voice/build_corpus.py --prepare-extra-from DATA_DIR
                                                 # more book sentences and the numbers set (new files only)
+    python3 recipes/default_voice/build_corpus.py --prepare-rest-from DATA_DIR
+                                                # every Moby Dick sentence left (a new file only)
 
 `--fetch` downloads the books of `sources.json` (Gutenberg ebook numbers) into `--cache`; a book whose
 sha256 pin is set must match it (else the download is discarded), one whose pin is null is refused
@@ -60,7 +62,7 @@ SENTENCES_DIR = HERE / "sentences"
 
 # Sentence files, in corpus order; the file stem is the id prefix, the width the id's digit count.
 SOURCES: dict[str, int] = {"own": 4, "austen": 5, "mobydick": 5, "austen_extra": 5, "mobydick_extra": 5, "numbers": 4,
-                           "everyday": 4}
+                           "everyday": 4, "mobydick_rest": 4}
 #: sentence files never trained on: no training sentence may share a text with one of them
 HELDOUT_FILE = "heldout.txt"
 EVALUATION_FILES = (HELDOUT_FILE, "dev.txt", "novel.txt")
@@ -300,11 +302,7 @@ def prepare_extra_sentences(
     counts = counts or {"austen": 1200, "mobydick": 1200}
     out_dir = Path(out_dir)
     writes = {f"{book}_extra" for book in counts} | {"numbers"}  # replaced, so never read as taken
-    taken = evaluation_keys(out_dir)
-    for source in SOURCES:
-        path = out_dir / f"{source}.txt"
-        if path.is_file() and source not in writes:
-            taken |= {_key(s.text) for s in read_source(path)}
+    taken = taken_keys(out_dir, except_sources=writes)
     rng = random.Random(seed)
     written = {}
     for book, n in counts.items():
@@ -317,6 +315,29 @@ def prepare_extra_sentences(
     write_atomically(out_dir / "numbers.txt", "".join(t + "\n" for t in texts).encode("utf-8"))
     written["numbers"] = len(texts)
     return written
+
+
+def taken_keys(sentences_dir: Path, except_sources: Iterable[str] = ()) -> set[str]:
+    """Texts (as `_key`) of the evaluation files and of every training sentence file in
+    `sentences_dir` but those of `except_sources` (the files about to be rewritten)."""
+    taken = evaluation_keys(sentences_dir)
+    for source in SOURCES:
+        path = Path(sentences_dir) / f"{source}.txt"
+        if path.is_file() and source not in except_sources:
+            taken |= {_key(s.text) for s in read_source(path)}
+    return taken
+
+
+def prepare_rest_sentences(src_dir: Path, out_dir: Path, book: str = "mobydick") -> dict[str, int]:
+    """Write `<out_dir>/<book>_rest.txt`: every usable sentence of `<src_dir>/<book>_sentences.txt`
+    (cleaned, length-filtered, in book order) whose text is in no other sentence file of `out_dir`,
+    training or evaluation. The third Melville batch: the voice misread Melville's rare words most."""
+    name = f"{book}_rest"
+    if name not in SOURCES:
+        raise ValueError(f"{name!r} is not a sentence source; expected one of {sorted(SOURCES)}")
+    pool = book_sentences(Path(src_dir) / f"{book}_sentences.txt", taken_keys(out_dir, except_sources={name}))
+    write_atomically(Path(out_dir) / f"{name}.txt", "".join(text + "\n" for text in pool).encode("utf-8"))
+    return {name: len(pool)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -611,6 +632,9 @@ def build_parser() -> argparse.ArgumentParser:
     task.add_argument("--prepare-extra-from", type=Path, default=None, metavar="DATA_DIR",
                       help="instead of building: write austen_extra.txt, mobydick_extra.txt (book sentences in no "
                            "other sentence file) and numbers.txt in --sentences")
+    task.add_argument("--prepare-rest-from", type=Path, default=None, metavar="DATA_DIR",
+                      help="instead of building: write mobydick_rest.txt in --sentences (every usable sentence of "
+                           "DATA_DIR/mobydick_sentences.txt in no other sentence file)")
     task.add_argument("--fetch", action="store_true",
                       help="instead of building: download the books of sources.json from Project Gutenberg into "
                            "--cache, write their sentences there and re-derive the sentence files from them")
@@ -670,6 +694,12 @@ def run(args: argparse.Namespace) -> int:
         if not args.prepare_extra_from.is_dir():
             raise ValueError(f"--prepare-extra-from {args.prepare_extra_from}: no such folder")
         written = prepare_extra_sentences(args.prepare_extra_from, args.sentences)
+        print(", ".join(f"{k}: {v}" for k, v in written.items()))
+        return 0
+    if args.prepare_rest_from is not None:
+        if not args.prepare_rest_from.is_dir():
+            raise ValueError(f"--prepare-rest-from {args.prepare_rest_from}: no such folder")
+        written = prepare_rest_sentences(args.prepare_rest_from, args.sentences)
         print(", ".join(f"{k}: {v}" for k, v in written.items()))
         return 0
     options = {"voice": args.piper_voice, "data_dir": args.piper_data_dir} if args.teacher == "piper" else {}
