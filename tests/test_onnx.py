@@ -90,11 +90,13 @@ def test_export_cli_writes_a_voice_folder_for_the_onnx_runtime(tmp_path):
     from tts.runtime.voices import load_voice_config, save_voice
 
     voice_dir = tmp_path / "voice"
+    (tmp_path / "lexicon.txt").write_text("ship SH IH1 P\n")
     save_voice(voice_dir, tiny_tacotron2(), vocoders={"waveglow": small_waveglow()}, default_vocoder="waveglow",
-               name="tiny")
+               name="tiny", pronouncing_dictionary=tmp_path / "lexicon.txt")
     out = tmp_path / "onnx"
     assert export_main(["--voice", str(voice_dir), "--out", str(out), "--check"]) == 0
     voice = load_voice_config(out)
+    assert voice.pronouncing_dictionary == out / "lexicon.txt"  # the words go with the graphs
     assert voice.tacotron2.name == "tacotron2.json" and voice.vocoders == {"waveglow": out / "waveglow.onnx"}
     assert yaml.safe_load((out / "voice.yaml").read_text())["default_vocoder"] == "waveglow"
     t = load_tacotron2(voice.tacotron2, runtime="onnx")

@@ -105,6 +105,11 @@ def _write_voice_yaml(voice, out: Path, has_waveglow: bool) -> Path:
     default = document.get("default_vocoder", "griffin-lim")
     if default not in vocoders and default != "griffin-lim":  # its weights were not exported
         document["default_vocoder"] = "waveglow" if has_waveglow else "griffin-lim"
+    if voice.pronouncing_dictionary is not None:  # the graphs read phones: the words go with them
+        import shutil
+
+        shutil.copyfile(voice.pronouncing_dictionary, out / voice.pronouncing_dictionary.name)
+        document["pronouncing_dictionary"] = voice.pronouncing_dictionary.name
     provenance = dict(document.get("provenance") or {})
     provenance["onnx_export"] = f"python -m tts.export_onnx --voice {voice.directory}"
     document["provenance"] = provenance

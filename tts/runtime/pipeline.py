@@ -26,10 +26,12 @@ import numpy as np
 import torch
 
 import frontend
+from frontend.arpabet import PronouncingDictionary
 from frontend.symbols import SPACE_ID
 from tts.core.audio import AudioSettings
 from tts.core.audio_files import open_audio_output
 from tts.core.device import QUANTIZE_AUTO, choose_overlap, parse_dtype, resolve_device
+from tts.runtime import planning
 from tts.runtime.loading import ModelPaths, RuntimeMismatch, load_models
 from tts.runtime.overlap import (
     RETRY_SEED_PATH,
@@ -68,8 +70,12 @@ class Pipeline:
         voice: VoiceConfig | None = None,
         dtype: torch.dtype | str | None = None,
         paths: ModelPaths | None = None,
+        dictionary: PronouncingDictionary | None = None,
     ):
         self.tacotron2 = tacotron2.eval()
+        #: the pronouncing dictionary of a Tacotron 2 trained to read phones (`frontend.arpabet`)
+        self.dictionary = dictionary
+        planning.check_reads_phones(tacotron2, dictionary)
         self.audio: AudioSettings = tacotron2.audio
         self.name = name
         self.voice = voice
@@ -131,8 +137,8 @@ class Pipeline:
                                              what=f"voice.yaml's audio settings and {voice.tacotron2.name}")
             except ValueError as exc:
                 raise VoiceError(f"{voice.directory}: {exc}") from None
-        return cls(models.tacotron2, models.vocoders, default_vocoder=voice.default_vocoder, config=config,
-                   name=voice.name, voice=voice, dtype=dtype, paths=models.paths)
+        return cls(models.tacotron2, models.vocoders, default_vocoder=voice.default_vocoder, config=config, name=voice.name,
+                   voice=voice, dtype=dtype, paths=models.paths, dictionary=voice.read_pronouncing_dictionary())
 
     @classmethod
     def from_checkpoints(
@@ -146,19 +152,22 @@ class Pipeline:
         config: SynthesisConfig | None = None,
         quantize: str | None = QUANTIZE_AUTO,
         runtime: str = "torch",
+        pronouncing_dictionary: str | os.PathLike | None = None,
     ) -> Pipeline:
         """Chain weight files directly (NVIDIA's `tacotron2_statedict.pt`, `waveglow_256channels*.pt`,
         DeepLearningExamples checkpoints, or the project's own). `vocoder` picks the default:
         "waveglow" when a WaveGlow file is given, else "griffin-lim". `quantize` as `from_pretrained`
         ("int8": WaveGlow's large products in int8 on a CPU, whatever `dtype` the Tacotron 2 runs in).
-        `runtime="onnx"`: `tacotron2` is a folder of `python -m tts.export_onnx` and `waveglow` its waveglow.onnx."""
+        `runtime="onnx"`: `tacotron2` is a folder of `python -m tts.export_onnx` and `waveglow` its waveglow.onnx.
+        `pronouncing_dictionary`: the CMUdict-format file of a Tacotron 2 trained to read phones."""
         if vocoder == "waveglow" and waveglow is None:
             raise ValueError("vocoder='waveglow' needs a WaveGlow checkpoint (waveglow=PATH)")
         device = resolve_device(device)
         models = load_models(tacotron2, {"waveglow": waveglow} if waveglow is not None else {}, device=device,
                              dtype=dtype, quantize=quantize, runtime=runtime)
+        dictionary = PronouncingDictionary.read(pronouncing_dictionary) if pronouncing_dictionary is not None else None
         return cls(models.tacotron2, models.vocoders, default_vocoder=vocoder, config=config,
-                   name=Path(tacotron2).stem, dtype=dtype, paths=models.paths)
+                   name=Path(tacotron2).stem, dtype=dtype, paths=models.paths, dictionary=dictionary)
 
     def _add_vocoder(self, name: str, model: torch.nn.Module) -> None:
         model.check_mel_settings(self.audio)  # refuse a vocoder trained on another mel definition
@@ -210,7 +219,7 @@ class Pipeline:
         """
         cfg = self.settings(config, **overrides)
         start = time.perf_counter()
-        normalized, plan, notes, written = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml)
+        normalized, plan, notes, written = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary)
         vocoder_name = self._check_vocoder(cfg)
         chunks: list[Chunk] = []
         first_audio = None
@@ -254,7 +263,7 @@ class Pipeline:
         each chunk after it was written (and may keep what it needs of it)."""
         cfg = self.settings(config, **overrides)
         start = time.perf_counter()
-        normalized, plan, notes, written = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml)
+        normalized, plan, notes, written = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary)
         vocoder_name = self._check_vocoder(cfg)
         if isinstance(target, (str, os.PathLike)):
             check_output_path(target, format)
@@ -298,14 +307,14 @@ class Pipeline:
         nothing is kept between chunks, so memory does not grow with the length of the text.
         """
         cfg = self.settings(config, **overrides)
-        _, plan, notes, _ = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml)
+        _, plan, notes, _ = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary)
         vocoder_name = self._check_vocoder(cfg)
         return self._run(plan, cfg, vocoder_name, notes + self._unused_settings(overrides, vocoder_name))
 
     def count_chunks(self, text: str, *, config: SynthesisConfig | None = None, **overrides: Any) -> int:
         """How many chunks `speak`/`stream` will make of `text` (no synthesis; ValueError if unspeakable)."""
         cfg = self.settings(config, **overrides)
-        return len(plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml).chunks)
+        return len(plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary).chunks)
 
     def speak_batch(
         self,
@@ -331,7 +340,7 @@ class Pipeline:
         plans = []
         for i, text in enumerate(texts):
             try:
-                plans.append(plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml))
+                plans.append(plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary))
             except ValueError as exc:
                 raise ValueError(f"text {i}: {exc}") from None
         if not plans:
@@ -457,7 +466,8 @@ class Pipeline:
         notes: list[list[str]] = []
         for k, (item, piece) in enumerate(zip(planned, first)):
             piece.text = item.text
-            pieces, used, note = retry([piece], cfg, derive_seed(cfg.seed, indices[k], RETRY_SEED_PATH), self._infer)
+            pieces, used, note = retry([piece], cfg, derive_seed(cfg.seed, indices[k], RETRY_SEED_PATH), self._infer,
+                                       self.dictionary)
             pieces_per_chunk.append(pieces)
             retries.append(used)
             notes.append(note)
@@ -528,7 +538,7 @@ class Pipeline:
         for piece, start in zip(pieces, starts):
             frames = piece.mel.shape[1]
             stretched = resampled_length(frames, voicing.pace / pitch_factor(voicing.semitones))
-            words += piece_words(piece.text, speakable_ids(piece.text), piece.alignment.cpu().numpy(), SPACE_ID, r,
+            words += piece_words(piece.text, speakable_ids(piece.text, self.dictionary), piece.alignment.cpu().numpy(), SPACE_ID, r,
                                  seconds_per_vocoded_frame * stretched / max(1, frames),
                                  start * seconds_per_vocoded_frame)
         return tuple(Word(w.text, min(w.start, duration), min(w.end, duration), w.sentence_end) for w in words)

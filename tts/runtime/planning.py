@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Mapping, NamedTuple
@@ -12,6 +13,7 @@ from typing import Final, Mapping, NamedTuple
 import numpy as np
 
 import frontend
+from frontend.arpabet import PronouncingDictionary, mix_arpabet
 from tts.core.defaults import FRAMES_PER_SYMBOL
 from tts.runtime.ssml import Segment, looks_like_ssml, parse_ssml
 
@@ -52,11 +54,13 @@ class TextPlan(NamedTuple):
     written: str  # the words as the caller wrote them (SSML: the text without markup), for Speech.words
 
 
-def plan_text(text: str, max_chunk_chars: int = 180, date_order: str = "mdy", ssml: bool | None = False) -> TextPlan:
+def plan_text(text: str, max_chunk_chars: int = 180, date_order: str = "mdy", ssml: bool | None = False,
+              dictionary: PronouncingDictionary | None = None) -> TextPlan:
     """Normalise the whole text (`date_order` reads ambiguous numeric dates month-first or day-first),
     split it into chunks and encode each; ValueError if nothing is speakable. The frontend's warnings
     are collected into the plan, not printed. `ssml`: True reads the text as SSML (`tts.runtime.ssml`),
-    None does when it starts with `<speak>`, False never.
+    None does when it starts with `<speak>`, False never. `dictionary`: the voice's pronouncing
+    dictionary; its words are encoded as their phones (`chunk_ids`).
 
     Chunks that have no speakable symbols of their own (a stray "...") add their pause to the
     previous chunk instead of being synthesised.
@@ -66,15 +70,16 @@ def plan_text(text: str, max_chunk_chars: int = 180, date_order: str = "mdy", ss
     if not text.strip():
         raise ValueError("text is empty")
     if ssml or (ssml is None and looks_like_ssml(text)):
-        return _plan_ssml(text, max_chunk_chars, date_order)
+        return _plan_ssml(text, max_chunk_chars, date_order, dictionary)
     with frontend.collect_warnings() as warnings:
-        normalized, chunks = _plan_segment(text, max_chunk_chars, date_order, Segment(text))
+        normalized, chunks = _plan_segment(text, max_chunk_chars, date_order, Segment(text), dictionary)
     _check_speakable(chunks, text)
     chunks[-1] = dataclasses.replace(chunks[-1], pause=0.0)
     return TextPlan(normalized, chunks, warnings, text)
 
 
-def _plan_ssml(markup: str, max_chunk_chars: int, date_order: str) -> TextPlan:
+def _plan_ssml(markup: str, max_chunk_chars: int, date_order: str,
+               dictionary: PronouncingDictionary | None = None) -> TextPlan:
     """SSML: each segment planned with its prosody; its break follows its last chunk. A break before
     anything is said cannot be a chunk's pause: it is reported, not silently dropped."""
     chunks: list[Planned] = []
@@ -82,7 +87,7 @@ def _plan_ssml(markup: str, max_chunk_chars: int, date_order: str) -> TextPlan:
     with frontend.collect_warnings() as warnings:
         for segment in parse_ssml(markup, date_order=date_order):
             if segment.text.strip():
-                normalized, planned = _plan_segment(segment.text, max_chunk_chars, date_order, segment)
+                normalized, planned = _plan_segment(segment.text, max_chunk_chars, date_order, segment, dictionary)
                 spoken.append(normalized)
                 written.append(segment.written or segment.text)
                 chunks += planned
@@ -102,7 +107,8 @@ def _check_speakable(chunks: list[Planned], text: str) -> None:
         raise ValueError(f"nothing speakable in the text {shown!r} (no letters or digits to read)")
 
 
-def _plan_segment(text: str, max_chunk_chars: int, date_order: str, segment: Segment) -> tuple[str, list[Planned]]:
+def _plan_segment(text: str, max_chunk_chars: int, date_order: str, segment: Segment,
+                  dictionary: PronouncingDictionary | None = None) -> tuple[str, list[Planned]]:
     """The chunks of one stretch of text said one way: normalised, split, encoded."""
     frontend.check_arpabet(text)
     normalized = frontend.normalize(text, date_order=date_order)
@@ -112,7 +118,7 @@ def _plan_segment(text: str, max_chunk_chars: int, date_order: str, segment: Seg
         if not piece:
             continue
         try:
-            ids = chunk_ids(piece)
+            ids = chunk_ids(piece, dictionary)
         except frontend.NothingToSay:  # a stray "..." is a pause; a bad {ARPAbet} block is the user's error
             ids = ()
         if not ids:
@@ -163,23 +169,40 @@ def decoder_step_budget(n_symbols: int, frames_per_step: int, max_decoder_steps:
     return max(1, min(max_decoder_steps, -(-frames // frames_per_step)))
 
 
-def chunk_ids(text: str) -> tuple[int, ...]:
+def chunk_ids(text: str, dictionary: PronouncingDictionary | None = None) -> tuple[int, ...]:
     """The ids Tacotron 2 reads for a chunk of normalised text. A chunk that ends without punctuation
     (a long sentence cut at a word, a fragment like "go") gets a full stop: the voices learned to stop
     after sentence-final punctuation and run on to max_decoder_steps without it. The chunk's text (what
-    `Chunk.text` shows) is unchanged; a text with nothing to say has no ids."""
+    `Chunk.text` shows) is unchanged; a text with nothing to say has no ids. With a `dictionary` (a
+    voice trained with representation mixing, `frontend.arpabet`) its words are read as their phones."""
+    if dictionary is not None:
+        text = mix_arpabet(text, dictionary)
     ids = frontend.text_to_sequence(text, normalize=False)
     if ids and not _FINAL_PUNCTUATION.search(text):
         ids = ids + [FULL_STOP_ID]
     return tuple(ids)
 
 
-def speakable_ids(text: str) -> tuple[int, ...]:
+def speakable_ids(text: str, dictionary: PronouncingDictionary | None = None) -> tuple[int, ...]:
     """`chunk_ids`, or () for text that cannot be spoken (a retry's half with nothing to say)."""
     try:
-        return chunk_ids(text)
+        return chunk_ids(text, dictionary)
     except ValueError:
         return ()
+
+
+def check_reads_phones(tacotron2: object, dictionary: PronouncingDictionary | None) -> None:
+    """Warn when a Tacotron 2 trained to read phones gets no pronouncing dictionary (it falls back on
+    spelling, which it reads worse), or one that was not is given one (it would hear unknown symbols)."""
+    settings = getattr(tacotron2, "text_settings", None) or {}
+    trained = settings.get("arpabet")
+    if trained and dictionary is None:
+        warnings.warn(f"this Tacotron 2 was trained to read words as phones from {trained.get('dictionary')!r}, "
+                      "but no pronouncing dictionary was given: it reads their spelling instead", stacklevel=3)
+    elif dictionary is not None and not trained:
+        warnings.warn("a pronouncing dictionary was given, but this Tacotron 2 was not trained to read phones "
+                      "(its checkpoint says nothing of ARPAbet): words it holds are read as phones anyway",
+                      stacklevel=3)
 
 
 def shorten(text: str, limit: int = 40) -> str:

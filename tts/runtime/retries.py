@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 
 import torch
 
+from frontend.arpabet import PronouncingDictionary
 from tts.runtime.planning import derive_seed, speakable_ids, split_in_half
 from tts.runtime.settings import SynthesisConfig
 
@@ -44,7 +45,8 @@ def badness(pieces: Sequence[Piece]) -> tuple[int, int, int]:
 Infer = Callable[[Sequence[tuple[int, ...]], SynthesisConfig, "int | None"], list[Piece]]
 
 
-def retry(pieces: list[Piece], cfg: SynthesisConfig, seed: int | None, infer: Infer) -> tuple[list[Piece], int, list[str]]:
+def retry(pieces: list[Piece], cfg: SynthesisConfig, seed: int | None, infer: Infer,
+          dictionary: PronouncingDictionary | None = None) -> tuple[list[Piece], int, list[str]]:
     """Re-synthesise failed pieces for up to max_retries rounds; return the best attempt.
 
     Round 1 re-draws the prenet dropout for the whole piece (a trained model's failures are mostly
@@ -53,7 +55,8 @@ def retry(pieces: list[Piece], cfg: SynthesisConfig, seed: int | None, infer: In
     worse than the original (one word that never stops is 20 s of babble), so the attempt kept is
     the one with the fewest pieces that did not stop, then the fewest failed, then the fewest
     pieces. Returns the pieces in reading order, the rounds used and at most one note for
-    Speech.warnings. `infer(ids_list, cfg, seed)` runs Tacotron 2 on a batch of id sequences.
+    Speech.warnings. `infer(ids_list, cfg, seed)` runs Tacotron 2 on a batch of id sequences; halves
+    are encoded as the chunk was (`dictionary`: the voice's pronouncing dictionary).
     """
     problems = "; ".join(p.describe() for p in pieces if p.failed)
     best, rounds = pieces, 0
@@ -62,7 +65,7 @@ def retry(pieces: list[Piece], cfg: SynthesisConfig, seed: int | None, infer: In
         plan: list[list[str]] = []  # per piece: [] = keep, else the texts to synthesise instead
         for p in pieces:
             halves = split_in_half(p.text) if p.failed and not redraw_whole else None
-            if halves and all(speakable_ids(h) for h in halves):
+            if halves and all(speakable_ids(h, dictionary) for h in halves):
                 plan.append(list(halves))
             elif p.failed and cfg.prenet_dropout > 0:
                 plan.append([p.text])  # another dropout draw may stop properly
@@ -72,7 +75,7 @@ def retry(pieces: list[Piece], cfg: SynthesisConfig, seed: int | None, infer: In
         if not todo:
             break
         rounds += 1
-        redone = iter(infer([speakable_ids(t) for t in todo], cfg, derive_seed(seed, rounds)))
+        redone = iter(infer([speakable_ids(t, dictionary) for t in todo], cfg, derive_seed(seed, rounds)))
         new_pieces = []
         for p, texts in zip(pieces, plan):
             if not texts:

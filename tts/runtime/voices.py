@@ -4,6 +4,7 @@
         voice.yaml       what is in the folder (below)
         tacotron2.pt     the mel predictor (project checkpoint format, see tts.serialization)
         waveglow.pt      optional: a trained vocoder (any vocoder that needs weights: <name>.pt)
+        lexicon.txt.gz   optional: the pronouncing dictionary of a Tacotron 2 that reads phones
         MODEL_CARD.md    how the voice was made, what it is for, its limits
 
 voice.yaml:
@@ -17,6 +18,8 @@ voice.yaml:
     synthesis: {sigma: 0.6, denoise: 0.01, gate_threshold: 0.5, max_decoder_steps: 1000, pace: 1.0}
     audio: {sampling_rate: 22050, ...}    # informative; must match the checkpoints' own settings
     provenance: {...}                     # free-form: data, training steps, commit, licence
+    pronouncing_dictionary: lexicon.txt.gz  # optional: words -> ARPAbet for a Tacotron 2 trained with
+                                          # representation mixing (frontend.arpabet)
 
 Downloadable voices (`tts.runtime.catalog`, e.g. "nvidia-ljspeech") become such folders in the cache
 ($TTS_HOME, see `tts.runtime.downloads`); `resolve_voice_dir` finds them by name.
@@ -28,12 +31,14 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
+from frontend.arpabet import PronouncingDictionary
 from tts.core.audio import AudioSettings
 from tts.core.serialization import CheckpointError
 from tts.runtime.catalog import find_downloadable
@@ -56,7 +61,7 @@ DEFAULT_VOICE_NAME = "default"
 VOICE_DIR_ENV = "TTS_VOICE_DIR"
 
 _KEYS = {"name", "description", "language", "tacotron2", "vocoders", "default_vocoder", "synthesis", "audio",
-         "provenance"}
+         "provenance", "pronouncing_dictionary"}
 
 
 class VoiceError(CheckpointError):
@@ -77,10 +82,22 @@ class VoiceConfig:
     synthesis: dict[str, Any] = field(default_factory=dict)
     audio: AudioSettings | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: CMUdict-format word -> ARPAbet file for a Tacotron 2 trained with representation mixing
+    #: (`frontend.arpabet`): its words are read as phones
+    pronouncing_dictionary: Path | None = None
 
     @property
     def model_card(self) -> Path:
         return self.directory / MODEL_CARD_FILE
+
+    def read_pronouncing_dictionary(self) -> PronouncingDictionary | None:
+        """The voice's pronouncing dictionary, None when it has none; VoiceError for a bad file."""
+        if self.pronouncing_dictionary is None:
+            return None
+        try:
+            return PronouncingDictionary.read(self.pronouncing_dictionary)
+        except (OSError, ValueError, EOFError) as exc:
+            raise VoiceError(f"{self.directory}: bad pronouncing dictionary: {exc}") from None
 
 
 def shipped_voices_dir() -> Path:
@@ -151,7 +168,7 @@ def load_voice_config(directory: str | os.PathLike) -> VoiceConfig:
 
     inside = directory.resolve()
 
-    def weight_file(what: str, relative: Any) -> Path:
+    def weight_file(what: str, relative: Any, kind: str = "weights") -> Path:
         if not isinstance(relative, str) or not relative:
             raise VoiceError(f"{yaml_path}: '{what}' must be a file name, got {relative!r}")
         path = directory / relative
@@ -159,7 +176,7 @@ def load_voice_config(directory: str | os.PathLike) -> VoiceConfig:
             raise VoiceError(f"{yaml_path}: '{what}' names {relative!r}, which is outside the voice folder; "
                              "a voice's files must be inside its folder")
         if not path.is_file():
-            raise VoiceError(f"{yaml_path}: the {what} weights {relative!r} are missing ({path} does not exist)")
+            raise VoiceError(f"{yaml_path}: the {what} {kind} {relative!r} are missing ({path} does not exist)")
         return path
 
     vocoders_raw = raw.get("vocoders") or {}
@@ -191,6 +208,8 @@ def load_voice_config(directory: str | os.PathLike) -> VoiceConfig:
         synthesis=dict(raw.get("synthesis") or {}),
         audio=audio,
         provenance=dict(raw.get("provenance") or {}),
+        pronouncing_dictionary=(weight_file("pronouncing_dictionary", raw["pronouncing_dictionary"], "entries")
+                                if raw.get("pronouncing_dictionary") is not None else None),
     )
 
 
@@ -223,12 +242,14 @@ def save_voice(
     synthesis: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
     model_card: str | None = None,
+    pronouncing_dictionary: str | os.PathLike | None = None,
 ) -> VoiceConfig:
     """Write a voice folder: the weights, voice.yaml and MODEL_CARD.md; returns the loaded config.
 
     `vocoders` maps registry names to models; those that need no weights (Griffin-Lim) are not
     written; the others by their registry entry's `save` (the project's checkpoint format).
-    Without `model_card` a short card is generated from the metadata.
+    Without `model_card` a short card is generated from the metadata. `pronouncing_dictionary` (a
+    Tacotron 2 trained with representation mixing) is copied into the folder under its own name.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -257,6 +278,12 @@ def save_voice(
     if weight_files:
         document["vocoders"] = weight_files
     document["default_vocoder"] = default_vocoder
+    if pronouncing_dictionary is not None:
+        source = Path(pronouncing_dictionary)
+        PronouncingDictionary.read(source)  # refuse a malformed file now, not at load time
+        if source.resolve() != (directory / source.name).resolve():
+            shutil.copyfile(source, directory / source.name)
+        document["pronouncing_dictionary"] = source.name
     document["synthesis"] = dict(synthesis or {})
     document["audio"] = tacotron2.audio.to_dict()
     document["provenance"] = dict(provenance or {})

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from frontend.arpabet import PronouncingDictionary
 from tts.core.audio import AudioSettings
 from tts.core.config import load_yaml, merge_config
 from tts.core.device import autocast
@@ -37,6 +38,7 @@ from tts.tacotron2.model import Tacotron2, Tacotron2Config
 from tts.training import loop as tu
 from tts.training import session
 from tts.training.data import (
+    ArpabetMixing,
     BucketBatchSampler,
     MelCache,
     TextMelBatch,
@@ -63,6 +65,10 @@ DEFAULTS: dict[str, Any] = {
         "num_workers": 0,  # DataLoader workers (mels come from the cache: loading is cheap)
         "mel_pad_value": 0.0,  # NVIDIA pads with 0; the loss is masked, so it only feeds post-end steps
         "precompute_workers": None,  # processes for the mel cache (None = one per core)
+        # representation mixing (frontend.arpabet): a CMUdict-format pronouncing dictionary, and the
+        # probability that a dictionary word is read as its phones in training (validation: always)
+        "arpabet_dictionary": None,
+        "p_arpabet": 0.5,
     },
     "optimizer": {
         "lr": 1e-3,
@@ -163,6 +169,9 @@ def build_model(cfg: Mapping[str, Any]):
     audio = AudioSettings.from_dict(cfg["audio"])
     model = Tacotron2(Tacotron2Config.from_dict(cfg["model"]), audio)
     model.text_settings = {"frontend": "frontend.text_to_sequence", "normalize": True, "symbols": "nvidia-148"}
+    dictionary = cfg["data"].get("arpabet_dictionary")
+    if dictionary:  # the voice must give the model its dictionary words as phones (`frontend.arpabet`)
+        model.text_settings["arpabet"] = {"dictionary": Path(dictionary).name, "p_train": cfg["data"]["p_arpabet"]}
     return model
 
 
@@ -187,7 +196,8 @@ class TrainingData:
         frames = {u.id: audio_frames(u, audio) for u in items}
         too_long = [u for u in items if frames[u.id] > d["max_frames"]]
         items = [u for u in items if frames[u.id] <= d["max_frames"]]
-        items, sequences, dropped = encode_texts(items, d["max_chars"])
+        mixing = arpabet_mixing(d)
+        items, sequences, dropped = encode_texts(items, d["max_chars"], mixing and mixing.dictionary)
         self.dropped = {"too_many_frames": len(too_long), **dropped}
         self.cache = MelCache(d["cache_dir"], audio)
         if dist_info.is_main:
@@ -198,9 +208,22 @@ class TrainingData:
         if not train:
             raise ValueError("no training clips left after the filters and the validation split")
         self.train = TextMelDataset([u for u, _ in train], self.cache, [s for _, s in train],
-                                    [frames[u.id] for u, _ in train])
+                                    [frames[u.id] for u, _ in train], mixing)
         self.val = TextMelDataset([u for u, _ in val], self.cache, [s for _, s in val],
-                                  [frames[u.id] for u, _ in val])
+                                  [frames[u.id] for u, _ in val], mixing and mixing._replace(p=1.0))
+
+
+def arpabet_mixing(data_cfg: Mapping[str, Any]) -> ArpabetMixing | None:
+    """The config's representation mixing, or None when it names no pronouncing dictionary."""
+    path = data_cfg.get("arpabet_dictionary")
+    if not path:
+        return None
+    p = data_cfg.get("p_arpabet", 0.5)
+    if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"data.p_arpabet must be a number in [0, 1], got {p!r}")
+    if not Path(path).is_file():
+        raise ValueError(f"data.arpabet_dictionary {path}: no such file")
+    return ArpabetMixing(PronouncingDictionary.read(path), float(p))
 
 
 def warm_start(model: torch.nn.Module, path: str | Path) -> list[str]:

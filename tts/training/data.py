@@ -21,7 +21,7 @@ import json
 import os
 import random
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, NamedTuple, Sequence
 
@@ -30,6 +30,7 @@ import soundfile
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from frontend.arpabet import PronouncingDictionary, mix_arpabet
 from tts.core.audio import AudioSettings, load_wav, mel_spectrogram, n_frames
 
 
@@ -244,39 +245,71 @@ def audio_frames(utt: Utterance, settings: AudioSettings) -> int:
 # --------------------------------------------------------------------------- dataset
 
 
+class ArpabetMixing(NamedTuple):
+    """Representation mixing (`frontend.arpabet`): each dictionary word of a clip's text is read as
+    its phones with probability `p`, drawn afresh every time the clip is loaded."""
+
+    dictionary: PronouncingDictionary
+    p: float
+
+
 class TextMelDataset(Dataset):
     """(text ids [T_in] long, mel [n_mels, T_out] float) pairs from the mel cache."""
 
     def __init__(self, items: Sequence[Utterance], cache: MelCache, sequences: Sequence[Sequence[int]],
-                 mel_lengths: Sequence[int] | None = None):
-        """`mel_lengths` (for bucketing) default to the cached mels' frame counts."""
+                 mel_lengths: Sequence[int] | None = None, arpabet: ArpabetMixing | None = None):
+        """`mel_lengths` (for bucketing) default to the cached mels' frame counts. With `arpabet`, the
+        ids are made from each clip's text when it is loaded (the draws come from torch's global RNG,
+        which the training loop saves and restores, so a resumed run draws the same) and `sequences`
+        only count symbols."""
         if len(items) != len(sequences) or (mel_lengths is not None and len(mel_lengths) != len(items)):
             raise ValueError("one symbol sequence (and mel length) per utterance is needed")
         self.items = list(items)
         self.cache = cache
         self.sequences = [torch.tensor(s, dtype=torch.long) for s in sequences]
         self.mel_lengths = list(mel_lengths) if mel_lengths is not None else [cache.frames(u) for u in self.items]
+        self.arpabet = arpabet
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.sequences[index], self.cache.load(self.items[index])
+        ids = self.sequences[index]
+        if self.arpabet is not None:
+            ids = torch.tensor(arpabet_ids(self.items[index].text, self.arpabet), dtype=torch.long)
+        return ids, self.cache.load(self.items[index])
 
 
-def encode_texts(items: Sequence[Utterance], max_chars: int | None = None) -> tuple[list[Utterance], list[list[int]], dict[str, int]]:
-    """Symbol ids for every clip; drops (and counts) texts that are unspeakable or too long."""
+def arpabet_ids(text: str, mixing: ArpabetMixing) -> list[int]:
+    """The ids of normalized `text` with its dictionary words as phones with probability `mixing.p`."""
     from frontend import text_to_sequence
+
+    mixed = mix_arpabet(text, mixing.dictionary, mixing.p, draw=lambda: float(torch.rand(())))
+    return text_to_sequence(mixed, normalize=False)
+
+
+def encode_texts(items: Sequence[Utterance], max_chars: int | None = None,
+                 dictionary: PronouncingDictionary | None = None,
+                 ) -> tuple[list[Utterance], list[list[int]], dict[str, int]]:
+    """Symbol ids for every clip; drops (and counts) texts that are unspeakable or too long. With a
+    `dictionary` the clip's text becomes its normalized form (what the phones are looked up in) and
+    a text is too long when either its letters or its phones exceed `max_chars`."""
+    from frontend import normalize, text_to_sequence
 
     kept, seqs = [], []
     dropped = {"unspeakable": 0, "too_many_chars": 0}
     for u in items:
         try:
             seq = text_to_sequence(u.text, normalize=True)
+            if dictionary is not None:
+                u = replace(u, text=normalize(u.text))
+                longest = max(len(seq), len(arpabet_ids(u.text, ArpabetMixing(dictionary, 1.0))))
+            else:
+                longest = len(seq)
         except ValueError:
             dropped["unspeakable"] += 1
             continue
-        if max_chars and len(seq) > max_chars:
+        if max_chars and longest > max_chars:
             dropped["too_many_chars"] += 1
             continue
         kept.append(u)

@@ -1,0 +1,87 @@
+"""Write the teacher's pronouncing dictionary as CMUdict-format ARPAbet (`frontend.arpabet`).
+
+The teacher (Festival, `cmu_us_slt_arctic_hts`) reads words from the CMU lexicon that Debian ships
+as `festlex-cmu` (`cmudict-0.4.out`, Festival's compiled form: `("word" pos (((ph ph) stress) ...))`)
+plus the addenda in `cmulex.scm`, which Festival consults first. Giving the student the same phones
+the teacher spoke takes English spelling out of what it has to learn. Festival's phones are CMUdict's
+in lower case, with `ax` for the unstressed schwa (ARPAbet `AH0`); stress is per syllable and goes
+on the syllable's vowel. The first entry of a word wins (Festival picks among part-of-speech
+variants by tagging, which a lookup cannot do), addenda before the main lexicon.
+
+    python3 recipes/default_voice/build_lexicon.py --out data/default_voice/lexicon.txt.gz
+
+The CMU Pronouncing Dictionary is Carnegie Mellon University's, under a BSD-style licence
+(`/usr/share/doc/festlex-cmu/copyright`); the written file keeps its notice in a comment.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import re
+import sys
+from pathlib import Path
+
+FESTIVAL_CMU = Path("/usr/share/festival/dicts/cmu")
+VOWELS = frozenset(("aa", "ae", "ah", "ao", "aw", "ax", "axr", "ay", "eh", "er", "ey", "ih", "iy", "ow", "oy", "uh", "uw"))
+RENAME = {"ax": "ah", "axr": "er"}
+NOTICE = (
+    "# The CMU Pronouncing Dictionary (Festival's cmudict-0.4 and cmulex.scm addenda), in ARPAbet.\n"
+    "# Copyright (C) 1993-2015 Carnegie Mellon University. All rights reserved. Redistributed under\n"
+    "# its BSD-style licence; converted from Festival's form by recipes/default_voice/build_lexicon.py.\n"
+)
+_ENTRY = re.compile(r'^\s*\(\s*(?:lex\.add\.entry\s+\'\()?\s*"([^"]+)"\s+\S+\s+\((.*)\)\s*\)\s*\)?\s*\)?\s*$')
+_SYLLABLE = re.compile(r"\(\(([a-z ]+)\)\s+([0-9])\)")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
+
+
+def syllables_to_arpabet(syllables: str) -> list[str]:
+    """`((hh ax) 0) ((l ow) 1)` -> ["HH", "AH0", "L", "OW1"]."""
+    phones = []
+    for group, stress in _SYLLABLE.findall(syllables):
+        for ph in group.split():
+            name = RENAME.get(ph, ph).upper()
+            phones.append(name + stress if ph in VOWELS else name)
+    return phones
+
+
+def festival_entries(lines) -> dict[str, list[str]]:
+    """{word: phones} for the entries of Festival lexicon lines, first entry of each word kept."""
+    out: dict[str, list[str]] = {}
+    for line in lines:
+        m = _ENTRY.match(line)
+        if not m:
+            continue
+        word = m.group(1).lower()
+        phones = syllables_to_arpabet(m.group(2))
+        if _WORD.fullmatch(word) and phones and word not in out:
+            out[word] = phones
+    return out
+
+
+def build(festival_dir: Path) -> dict[str, list[str]]:
+    addenda = festival_entries((festival_dir / "cmulex.scm").read_text(encoding="latin-1").splitlines())
+    main = festival_entries((festival_dir / "cmudict-0.4.out").read_text(encoding="latin-1").splitlines())
+    return {**main, **addenda}  # the addenda win, as in Festival
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--festival-dir", type=Path, default=FESTIVAL_CMU,
+                   help=f"folder with cmudict-0.4.out and cmulex.scm (default: {FESTIVAL_CMU})")
+    p.add_argument("--out", type=Path, required=True, help="the dictionary to write (.gz: compressed)")
+    args = p.parse_args(argv)
+    if not (args.festival_dir / "cmudict-0.4.out").is_file():
+        print(f"error: {args.festival_dir}/cmudict-0.4.out not found (Debian package festlex-cmu)", file=sys.stderr)
+        return 2
+    entries = build(args.festival_dir)
+    text = NOTICE + "".join(f"{w} {' '.join(ph)}\n" for w, ph in sorted(entries.items()))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    # mtime 0: the same dictionary gives the same bytes
+    args.out.write_bytes(gzip.compress(data, compresslevel=9, mtime=0) if args.out.suffix == ".gz" else data)
+    print(f"{len(entries)} words -> {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
