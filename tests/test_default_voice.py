@@ -70,3 +70,29 @@ def test_export_ships_a_compact_waveglow_as_the_default_vocoder(tmp_path):
     assert "vocoder: waveglow" in say.stderr
     audio, rate = soundfile.read(out, dtype="float32")
     assert rate == 22050 and 0.3 < len(audio) / rate < 5.0 and np.isfinite(audio).all()
+
+
+def test_export_ships_the_pronouncing_dictionary_of_a_phone_reading_checkpoint(tmp_path):
+    import yaml
+
+    from tts.tacotron2.checkpoint import load_tacotron2, save_tacotron2
+
+    model = load_tacotron2(REPO / "checkpoints/default/tacotron2.pt")
+    model.text_settings = {**(model.text_settings or {}), "arpabet": {"dictionary": "lexicon.txt", "p_train": 0.5}}
+    checkpoint = save_tacotron2(model, tmp_path / "tacotron2_step0000100.pt")
+    lexicon = tmp_path / "lexicon.txt"
+    lexicon.write_text("ship SH IH1 P\n")
+    script = [sys.executable, str(REPO / "recipes/default_voice/export_voice.py"), "--checkpoint", str(checkpoint)]
+
+    missing = subprocess.run(script + ["--out", str(tmp_path / "a")], capture_output=True, text=True, timeout=300, check=False)
+    assert missing.returncode == 2 and "trained to read phones: give its --pronouncing-dictionary" in missing.stderr
+    letters = subprocess.run([sys.executable, str(REPO / "recipes/default_voice/export_voice.py"), "--checkpoint",
+                              str(REPO / "checkpoints/default/tacotron2.pt"), "--pronouncing-dictionary", str(lexicon),
+                              "--out", str(tmp_path / "b")], capture_output=True, text=True, timeout=300, check=False)
+    assert letters.returncode == 2 and "reads letters only" in letters.stderr
+    voice = tmp_path / "voice"
+    ok = subprocess.run(script + ["--pronouncing-dictionary", str(lexicon), "--out", str(voice)],
+                        capture_output=True, text=True, timeout=300, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert yaml.safe_load((voice / "voice.yaml").read_text())["pronouncing_dictionary"] == "lexicon.txt"
+    assert (voice / "lexicon.txt").read_text() == "ship SH IH1 P\n"

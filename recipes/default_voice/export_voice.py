@@ -5,6 +5,8 @@
     python3 recipes/default_voice/export_voice.py --average 3           # mean weights of the run's last 3 checkpoints
     python3 recipes/default_voice/export_voice.py --vocoder runs/default_voice_waveglow_lp --sigma 0 --mel-match 6
                                                                         # ship a compact WaveGlow as the default vocoder
+    python3 recipes/default_voice/export_voice.py --run-dir runs/default_voice_arpabet \
+        --pronouncing-dictionary data/default_voice/lexicon.txt.gz    # a Tacotron 2 that reads phones
 
 Writes `checkpoints/default/` (voice.yaml, tacotron2.pt with fp16 weights — loading casts them back
 to fp32 — and MODEL_CARD.md from `--model-card`, or a generated one). With `--vocoder` also
@@ -78,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sigma", type=float, help="the shipped WaveGlow's noise scale (with --vocoder)")
     parser.add_argument("--denoise", type=float, help="the shipped denoiser strength (with --vocoder; default 0)")
     parser.add_argument("--mel-match", type=int, help="the shipped mel matching passes (with --vocoder; default 0)")
+    parser.add_argument("--pronouncing-dictionary", type=Path, metavar="PATH",
+                        help="the CMUdict-format dictionary of a Tacotron 2 trained to read phones (build_lexicon.py); "
+                             "copied into the voice (default: none; required for such a checkpoint)")
     return parser
 
 
@@ -99,6 +104,8 @@ def check_inputs(args: argparse.Namespace) -> Path:
         raise BadInput(f"--checkpoint {args.checkpoint}: no such file")
     if args.model_card is not None and not args.model_card.is_file():
         raise BadInput(f"--model-card {args.model_card}: no such file")
+    if args.pronouncing_dictionary is not None and not args.pronouncing_dictionary.is_file():
+        raise BadInput(f"--pronouncing-dictionary {args.pronouncing_dictionary}: no such file")
     if args.vocoder is not None and not args.vocoder.exists():
         raise BadInput(f"--vocoder {args.vocoder}: no such file or folder")
     if args.vocoder is not None:
@@ -145,6 +152,10 @@ def export(args: argparse.Namespace) -> int:
     sources = checkpoints_ending_at(path, args.average) if args.average > 1 else [path]
     model = average_tacotron2(sources) if len(sources) > 1 else load_tacotron2(path)
     step = model.checkpoint_extra.get("step")  # the last source's (the loader keeps its `extra`)
+    reads_phones = bool((model.text_settings or {}).get("arpabet"))
+    if reads_phones != (args.pronouncing_dictionary is not None):
+        raise BadInput(f"{path.name} was trained to read phones: give its --pronouncing-dictionary" if reads_phones
+                       else f"{path.name} reads letters only: a --pronouncing-dictionary would not apply")
     if not args.fp32:
         model = model.half()
     card = args.model_card.read_text() if args.model_card else None
@@ -167,6 +178,7 @@ def export(args: argparse.Namespace) -> int:
             **vocoder_provenance,
         },
         model_card=card,
+        pronouncing_dictionary=args.pronouncing_dictionary,
     )
     size = sum(f.stat().st_size for f in args.out.iterdir()) / 2**20
     what = path if len(sources) == 1 else f"the mean of {', '.join(p.name for p in sources)}"
