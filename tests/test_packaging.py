@@ -85,8 +85,9 @@ def test_wheel_contents(built):
     assert {"tts", "frontend", "vocoder"} <= top
     assert not {"app.py", "tests", "checkpoints", "recipes", "bench"} & top
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    shipped = {f"tts/voices/default/{f.name}" for f in (REPO / "checkpoints" / "default").iterdir() if f.is_file()}
     assert {"tts/voices/default/voice.yaml", "tts/voices/default/tacotron2.pt",
-            "tts/voices/default/MODEL_CARD.md"} <= set(names)
+            "tts/voices/default/MODEL_CARD.md"} <= shipped <= set(names)  # every file of the voice
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     scripts = zipfile.ZipFile(built["wheel"]).read(entry_points).decode()
     assert "tts-say = tts.say:main" in scripts and "tts-app = tts.app:main" in scripts
