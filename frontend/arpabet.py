@@ -23,9 +23,10 @@ from types import MappingProxyType
 from .symbols import ARPABET
 
 _PHONES = frozenset(ARPABET)
-#: a word the dictionary can hold: letters with inner apostrophes ("don't"); a hyphen or any other
-#: character is a boundary, so "forty-five" is looked up as "forty" and "five"
-_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+#: a word: letters (any script) with inner apostrophes ("don't"), never part of a longer run of letters
+#: or digits ("naïve" is one word, not "na" + "ïve"); a hyphen or any other character is a boundary, so
+#: "forty-five" is looked up as "forty" and "five"
+_WORD = re.compile(r"(?<!\w)[^\W\d_]+(?:'[^\W\d_]+)*(?!\w)")
 _BLOCK = re.compile(r"\{[^{}]*\}")
 MAX_DICTIONARY_BYTES = 64 * 1024 * 1024
 _SIBILANTS = frozenset("S Z SH ZH CH JH".split())

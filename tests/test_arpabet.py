@@ -80,6 +80,8 @@ def test_mix_all_keeps_unknown_words_punctuation_and_user_blocks(dictionary):
     ids = text_to_sequence(mixed, normalize=False)
     assert sum(i >= FIRST_PHONE_ID for i in ids) == 2 + 4 + 3 + 5 + 3 + 4 + 3 + 4
     assert mix_arpabet("{the ship}", PronouncingDictionary({"the": "DH AH0"})) == "{the ship}"  # never inside a block
+    assert mix_arpabet("naship ship2 na-ship naïve", PronouncingDictionary({"na": "N AA1", "ship": "SH IH1 P"})) == (
+        "naship ship2 {N AA1}-{SH IH1 P} naïve")  # whole words only
     assert mix_arpabet(text, dictionary, p=0.0, draw=random.random) == text
 
 
