@@ -9,13 +9,17 @@ CMUdict ARPAbet (`frontend.sequence`); DeepLearningExamples' FastPitch trains th
 model, which is where a small voice trained on a few hours of speech misreads most.
 
 The dictionary file is CMUdict's plain format, one entry per line, `word  PH1 PH2 ...` (the word in
-any case; `#` starts a comment line), optionally gzip-compressed. The first entry of a word wins.
+any case), optionally gzip-compressed; lines starting with `#` or `;;;` and anything after a ` #` are
+comments. CMUdict's alternative readings (`READ(1)`) are skipped: the first reading of a word wins.
+Entries no text word can match (CMUdict's punctuation names such as `!EXCLAMATION-POINT`, or
+`'BOUT`) are skipped too.
 """
 
 from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -63,8 +67,11 @@ class PronouncingDictionary:
         unknown phone, naming the file and line."""
         path = Path(path)
         opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            data = f.read(MAX_DICTIONARY_BYTES + 1)
+        try:
+            with opener(path, "rb") as f:
+                data = f.read(MAX_DICTIONARY_BYTES + 1)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as e:  # a damaged or truncated .gz
+            raise ValueError(f"{path}: not a readable gzip file ({e or type(e).__name__})") from None
         if len(data) > MAX_DICTIONARY_BYTES:
             raise ValueError(f"{path}: pronouncing dictionary over {MAX_DICTIONARY_BYTES >> 20} MiB")
         try:
@@ -78,11 +85,14 @@ def parse_entries(text: str, source: str = "<dictionary>") -> dict[str, str]:
     """`word  PH1 PH2 ...` lines -> {word (lower case): "PH1 PH2 ..."}; the first entry of a word wins."""
     entries: dict[str, str] = {}
     for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
+        line = line.split(" #", 1)[0]
+        if not line.strip() or line.startswith(("#", ";;;")):
             continue
         word, *phones = line.split()
-        if not _WORD.fullmatch(word) or not phones:
+        if not phones or any(c in word for c in "{}|"):
             raise ValueError(f"{source}:{n}: expected 'word PH1 PH2 ...', got {line.strip()!r}")
+        if not _WORD.fullmatch(word):  # an alternative reading "READ(1)", or no word of a text can match it
+            continue
         unknown = [p for p in phones if p not in _PHONES]
         if unknown:
             raise ValueError(f"{source}:{n}: unknown ARPAbet phone {unknown[0]!r} in {line.strip()!r}")
@@ -114,3 +124,10 @@ def mix_arpabet(text: str, dictionary: PronouncingDictionary, p: float = 1.0,
         last = block.end()
     out.append(_WORD.sub(replace, text[last:]))
     return "".join(out)
+
+
+def most_extra_symbols(text: str, dictionary: PronouncingDictionary) -> int:
+    """How many more symbols than its letters a mix of `text` can have: each dictionary word (outside
+    `{...}` blocks) whose phones outnumber its letters ("x": EH1 K S) adds the difference."""
+    words = _WORD.findall(_BLOCK.sub(" ", text))
+    return sum(max(0, len(phones.split()) - len(w)) for w in words if (phones := dictionary.phones(w)))

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from conftest import TINY_SYNTHESIS, tiny_tacotron2
+from conftest import TINY_SYNTHESIS, tiny_tacotron2, tiny_waveglow
 
 from frontend import text_to_sequence
-from frontend.arpabet import PronouncingDictionary, mix_arpabet, parse_entries
+from frontend.arpabet import PronouncingDictionary, mix_arpabet, most_extra_symbols, parse_entries
 from frontend.symbols import SYMBOL_TO_ID
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,6 +51,13 @@ def test_entries_first_wins_case_folded_and_possessives(dictionary):
     assert dictionary.phones("don't") == "D OW1 N T" and dictionary.phones("cat's") is None
 
 
+def test_reads_cmudict_itself():
+    cmudict = (";;; # CMUdict  --  Major Version: 0.07\n!EXCLAMATION-POINT  EH2 K S K L AH0 M EY1 SH AH0 N P OY2 N T\n"
+               "'BOUT  B AW1 T\nREAD  R EH1 D\nREAD(1)  R IY1 D\nZURICH  Z UH1 R IH0 K # place, german\n")
+    d = PronouncingDictionary(parse_entries(cmudict))
+    assert (len(d), d.phones("read"), d.phones("Zurich")) == (2, "R EH1 D", "Z UH1 R IH0 K")
+
+
 @pytest.mark.parametrize("line, message", [
     ("ship", "expected 'word PH1 PH2"),
     ("sh|ip SH IH1 P", "expected 'word PH1 PH2"),
@@ -70,6 +77,10 @@ def test_read_plain_gzip_and_refuse_non_text(tmp_path):
     assert PronouncingDictionary.read(plain).phones("ship") == PronouncingDictionary.read(packed).phones("ship")
     with pytest.raises(ValueError, match="not UTF-8"):
         PronouncingDictionary.read(binary)
+    for damaged in (packed.read_bytes()[:-12], b"\x1f\x8b" + bytes(40), b"not gzip at all"):
+        (tmp_path / "damaged.txt.gz").write_bytes(damaged)
+        with pytest.raises(ValueError, match="damaged.txt.gz: not a readable gzip file"):
+            PronouncingDictionary.read(tmp_path / "damaged.txt.gz")
 
 
 def test_mix_all_keeps_unknown_words_punctuation_and_user_blocks(dictionary):
@@ -116,8 +127,12 @@ def test_training_data_mixes_from_torch_rng_and_validates_with_phones(tmp_path, 
     assert len(set(draws)) > 2  # different words as phones from one load to the next
     val = TextMelDataset(kept, Cache(), seqs, [4, 4], ArpabetMixing(dictionary, 1.0))
     assert val[0][0].tolist() == text_to_sequence("{DH AH0} {SH IH1 P}, {DH AH0} {W EY1 L}.", normalize=False)
-    # too long when the letters or the phones are: "ship" has 4 letters and 3 phones
-    assert encode_texts([Utterance("c", "ship", tmp_path / "c.wav")], 3, dictionary)[2]["too_many_chars"] == 1
+    # too long when the longest mix is: "ship" has 4 letters (3 phones), "ox" 2 letters (3 phones)
+    ox = PronouncingDictionary({"ship": "SH IH1 P", "ox": "AA1 K S"})
+    assert encode_texts([Utterance("c", "ship", tmp_path / "c.wav")], 3, ox)[2]["too_many_chars"] == 1
+    assert most_extra_symbols("ship ox {OW1 K} ox", ox) == 2
+    assert encode_texts([Utterance("d", "ship ox", tmp_path / "d.wav")], 7, ox)[2]["too_many_chars"] == 1
+    assert encode_texts([Utterance("d", "ship ox", tmp_path / "d.wav")], 8, ox)[2]["too_many_chars"] == 0
 
 
 def test_training_config_records_the_dictionary_and_checks_it(tmp_path):
@@ -130,13 +145,16 @@ def test_training_config_records_the_dictionary_and_checks_it(tmp_path):
     assert build_model(cfg).text_settings["arpabet"] == {"dictionary": "lexicon.txt", "p_train": 0.4}
     assert "arpabet" not in build_model({**DEFAULTS, "model": {}}).text_settings
     assert arpabet_mixing(data).p == 0.4 and arpabet_mixing(DEFAULTS["data"]) is None
-    with pytest.raises(ValueError, match="p_arpabet must be a number"):
-        arpabet_mixing({**data, "p_arpabet": 2})
+    for p in (2, 0, "half"):
+        with pytest.raises(ValueError, match=r"p_arpabet must be a number in \(0, 1\]"):
+            arpabet_mixing({**data, "p_arpabet": p})
+    with pytest.raises(ValueError, match="needs data.num_workers: 0"):
+        arpabet_mixing({**data, "num_workers": 2})
     with pytest.raises(ValueError, match="no such file"):
         arpabet_mixing({**data, "arpabet_dictionary": str(tmp_path / "missing.txt")})
 
 
-def _phone_voice(tmp_path, dictionary_text: str | None = ENTRIES):
+def _phone_voice(tmp_path, dictionary_text: str | None = ENTRIES, waveglow: bool = False):
     from tts.runtime.voices import save_voice
 
     model = tiny_tacotron2(1)
@@ -147,7 +165,8 @@ def _phone_voice(tmp_path, dictionary_text: str | None = ENTRIES):
         source = tmp_path / "lexicon.txt"
         source.write_text(dictionary_text)
     directory = tmp_path / "voice"
-    save_voice(directory, model, synthesis=TINY_SYNTHESIS, pronouncing_dictionary=source)
+    vocoders = {"waveglow": tiny_waveglow()} if waveglow else None  # a WaveGlow vocodes block by block (overlap)
+    save_voice(directory, model, vocoders=vocoders, synthesis=TINY_SYNTHESIS, pronouncing_dictionary=source)
     return directory
 
 
@@ -165,7 +184,7 @@ def test_voice_reads_its_dictionary_words_as_phones(tmp_path):
     assert chunk.text == "the ship sails."  # what the user sees is unchanged
     assert list(chunk.ids) == text_to_sequence("{DH AH0} {SH IH1 P} sails.", normalize=False)
     speech = pipe.speak("The ship sails.")
-    assert [w.text for w in speech.chunks[0].words] == ["the", "ship", "sails."]  # timing reads the phone blocks
+    assert [w.text for w in speech.chunks[0].words] == ["the", "ship", "sails."]
     assert [w.text for w in speech.words] == ["The", "ship", "sails."]
 
 
@@ -178,7 +197,7 @@ def test_phone_voice_without_or_with_a_bad_dictionary(tmp_path):
     with pytest.raises(VoiceError, match="bad pronouncing dictionary: .*unknown ARPAbet phone 'IH9'"):
         Pipeline.from_pretrained(directory, device="cpu")
     (directory / "lexicon.txt").unlink()
-    with pytest.raises(VoiceError, match="pronouncing_dictionary entries 'lexicon.txt' are missing"):
+    with pytest.raises(VoiceError, match="the pronouncing dictionary 'lexicon.txt' is missing"):
         Pipeline.from_pretrained(directory, device="cpu")
     document = yaml.safe_load((directory / "voice.yaml").read_text())
     document["pronouncing_dictionary"] = "../outside.txt"
@@ -206,8 +225,9 @@ def test_build_lexicon_converts_festival_entries(tmp_path):
     assert build_lexicon.main(["--festival-dir", str(festival), "--out", str(out)]) == 0
     assert out.read_bytes() == first  # deterministic
     d = PronouncingDictionary.read(out)
-    assert (d.phones("a"), d.phones("hello"), d.phones("butter")) == ("AH0", "HH AH0 L OW1", "B AH1 T ER0")
-    assert (d.phones("don't"), d.phones("i'll"), len(d)) == ("D OW1 N T", "AY1 L", 5)  # addenda win; "a." skipped
+    assert (d.phones("hello"), d.phones("butter")) == ("HH AH0 L OW1", "B AH1 T ER0")
+    assert "a" not in d  # two readings (the article, the letter): read from its letters
+    assert (d.phones("don't"), d.phones("i'll"), len(d)) == ("D OW1 N T", "AY1 L", 4)  # addenda win; "a." skipped
     assert b"Carnegie Mellon" in gzip.decompress(first)
     assert build_lexicon.main(["--festival-dir", str(tmp_path), "--out", str(out)]) == 2
 
@@ -222,3 +242,26 @@ def test_warm_start_starts_phones_from_their_letters():
     assert torch.equal(embedding[SYMBOL_TO_ID["@IY0"]], embedding[SYMBOL_TO_ID["@IY1"]])
     assert torch.equal(embedding[: SYMBOL_TO_ID["@AA"]], before[: SYMBOL_TO_ID["@AA"]])  # letters untouched
     assert set(warm.SPELLINGS) == {s[1:].rstrip("012") for s in SYMBOL_TO_ID if s.startswith("@")}
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_retries_encode_their_halves_through_the_dictionary(tmp_path, overlap):
+    """The tiny voice never stops: every chunk is redrawn, then split in halves; all of it reads phones."""
+    from tts.runtime.pipeline import Pipeline
+
+    pipe = Pipeline.from_pretrained(_phone_voice(tmp_path, waveglow=overlap), device="cpu")
+    assert pipe.describe(overlap=overlap)[-1].startswith("stage overlap: on" if overlap else "stage overlap: off")
+    calls = []
+    original = pipe._infer
+
+    def spy(texts, cfg, seed):
+        calls.extend(tuple(t) for t in texts)
+        return original(texts, cfg, seed)
+
+    pipe._infer = spy
+    speech = pipe.speak("The ship, the whale, the boss.", max_retries=2, prenet_dropout=0.5, max_decoder_steps=6,
+                        overlap=overlap)
+    assert speech.chunks[0].retries == 2 and len(calls) >= 3  # the first try, a redraw, halves
+    phone = [c for c in calls if any(i >= FIRST_PHONE_ID for i in c)]
+    assert phone == calls  # every try, halves included, reads its dictionary words as phones
+    assert [w.text for w in speech.words] == ["The", "ship,", "the", "whale,", "the", "boss."]

@@ -17,7 +17,7 @@ MISSING = "no-such-dir/no-such-file"  # relative to the temporary working direct
 
 BENCHES = ["normalize_speed", "pipeline_speed", "server_load", "soak", "vocoder_compare", "waveglow_compact_step",
            "word_timestamps", "same_audio", "vocoder_speed", "tacotron2_speed"]
-RECIPES = ["build_corpus", "export_voice", "eval_vocoder", "dump_gta"]
+RECIPES = ["build_corpus", "export_voice", "eval_vocoder", "dump_gta", "arpabet_warm_start"]
 SCRIPTS = {**{name: REPO / "bench" / f"{name}.py" for name in BENCHES},
            **{name: REPO / "recipes" / "default_voice" / f"{name}.py" for name in RECIPES}}
 
@@ -65,6 +65,10 @@ BAD_INPUT = [
     ("tacotron2_speed", ["--paths", "plain,bogus"]),
     ("dump_gta", ["--corpus", MISSING]),
     ("dump_gta", ["--batch-size", "0"]),
+    ("dump_gta", ["--pronouncing-dictionary", MISSING]),
+    ("export_voice", ["--pronouncing-dictionary", MISSING]),
+    ("arpabet_warm_start", ["--checkpoint", MISSING, "--out", "x.pt"]),
+    ("arpabet_warm_start", ["--out", "x.pt"]),
 ]
 
 

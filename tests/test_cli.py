@@ -177,6 +177,20 @@ def test_checkpoint_files_instead_of_a_voice(capsys, tmp_path, tiny_voice_dir):
     assert "waveglow" in err.strip().splitlines()[-1]  # a WaveGlow file makes it the default vocoder
 
 
+def test_pronouncing_dictionary_with_checkpoint_files(capsys, tmp_path, tiny_voice_dir):
+    lexicon = tmp_path / "lexicon.txt"
+    lexicon.write_text("ship SH IH1 P\n")
+    out = str(tmp_path / "x.wav")
+    code, _, err = _run(capsys, "Hi.", "-o", out, "--voice", str(tiny_voice_dir), "--pronouncing-dictionary", str(lexicon))
+    assert code == 2 and err == "error: --pronouncing-dictionary goes with --tacotron2 (a voice folder brings its own)\n"
+    checkpoint = ["--tacotron2", str(tiny_voice_dir / "tacotron2.pt"), "--max-decoder-steps", "8"]
+    code, _, err = _run(capsys, "Hi.", "-o", out, *checkpoint, "--pronouncing-dictionary", str(tmp_path / "none.txt"))
+    assert code == 2 and err.startswith("error: --pronouncing-dictionary: file not found: ")
+    with pytest.warns(UserWarning, match="not trained to read phones"):  # this tiny model reads letters
+        code, _, err = _run(capsys, "The ship.", "-o", out, *checkpoint, "--pronouncing-dictionary", str(lexicon))
+    assert code == 0, err
+
+
 def test_list_voices(capsys, monkeypatch, tiny_voice_dir, tiny_voice_dir_r2):
     import tts.runtime.voices
 

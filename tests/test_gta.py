@@ -314,3 +314,42 @@ def test_segments_carry_the_samples_before_them_for_the_linear_predictor(tmp_pat
             seen_inside |= start >= 16
             seen_at_start |= start == 0
     assert seen_inside and seen_at_start
+
+
+def test_dump_reads_a_phone_checkpoints_words_as_phones(tmp_path, corpus, capsys):
+    from frontend import text_to_sequence
+    from frontend.arpabet import PronouncingDictionary, mix_arpabet
+    from tts.tacotron2 import Tacotron2, Tacotron2Config, save_tacotron2
+
+    torch.manual_seed(0)
+    model = Tacotron2(Tacotron2Config(**{**TINY_TACOTRON, "n_frames_per_step": 2}))
+    model.text_settings = {"frontend": "frontend.text_to_sequence", "normalize": True, "symbols": "nvidia-148",
+                           "arpabet": {"dictionary": "lexicon.txt", "p_train": 0.5}}
+    ckpt = save_tacotron2(model, tmp_path / "phones.pt")
+    clips = read_all_clips(corpus)
+    words = sorted({w.strip(".,?!").lower() for u in clips for w in u.text.split() if w.strip(".,?!").isalpha()})
+    lexicon = tmp_path / "lexicon.txt"
+    lexicon.write_text("".join(f"{w} {' '.join(['AH0'] * len(w))}\n" for w in words[:5]))
+    code, err = run_dump(capsys, "--corpus", corpus, "--tacotron2", ckpt, "--out", tmp_path / "a")
+    assert code == 2 and "trained to read phones: give its --pronouncing-dictionary" in err
+
+    seen = []
+    original = dump_gta.teacher_forced_mels
+
+    def spy(model, text, *rest):
+        seen.extend(row[row > 0].tolist() for row in text)
+        return original(model, text, *rest)
+
+    dump_gta.teacher_forced_mels = spy
+    try:
+        code, err = run_dump(capsys, "--corpus", corpus, "--tacotron2", ckpt, "--out", tmp_path / "gta",
+                             "--pronouncing-dictionary", lexicon)
+    finally:
+        dump_gta.teacher_forced_mels = original
+    assert code == 0, err
+    d = PronouncingDictionary.read(lexicon)
+    expected = [text_to_sequence(mix_arpabet(__import__("frontend").normalize(u.text), d), normalize=False)
+                for u in clips]
+    assert sorted(map(tuple, seen)) == sorted(map(tuple, expected))
+    assert any(text_to_sequence(u.text, normalize=True) not in seen for u in clips)  # some words became phones
+    assert json.loads((tmp_path / "gta" / "manifest.json").read_text())["pronouncing_dictionary_sha256"]

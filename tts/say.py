@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--tacotron2", metavar="PATH",
                         help="Tacotron 2 checkpoint (NVIDIA or project format) instead of a voice folder")
     models.add_argument("--waveglow", metavar="PATH", help="WaveGlow checkpoint to use with --tacotron2")
+    models.add_argument("--pronouncing-dictionary", metavar="PATH",
+                        help="with --tacotron2: the CMUdict-format dictionary of a Tacotron 2 trained to read phones "
+                             "(a voice folder brings its own)")
     models.add_argument("--vocoder", metavar="NAME", help="vocoder by name (see --list-vocoders); default: the voice's")
     models.add_argument("--device", help='torch device, e.g. "cpu" or "cuda" (default: cuda when available)')
     models.add_argument("--threads", type=int, metavar="N",
@@ -166,6 +169,10 @@ def check_paths(args: argparse.Namespace) -> None:
         raise UsageError("use either --voice or --tacotron2, not both")
     if args.waveglow is not None and args.tacotron2 is None:
         raise UsageError("--waveglow goes with --tacotron2 (a voice folder brings its own vocoders)")
+    if args.pronouncing_dictionary is not None and args.tacotron2 is None:
+        raise UsageError("--pronouncing-dictionary goes with --tacotron2 (a voice folder brings its own)")
+    if args.pronouncing_dictionary is not None and not Path(args.pronouncing_dictionary).is_file():
+        raise UsageError(f"--pronouncing-dictionary: file not found: {args.pronouncing_dictionary}")
     for option in ("tacotron2", "waveglow"):
         path = getattr(args, option)
         folder_ok = option == "tacotron2" and args.runtime == "onnx" and path is not None and Path(path).is_dir()
@@ -275,7 +282,8 @@ def load_pipeline(args: argparse.Namespace):
     quantize = None if args.quantize == "none" else args.quantize
     if args.tacotron2 is not None:
         return Pipeline.from_checkpoints(args.tacotron2, args.waveglow, vocoder=args.vocoder, device=args.device,
-                                         dtype=args.dtype, quantize=quantize, runtime=args.runtime)
+                                         dtype=args.dtype, quantize=quantize, runtime=args.runtime,
+                                         pronouncing_dictionary=args.pronouncing_dictionary)
     try:  # a missing or incomplete voice folder is the user's input, checked before loading weights
         voice_dir = resolve_voice_dir(args.voice, quiet=args.quiet)
         problem = onnx_folder_problem(load_voice_config(voice_dir).tacotron2, args.runtime)

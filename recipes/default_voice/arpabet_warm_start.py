@@ -11,12 +11,14 @@ Every stress variant of a vowel starts from the same row. Everything else is cop
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # run as a script from a clone
+    sys.path.insert(0, str(REPO))
+
+from bench.report import ArgumentParser, BadInput, run  # noqa: E402 - the error contract of recipes and benches
 
 #: the letters that most often spell each phone (the mean of their embeddings starts the phone's row)
 SPELLINGS = {
@@ -46,20 +48,27 @@ def phone_rows(embedding, symbol_to_id: dict[str, int]) -> int:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(description=__doc__)
     p.add_argument("--checkpoint", type=Path, required=True, help="a Tacotron 2 trained on letters")
-    p.add_argument("--out", type=Path, required=True, help="the warm start to write (project format)")
+    p.add_argument("--out", type=Path, default=REPO / "runs" / "arpabet_warm_start.pt",
+                   help="the warm start to write (project format; default: runs/arpabet_warm_start.pt)")
     args = p.parse_args(argv)
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
+    return run(lambda _: write_warm_start(args.checkpoint, args.out), argv)
+
+
+def write_warm_start(checkpoint: Path, out: Path) -> int:
+    if not checkpoint.is_file():
+        raise BadInput(f"--checkpoint {checkpoint}: no such file")
     from frontend.symbols import SYMBOL_TO_ID
     from tts.tacotron2.checkpoint import load_tacotron2, save_tacotron2
 
-    model = load_tacotron2(args.checkpoint).float()
+    model = load_tacotron2(checkpoint).float()
+    if (model.text_settings or {}).get("arpabet"):
+        raise BadInput(f"{checkpoint.name} already reads phones: fine-tune it as it is")
     n = phone_rows(model.embedding.weight, dict(SYMBOL_TO_ID))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_tacotron2(model, args.out)
-    print(f"{n} phone rows set from their letters -> {args.out}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_tacotron2(model, out)
+    print(f"{n} phone rows set from their letters -> {out}")
     return 0
 
 

@@ -5,8 +5,10 @@ as `festlex-cmu` (`cmudict-0.4.out`, Festival's compiled form: `("word" pos (((p
 plus the addenda in `cmulex.scm`, which Festival consults first. Giving the student the same phones
 the teacher spoke takes English spelling out of what it has to learn. Festival's phones are CMUdict's
 in lower case, with `ax` for the unstressed schwa (ARPAbet `AH0`); stress is per syllable and goes
-on the syllable's vowel. The first entry of a word wins (Festival picks among part-of-speech
-variants by tagging, which a lookup cannot do), addenda before the main lexicon.
+on the syllable's vowel. A word with two different readings ("read", "does", "lives", "a" as the
+article and as the letter) is left out: Festival picks among them by part of speech, which a lookup
+cannot do, so the student reads such words from their letters (FastPitch's `ignore` policy for
+ambiguous words). The addenda replace the main lexicon's entries, as in Festival.
 
     python3 recipes/default_voice/build_lexicon.py --out data/default_voice/lexicon.txt.gz
 
@@ -44,24 +46,27 @@ def syllables_to_arpabet(syllables: str) -> list[str]:
     return phones
 
 
-def festival_entries(lines) -> dict[str, list[str]]:
-    """{word: phones} for the entries of Festival lexicon lines, first entry of each word kept."""
-    out: dict[str, list[str]] = {}
+def festival_entries(lines) -> dict[str, set[tuple[str, ...]]]:
+    """{word: its distinct readings} for the entries of Festival lexicon lines."""
+    out: dict[str, set[tuple[str, ...]]] = {}
     for line in lines:
         m = _ENTRY.match(line)
         if not m:
             continue
         word = m.group(1).lower()
         phones = syllables_to_arpabet(m.group(2))
-        if _WORD.fullmatch(word) and phones and word not in out:
-            out[word] = phones
+        if _WORD.fullmatch(word) and phones:
+            out.setdefault(word, set()).add(tuple(phones))
     return out
 
 
-def build(festival_dir: Path) -> dict[str, list[str]]:
+def build(festival_dir: Path) -> tuple[dict[str, list[str]], int]:
+    """({word: phones} of the words with one reading, how many words had more than one)."""
     addenda = festival_entries((festival_dir / "cmulex.scm").read_text(encoding="latin-1").splitlines())
     main = festival_entries((festival_dir / "cmudict-0.4.out").read_text(encoding="latin-1").splitlines())
-    return {**main, **addenda}  # the addenda win, as in Festival
+    readings = {**main, **addenda}  # the addenda replace a word's entries, as in Festival
+    single = {word: list(next(iter(r))) for word, r in readings.items() if len(r) == 1}
+    return single, len(readings) - len(single)
 
 
 def main(argv=None) -> int:
@@ -73,13 +78,14 @@ def main(argv=None) -> int:
     if not (args.festival_dir / "cmudict-0.4.out").is_file():
         print(f"error: {args.festival_dir}/cmudict-0.4.out not found (Debian package festlex-cmu)", file=sys.stderr)
         return 2
-    entries = build(args.festival_dir)
+    entries, ambiguous = build(args.festival_dir)
     text = NOTICE + "".join(f"{w} {' '.join(ph)}\n" for w, ph in sorted(entries.items()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode("utf-8")
     # mtime 0: the same dictionary gives the same bytes
     args.out.write_bytes(gzip.compress(data, compresslevel=9, mtime=0) if args.out.suffix == ".gz" else data)
-    print(f"{len(entries)} words -> {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+    print(f"{len(entries)} words -> {args.out} ({args.out.stat().st_size / 1e6:.2f} MB); {ambiguous} words with "
+          "more than one reading left out")
     return 0
 
 

@@ -17,7 +17,8 @@ The model runs in eval mode: encoder, postnet and decoder-LSTM dropout off (as a
 the prenet's dropout ON with p = `--prenet-dropout` (default 0.5): this Tacotron 2 applies it in
 training and at synthesis alike (`tts.tacotron2.model.Prenet`), so GTA mels carry the same prenet
 noise the decoder learned with (NVIDIA's GTA recipe does the same). The masks are seeded per batch
-(`--seed`). Text is encoded as the trainer encodes it (`frontend.text_to_sequence(normalize=True)`).
+(`--seed`). Text is encoded as the voice reads it (`frontend.text_to_sequence(normalize=True)`; for a
+checkpoint trained to read phones, every word of `--pronouncing-dictionary` as its phones, `frontend.arpabet`).
 Clips are batched by length; each item is masked to its own length inside the batch (encoder and
 postnet see zeros past it, as `Tacotron2.infer` does), so its mel does not depend on what it was
 batched with, apart from the prenet masks.
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--prenet-dropout", type=float, default=0.5,
                         help="prenet dropout probability (default 0.5: the model's own, in training and synthesis)")
     parser.add_argument("--seed", type=int, default=1234, help="seed of the prenet dropout masks (default 1234)")
+    parser.add_argument("--pronouncing-dictionary", type=Path, metavar="PATH",
+                        help="the dictionary of a checkpoint trained to read phones (required for one; default: none)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -91,6 +94,8 @@ def check_inputs(args: argparse.Namespace) -> Path:
                        "python3 recipes/default_voice/build_corpus.py --jobs 2)")
     if not args.tacotron2.is_file():
         raise BadInput(f"--tacotron2 {args.tacotron2}: no such file")
+    if args.pronouncing_dictionary is not None and not args.pronouncing_dictionary.is_file():
+        raise BadInput(f"--pronouncing-dictionary {args.pronouncing_dictionary}: no such file")
     return args.out or args.corpus / f"gta_{args.tacotron2.stem}"
 
 
@@ -138,8 +143,9 @@ def dump(args: argparse.Namespace) -> None:
 
     from tts.core.audio import load_wav, mel_spectrogram
     from tts.tacotron2.checkpoint import load_tacotron2
-    from tts.training.data import (TextMelCollate, audio_frames, encode_texts, read_all_clips,
-                                   write_mel_dir_manifest)
+    from frontend.arpabet import PronouncingDictionary
+    from tts.training.data import (ArpabetMixing, TextMelCollate, arpabet_ids, audio_frames, encode_texts,
+                                   read_all_clips, write_mel_dir_manifest)
 
     torch.set_num_threads(args.threads)
     try:
@@ -148,11 +154,18 @@ def dump(args: argparse.Namespace) -> None:
         raise BadInput(str(exc)) from exc
     model = load_tacotron2(args.tacotron2).eval()
     settings, r = model.audio, model.config.n_frames_per_step
+    reads_phones = bool((model.text_settings or {}).get("arpabet"))
+    if reads_phones != (args.pronouncing_dictionary is not None):
+        raise BadInput(f"{args.tacotron2.name} was trained to read phones: give its --pronouncing-dictionary"
+                       if reads_phones else f"{args.tacotron2.name} reads letters only: --pronouncing-dictionary "
+                       "would not apply")
+    dictionary = PronouncingDictionary.read(args.pronouncing_dictionary) if reads_phones else None
     made_by = {
         "checkpoint": str(args.tacotron2),
         "checkpoint_sha256": sha256_prefix(args.tacotron2),
         "n_frames_per_step": r,
         "prenet_dropout": args.prenet_dropout,
+        "pronouncing_dictionary_sha256": sha256_prefix(args.pronouncing_dictionary) if reads_phones else None,
         "audio": settings.to_dict(),
     }
     previous = read_manifest(out)
@@ -163,7 +176,9 @@ def dump(args: argparse.Namespace) -> None:
                            "choose another --out or delete that folder")
     if args.limit:
         items = items[: args.limit]
-    items, sequences, dropped = encode_texts(items)
+    items, sequences, dropped = encode_texts(items, dictionary=dictionary)
+    if dictionary is not None:  # every dictionary word as its phones, as the voice reads it
+        sequences = [arpabet_ids(u.text, ArpabetMixing(dictionary, 1.0)) for u in items]
     out.mkdir(parents=True, exist_ok=True)
     manifest = {"kind": "tacotron2 ground-truth-aligned postnet mels", "dtype": "float16", **made_by,
                 "corpus": str(args.corpus), "skipped_unspeakable": dropped["unspeakable"],

@@ -5,8 +5,8 @@
     python3 recipes/default_voice/export_voice.py --average 3           # mean weights of the run's last 3 checkpoints
     python3 recipes/default_voice/export_voice.py --vocoder runs/default_voice_waveglow_lp --sigma 0 --mel-match 6
                                                                         # ship a compact WaveGlow as the default vocoder
-    python3 recipes/default_voice/export_voice.py --run-dir runs/default_voice_arpabet \
-        --pronouncing-dictionary data/default_voice/lexicon.txt.gz    # a Tacotron 2 that reads phones
+    python3 recipes/default_voice/export_voice.py --run-dir runs/default_voice_arpabet --pronouncing-dictionary \\
+        data/default_voice/lexicon.txt.gz                              # a Tacotron 2 that reads phones
 
 Writes `checkpoints/default/` (voice.yaml, tacotron2.pt with fp16 weights — loading casts them back
 to fp32 — and MODEL_CARD.md from `--model-card`, or a generated one). With `--vocoder` also

@@ -254,7 +254,8 @@ def _decode(stage: _Stage, planned: Planned, index: int) -> _Decoded:
             break
     first = Piece(text=planned.text, mel=torch.cat(mels, 1), alignment=block.alignment.float(),
                   reached_max_steps=block.reached_max_steps, failure_reasons=list(block.failure_reasons))
-    pieces, retries, notes = retry([first], cfg, derive_seed(cfg.seed, index, RETRY_SEED_PATH), pipe._infer)
+    pieces, retries, notes = retry([first], cfg, derive_seed(cfg.seed, index, RETRY_SEED_PATH), pipe._infer,
+                                   dictionary=pipe.dictionary)
     mel_seconds = time.perf_counter() - start
     mel, starts = pipe._assemble_mel(pieces, voicing, cfg)
     if not in_blocks or len(pieces) > 1 or pieces[0] is not first:  # the final mel, whole

@@ -467,7 +467,7 @@ class Pipeline:
         for k, (item, piece) in enumerate(zip(planned, first)):
             piece.text = item.text
             pieces, used, note = retry([piece], cfg, derive_seed(cfg.seed, indices[k], RETRY_SEED_PATH), self._infer,
-                                       self.dictionary)
+                                       dictionary=self.dictionary)
             pieces_per_chunk.append(pieces)
             retries.append(used)
             notes.append(note)

@@ -45,8 +45,8 @@ def badness(pieces: Sequence[Piece]) -> tuple[int, int, int]:
 Infer = Callable[[Sequence[tuple[int, ...]], SynthesisConfig, "int | None"], list[Piece]]
 
 
-def retry(pieces: list[Piece], cfg: SynthesisConfig, seed: int | None, infer: Infer,
-          dictionary: PronouncingDictionary | None = None) -> tuple[list[Piece], int, list[str]]:
+def retry(pieces: list[Piece], cfg: SynthesisConfig, seed: int | None, infer: Infer, *,
+          dictionary: PronouncingDictionary | None) -> tuple[list[Piece], int, list[str]]:
     """Re-synthesise failed pieces for up to max_retries rounds; return the best attempt.
 
     Round 1 re-draws the prenet dropout for the whole piece (a trained model's failures are mostly

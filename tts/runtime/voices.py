@@ -168,7 +168,7 @@ def load_voice_config(directory: str | os.PathLike) -> VoiceConfig:
 
     inside = directory.resolve()
 
-    def weight_file(what: str, relative: Any, kind: str = "weights") -> Path:
+    def weight_file(what: str, relative: Any, missing: str = "the {what} weights {relative!r} are missing") -> Path:
         if not isinstance(relative, str) or not relative:
             raise VoiceError(f"{yaml_path}: '{what}' must be a file name, got {relative!r}")
         path = directory / relative
@@ -176,7 +176,7 @@ def load_voice_config(directory: str | os.PathLike) -> VoiceConfig:
             raise VoiceError(f"{yaml_path}: '{what}' names {relative!r}, which is outside the voice folder; "
                              "a voice's files must be inside its folder")
         if not path.is_file():
-            raise VoiceError(f"{yaml_path}: the {what} {kind} {relative!r} are missing ({path} does not exist)")
+            raise VoiceError(f"{yaml_path}: {missing.format(what=what, relative=relative)} ({path} does not exist)")
         return path
 
     vocoders_raw = raw.get("vocoders") or {}
@@ -208,7 +208,8 @@ def load_voice_config(directory: str | os.PathLike) -> VoiceConfig:
         synthesis=dict(raw.get("synthesis") or {}),
         audio=audio,
         provenance=dict(raw.get("provenance") or {}),
-        pronouncing_dictionary=(weight_file("pronouncing_dictionary", raw["pronouncing_dictionary"], "entries")
+        pronouncing_dictionary=(weight_file("pronouncing_dictionary", raw["pronouncing_dictionary"],
+                                                            "the pronouncing dictionary {relative!r} is missing")
                                 if raw.get("pronouncing_dictionary") is not None else None),
     )
 

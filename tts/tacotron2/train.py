@@ -219,8 +219,10 @@ def arpabet_mixing(data_cfg: Mapping[str, Any]) -> ArpabetMixing | None:
     if not path:
         return None
     p = data_cfg.get("p_arpabet", 0.5)
-    if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"data.p_arpabet must be a number in [0, 1], got {p!r}")
+    if not isinstance(p, (int, float)) or not 0.0 < p <= 1.0:  # 0 would mark the model as reading phones it never saw
+        raise ValueError(f"data.p_arpabet must be a number in (0, 1], got {p!r}")
+    if data_cfg.get("num_workers"):  # the draws come from the main process's RNG, which the loop saves
+        raise ValueError("data.arpabet_dictionary needs data.num_workers: 0 (a resumed run must draw as before)")
     if not Path(path).is_file():
         raise ValueError(f"data.arpabet_dictionary {path}: no such file")
     return ArpabetMixing(PronouncingDictionary.read(path), float(p))

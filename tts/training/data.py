@@ -30,7 +30,7 @@ import soundfile
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from frontend.arpabet import PronouncingDictionary, mix_arpabet
+from frontend.arpabet import PronouncingDictionary, mix_arpabet, most_extra_symbols
 from tts.core.audio import AudioSettings, load_wav, mel_spectrogram, n_frames
 
 
@@ -293,7 +293,7 @@ def encode_texts(items: Sequence[Utterance], max_chars: int | None = None,
                  ) -> tuple[list[Utterance], list[list[int]], dict[str, int]]:
     """Symbol ids for every clip; drops (and counts) texts that are unspeakable or too long. With a
     `dictionary` the clip's text becomes its normalized form (what the phones are looked up in) and
-    a text is too long when either its letters or its phones exceed `max_chars`."""
+    a text is too long when its longest mix of letters and phones exceeds `max_chars`."""
     from frontend import normalize, text_to_sequence
 
     kept, seqs = [], []
@@ -301,11 +301,10 @@ def encode_texts(items: Sequence[Utterance], max_chars: int | None = None,
     for u in items:
         try:
             seq = text_to_sequence(u.text, normalize=True)
+            longest = len(seq)
             if dictionary is not None:
                 u = replace(u, text=normalize(u.text))
-                longest = max(len(seq), len(arpabet_ids(u.text, ArpabetMixing(dictionary, 1.0))))
-            else:
-                longest = len(seq)
+                longest += most_extra_symbols(u.text, dictionary)
         except ValueError:
             dropped["unspeakable"] += 1
             continue
