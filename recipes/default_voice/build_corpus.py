@@ -684,24 +684,15 @@ def run(args: argparse.Namespace) -> int:
         counts = fetch_books(args.sources_json, args.cache, args.gutenberg_url, args.record_checksums, args.timeout)
         print("book sentences: " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + f" (in {args.cache})")
         args.prepare_from = args.cache
-    if args.prepare_from is not None:
-        if not args.prepare_from.is_dir():
-            raise ValueError(f"--prepare-from {args.prepare_from}: no such folder")
-        written = prepare_sentences(args.prepare_from, args.sentences)
-        print(", ".join(f"{k}: {v}" for k, v in written.items()))
-        return 0
-    if args.prepare_extra_from is not None:
-        if not args.prepare_extra_from.is_dir():
-            raise ValueError(f"--prepare-extra-from {args.prepare_extra_from}: no such folder")
-        written = prepare_extra_sentences(args.prepare_extra_from, args.sentences)
-        print(", ".join(f"{k}: {v}" for k, v in written.items()))
-        return 0
-    if args.prepare_rest_from is not None:
-        if not args.prepare_rest_from.is_dir():
-            raise ValueError(f"--prepare-rest-from {args.prepare_rest_from}: no such folder")
-        written = prepare_rest_sentences(args.prepare_rest_from, args.sentences)
-        print(", ".join(f"{k}: {v}" for k, v in written.items()))
-        return 0
+    for option, prepare in (("prepare_from", prepare_sentences), ("prepare_extra_from", prepare_extra_sentences),
+                            ("prepare_rest_from", prepare_rest_sentences)):
+        data_dir = getattr(args, option)
+        if data_dir is not None:  # instead of building: write sentence files from the book sentence lists
+            if not data_dir.is_dir():
+                raise ValueError(f"--{option.replace('_', '-')} {data_dir}: no such folder")
+            written = prepare(data_dir, args.sentences)
+            print(", ".join(f"{k}: {v}" for k, v in written.items()))
+            return 0
     options = {"voice": args.piper_voice, "data_dir": args.piper_data_dir} if args.teacher == "piper" else {}
     stats = build_corpus(args.out, args.sentences, args.teacher, args.limit, args.jobs,
                          progress=not args.quiet, teacher_options=options)
