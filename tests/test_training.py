@@ -292,6 +292,35 @@ def test_resume_applies_an_edited_learning_rate_schedule_and_says_so(tmp_path, c
     assert "optimizer settings changed" not in capsys.readouterr().err
 
 
+def test_embedding_learning_rate_scale_is_its_own_group_and_refuses_a_changed_run(tmp_path, corpus):
+    from tts.tacotron2.train import run_training
+    from tts.training.loop import make_optimizer
+
+    model = torch.nn.Sequential()
+    model.add_module("embedding", torch.nn.Embedding(4, 2))
+    model.add_module("layer", torch.nn.Linear(2, 2))
+    settings = {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-6, "weight_decay": 0.0, "decay_start": 0,
+                "decay_half_life": 0, "final_lr": 1e-5}
+    optimizer, _ = make_optimizer(model, settings, {"embedding.": 10.0})
+    assert [g["lr"] for g in optimizer.param_groups] == [1e-3, pytest.approx(1e-2)]
+    assert optimizer.param_groups[1]["params"] == [model.embedding.weight] and len(optimizer.param_groups[0]["params"]) == 2
+    assert len(make_optimizer(model, settings, {"embedding.": 1.0})[0].param_groups) == 1  # a factor of 1: no group
+    with pytest.raises(ValueError, match="no parameter's name starts with 'encoder.'"):
+        make_optimizer(model, settings, {"encoder.": 2.0})
+
+    cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache", checkpoint_every=3, validate_every=100)
+    run_dir = tmp_path / "run"
+    run_training(["--config", str(cfg), "--run-dir", str(run_dir), "--max-steps", "3"])
+    edited = yaml.safe_load(cfg.read_text())
+    edited["optimizer"]["embedding_lr_scale"] = 10.0
+    cfg.write_text(yaml.safe_dump(edited), encoding="utf-8")
+    with pytest.raises(ValueError, match="2 parameter groups in this config and 1 in the checkpoint"):
+        run_training(["--config", str(cfg), "--run-dir", str(run_dir), "--max-steps", "4", "--resume", "auto"])
+    fresh = tmp_path / "fresh"  # a new run with the scale trains
+    run_training(["--config", str(cfg), "--run-dir", str(fresh), "--max-steps", "2"])
+    assert sorted(logged_losses(fresh)) == [1, 2]
+
+
 def test_sigterm_saves_a_checkpoint_and_the_resume_continues_the_curve(tmp_path, corpus, monkeypatch):
     """`kill` (SIGTERM) mid-run: the step in flight finishes, a checkpoint is written at that step
     (not only at checkpoint_every), the process returns normally and resuming loses nothing."""

@@ -79,6 +79,7 @@ DEFAULTS: dict[str, Any] = {
         "decay_start": 50000,  # constant lr until this step (the paper: 50k) ...
         "decay_half_life": 10000,  # ... then halve every this many steps (0 = never decay) ...
         "final_lr": 1e-5,  # ... but never below this
+        "embedding_lr_scale": 1.0,  # the symbol embedding's learning rate is lr times this (its own Adam group)
     },
     "loss": {
         "gate_pos_weight": None,  # BCE pos_weight for the (rare) stop frames; None = 1
@@ -330,7 +331,10 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     tu.seed_everything(t["seed"])  # identical initial weights on every rank
     model = build_model(cfg).to(device)
     r = model.config.n_frames_per_step
-    optimizer, scheduler = tu.make_optimizer(model, cfg["optimizer"])
+    # a bigger step for the symbol embedding alone: a warm start whose new symbols (ARPAbet phones on a
+    # letters-trained model) begin alike would otherwise take thousands of steps to tell them apart
+    embedding_scale = float(cfg["optimizer"].get("embedding_lr_scale", 1.0))
+    optimizer, scheduler = tu.make_optimizer(model, cfg["optimizer"], {"embedding.": embedding_scale})
     sampler = BucketBatchSampler(data.train.mel_lengths, cfg["data"]["batch_size"], seed=t["seed"],
                                  bucket_batches=cfg["data"]["bucket_batches"], drop_last=True,
                                  rank=dist_info.rank, world_size=dist_info.world_size)
