@@ -62,9 +62,7 @@ def make_optimizer(model: torch.nn.Module, o: Mapping[str, Any], lr_scales: Mapp
     lr = float(o["lr"])
     params = list(model.parameters())
     scaled = {prefix: factor for prefix, factor in (lr_scales or {}).items() if float(factor) != 1.0}
-    groups: list[dict[str, Any]] = [{"params": []}]
-    for prefix, factor in scaled.items():
-        groups.append({"params": [], "lr": lr * float(factor)})
+    groups: list[dict[str, Any]] = [{"params": []}] + [{"params": [], "lr": lr * float(f)} for f in scaled.values()]
     for name, p in model.named_parameters():
         index = next((i for i, prefix in enumerate(scaled, 1) if name.startswith(prefix)), 0)
         groups[index]["params"].append(p)
