@@ -60,10 +60,11 @@ def write_warm_start(checkpoint: Path, out: Path) -> int:
     if not checkpoint.is_file():
         raise BadInput(f"--checkpoint {checkpoint}: no such file")
     from frontend.symbols import SYMBOL_TO_ID
+    from tts.runtime.planning import reads_phones
     from tts.tacotron2.checkpoint import load_tacotron2, save_tacotron2
 
     model = load_tacotron2(checkpoint).float()
-    if (model.text_settings or {}).get("arpabet"):
+    if reads_phones(model):
         raise BadInput(f"{checkpoint.name} already reads phones: fine-tune it as it is")
     n = phone_rows(model.embedding.weight, dict(SYMBOL_TO_ID))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -144,6 +144,7 @@ def dump(args: argparse.Namespace) -> None:
     from tts.core.audio import load_wav, mel_spectrogram
     from tts.tacotron2.checkpoint import load_tacotron2
     from frontend.arpabet import PronouncingDictionary
+    from tts.runtime.planning import dictionary_option_problem
     from tts.training.data import (ArpabetMixing, TextMelCollate, arpabet_ids, audio_frames, encode_texts,
                                    read_all_clips, write_mel_dir_manifest)
 
@@ -154,18 +155,17 @@ def dump(args: argparse.Namespace) -> None:
         raise BadInput(str(exc)) from exc
     model = load_tacotron2(args.tacotron2).eval()
     settings, r = model.audio, model.config.n_frames_per_step
-    reads_phones = bool((model.text_settings or {}).get("arpabet"))
-    if reads_phones != (args.pronouncing_dictionary is not None):
-        raise BadInput(f"{args.tacotron2.name} was trained to read phones: give its --pronouncing-dictionary"
-                       if reads_phones else f"{args.tacotron2.name} reads letters only: --pronouncing-dictionary "
-                       "would not apply")
-    dictionary = PronouncingDictionary.read(args.pronouncing_dictionary) if reads_phones else None
+    given = args.pronouncing_dictionary
+    problem = dictionary_option_problem(model, args.tacotron2.name, given=given is not None)
+    if problem:
+        raise BadInput(problem)
+    dictionary = PronouncingDictionary.read(given) if given is not None else None
     made_by = {
         "checkpoint": str(args.tacotron2),
         "checkpoint_sha256": sha256_prefix(args.tacotron2),
         "n_frames_per_step": r,
         "prenet_dropout": args.prenet_dropout,
-        "pronouncing_dictionary_sha256": sha256_prefix(args.pronouncing_dictionary) if reads_phones else None,
+        "pronouncing_dictionary_sha256": sha256_prefix(given) if given is not None else None,
         "audio": settings.to_dict(),
     }
     previous = read_manifest(out)

@@ -145,6 +145,7 @@ def load_vocoder(args: argparse.Namespace) -> tuple[dict, str, dict, str, dict]:
 
 def export(args: argparse.Namespace) -> int:
     path = check_inputs(args)
+    from tts.runtime.planning import dictionary_option_problem
     from tts.runtime.voices import save_voice
     from tts.tacotron2.checkpoint import average_tacotron2, load_tacotron2
 
@@ -152,10 +153,9 @@ def export(args: argparse.Namespace) -> int:
     sources = checkpoints_ending_at(path, args.average) if args.average > 1 else [path]
     model = average_tacotron2(sources) if len(sources) > 1 else load_tacotron2(path)
     step = model.checkpoint_extra.get("step")  # the last source's (the loader keeps its `extra`)
-    reads_phones = bool((model.text_settings or {}).get("arpabet"))
-    if reads_phones != (args.pronouncing_dictionary is not None):
-        raise BadInput(f"{path.name} was trained to read phones: give its --pronouncing-dictionary" if reads_phones
-                       else f"{path.name} reads letters only: a --pronouncing-dictionary would not apply")
+    problem = dictionary_option_problem(model, path.name, given=args.pronouncing_dictionary is not None)
+    if problem:
+        raise BadInput(problem)
     if not args.fp32:
         model = model.half()
     card = args.model_card.read_text() if args.model_card else None

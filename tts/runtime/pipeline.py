@@ -162,10 +162,10 @@ class Pipeline:
         `pronouncing_dictionary`: the CMUdict-format file of a Tacotron 2 trained to read phones."""
         if vocoder == "waveglow" and waveglow is None:
             raise ValueError("vocoder='waveglow' needs a WaveGlow checkpoint (waveglow=PATH)")
+        dictionary = PronouncingDictionary.read(pronouncing_dictionary) if pronouncing_dictionary is not None else None
         device = resolve_device(device)
         models = load_models(tacotron2, {"waveglow": waveglow} if waveglow is not None else {}, device=device,
                              dtype=dtype, quantize=quantize, runtime=runtime)
-        dictionary = PronouncingDictionary.read(pronouncing_dictionary) if pronouncing_dictionary is not None else None
         return cls(models.tacotron2, models.vocoders, default_vocoder=vocoder, config=config,
                    name=Path(tacotron2).stem, dtype=dtype, paths=models.paths, dictionary=dictionary)
 

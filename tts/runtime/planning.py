@@ -191,11 +191,26 @@ def speakable_ids(text: str, dictionary: PronouncingDictionary | None = None) ->
         return ()
 
 
+def reads_phones(tacotron2: object) -> bool:
+    """Was this Tacotron 2 trained to read dictionary words as phones? (Its checkpoint's text settings say so.)"""
+    return bool((getattr(tacotron2, "text_settings", None) or {}).get("arpabet"))
+
+
+def dictionary_option_problem(tacotron2: object, name: str, given: bool,
+                              option: str = "--pronouncing-dictionary") -> str | None:
+    """For a tool that takes a Tacotron 2 `name` and an `option` naming its pronouncing dictionary: what is
+    wrong when the option is given to a letters model or left out for a phone-reading one, else None."""
+    if reads_phones(tacotron2) and not given:
+        return f"{name} was trained to read phones: give its {option}"
+    if given and not reads_phones(tacotron2):
+        return f"{name} reads letters only: a {option} would not apply"
+    return None
+
+
 def check_reads_phones(tacotron2: object, dictionary: PronouncingDictionary | None) -> None:
     """Warn when a Tacotron 2 trained to read phones gets no pronouncing dictionary (it falls back on
     spelling, which it reads worse), or one that was not is given one (it would hear unknown symbols)."""
-    settings = getattr(tacotron2, "text_settings", None) or {}
-    trained = settings.get("arpabet")
+    trained = (getattr(tacotron2, "text_settings", None) or {}).get("arpabet")
     if trained and dictionary is None:
         warnings.warn(f"this Tacotron 2 was trained to read words as phones from {trained.get('dictionary')!r}, "
                       "but no pronouncing dictionary was given: it reads their spelling instead", stacklevel=3)

@@ -30,6 +30,7 @@ import soundfile
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from frontend import normalize, text_to_sequence
 from frontend.arpabet import PronouncingDictionary, mix_arpabet, most_extra_symbols
 from tts.core.audio import AudioSettings, load_wav, mel_spectrogram, n_frames
 
@@ -282,8 +283,6 @@ class TextMelDataset(Dataset):
 
 def arpabet_ids(text: str, mixing: ArpabetMixing) -> list[int]:
     """The ids of normalized `text` with its dictionary words as phones with probability `mixing.p`."""
-    from frontend import text_to_sequence
-
     mixed = mix_arpabet(text, mixing.dictionary, mixing.p, draw=lambda: float(torch.rand(())))
     return text_to_sequence(mixed, normalize=False)
 
@@ -294,17 +293,17 @@ def encode_texts(items: Sequence[Utterance], max_chars: int | None = None,
     """Symbol ids for every clip; drops (and counts) texts that are unspeakable or too long. With a
     `dictionary` the clip's text becomes its normalized form (what the phones are looked up in) and
     a text is too long when its longest mix of letters and phones exceeds `max_chars`."""
-    from frontend import normalize, text_to_sequence
-
     kept, seqs = [], []
     dropped = {"unspeakable": 0, "too_many_chars": 0}
     for u in items:
         try:
-            seq = text_to_sequence(u.text, normalize=True)
-            longest = len(seq)
-            if dictionary is not None:
+            if dictionary is None:
+                seq = text_to_sequence(u.text, normalize=True)
+                longest = len(seq)
+            else:  # normalized once: the phones are looked up in what the model reads
                 u = replace(u, text=normalize(u.text))
-                longest += most_extra_symbols(u.text, dictionary)
+                seq = text_to_sequence(u.text, normalize=False)
+                longest = len(seq) + most_extra_symbols(u.text, dictionary)
         except ValueError:
             dropped["unspeakable"] += 1
             continue
