@@ -70,3 +70,11 @@ def test_waiting_threads_spin_briefly_before_they_sleep():
     code = "import os; from tts.core.device import prefer_passive_waiting as p; p(); print(os.environ['GOMP_SPINCOUNT'])"
     assert _environment_after(code) == str(policy.SPIN_BEFORE_SLEEP)
     assert _environment_after(code, GOMP_SPINCOUNT="0") == "0"
+
+
+def test_weights_placement_reads_the_first_floating_weight():
+    assert policy.weights_placement(torch.nn.Linear(2, 2).to(torch.bfloat16)) == (torch.device("cpu"), torch.bfloat16)
+    assert policy.weights_placement(torch.nn.ReLU()) == (torch.device("cpu"), torch.float32)  # no parameters
+    counts = torch.nn.Module()
+    counts.n = torch.nn.Parameter(torch.zeros(3, dtype=torch.int64), requires_grad=False)
+    assert policy.weights_placement(counts) == (torch.device("cpu"), torch.float32)  # no floating ones

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from tts.core.audio import istft, stft
+from tts.core.device import weights_placement
 from tts.core.vocoder import Vocoder
 
 #: NVIDIA's hard-coded bias input: 88 frames of an 80-channel all-zero log-mel
@@ -35,9 +36,7 @@ class Denoiser(nn.Module):
     @torch.no_grad()
     def compute_bias(vocoder: Vocoder, bias_frames: int = BIAS_FRAMES) -> torch.Tensor:
         """|STFT| of the vocoder's output on an all-zero mel, first frame: [n_fft // 2 + 1, 1], float32."""
-        param = next(vocoder.parameters(), None)
-        device = param.device if param is not None else torch.device("cpu")
-        dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+        device, dtype = weights_placement(vocoder)
         mel = torch.zeros(1, vocoder.audio.n_mel_channels, bias_frames, device=device, dtype=dtype)
         kwargs = dict(getattr(vocoder, "deterministic_kwargs", {}))
         # WaveGlow draws (sigma-scaled) noise even at sigma = 0: do not let that advance the caller's RNG

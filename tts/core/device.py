@@ -2,7 +2,8 @@
 
 * `resolve_device(name)` - "auto"/None -> CUDA when available, else the CPU; "cuda" -> a concrete
   CUDA device; refuses devices that are not there (`DeviceError`, a ValueError).
-* `parse_dtype(dtype)` - inference dtypes by name ("fp32", "bfloat16", ...).
+* `parse_dtype(dtype)` - inference dtypes by name ("fp32", "bfloat16", ...); `weights_placement(module)` -
+  the device and dtype a module's inputs should have.
 * `check_precision` / `autocast` / `make_grad_scaler` - training precisions ("fp32", "bf16", "fp16").
 * `choose_threads` / `apply_threads` / `prefer_passive_waiting` - intra-op threads from the free cores.
 * `bound_kernel_caches` - a bounded oneDNN primitive cache (`resolve_device` applies it for the CPU).
@@ -87,6 +88,17 @@ def bound_kernel_caches() -> None:
     """Bound oneDNN's primitive cache (`ONEDNN_CACHE_CAPACITY`) unless the environment sets it: oneDNN
     reads the setting when it makes its first kernel, so this applies if no CPU model ran before."""
     os.environ.setdefault(ONEDNN_CACHE_ENV, str(ONEDNN_CACHE_CAPACITY))
+
+
+def weights_placement(module: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
+    """The device of a module's weights and their floating dtype (the CPU and float32 for a module
+    without parameters or without floating ones), the device and dtype its inputs should have."""
+    import torch
+
+    param = next(module.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    return device, dtype
 
 
 def parse_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:

@@ -30,7 +30,7 @@ from frontend.arpabet import PronouncingDictionary
 from frontend.symbols import SPACE_ID
 from tts.core.audio import AudioSettings
 from tts.core.audio_files import open_audio_output
-from tts.core.device import QUANTIZE_AUTO, choose_overlap, parse_dtype, resolve_device
+from tts.core.device import QUANTIZE_AUTO, choose_overlap, parse_dtype, resolve_device, weights_placement
 from tts.runtime import planning
 from tts.runtime.loading import ModelPaths, RuntimeMismatch, load_models
 from tts.runtime.overlap import (
@@ -219,7 +219,7 @@ class Pipeline:
         """
         cfg = self.settings(config, **overrides)
         start = time.perf_counter()
-        normalized, plan, notes, written = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary)
+        normalized, plan, notes, written = self._plan(text, cfg)
         vocoder_name = self._check_vocoder(cfg)
         chunks: list[Chunk] = []
         first_audio = None
@@ -263,7 +263,7 @@ class Pipeline:
         each chunk after it was written (and may keep what it needs of it)."""
         cfg = self.settings(config, **overrides)
         start = time.perf_counter()
-        normalized, plan, notes, written = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary)
+        normalized, plan, notes, written = self._plan(text, cfg)
         vocoder_name = self._check_vocoder(cfg)
         if isinstance(target, (str, os.PathLike)):
             check_output_path(target, format)
@@ -307,14 +307,14 @@ class Pipeline:
         nothing is kept between chunks, so memory does not grow with the length of the text.
         """
         cfg = self.settings(config, **overrides)
-        _, plan, notes, _ = plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary)
+        _, plan, notes, _ = self._plan(text, cfg)
         vocoder_name = self._check_vocoder(cfg)
         return self._run(plan, cfg, vocoder_name, notes + self._unused_settings(overrides, vocoder_name))
 
     def count_chunks(self, text: str, *, config: SynthesisConfig | None = None, **overrides: Any) -> int:
         """How many chunks `speak`/`stream` will make of `text` (no synthesis; ValueError if unspeakable)."""
         cfg = self.settings(config, **overrides)
-        return len(plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary).chunks)
+        return len(self._plan(text, cfg).chunks)
 
     def speak_batch(
         self,
@@ -340,7 +340,7 @@ class Pipeline:
         plans = []
         for i, text in enumerate(texts):
             try:
-                plans.append(plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary))
+                plans.append(self._plan(text, cfg))
             except ValueError as exc:
                 raise ValueError(f"text {i}: {exc}") from None
         if not plans:
@@ -373,6 +373,9 @@ class Pipeline:
         return speeches
 
     # -- internals -----------------------------------------------------------------------------------
+    def _plan(self, text: str, cfg: SynthesisConfig) -> planning.TextPlan:
+        return plan_text(text, cfg.max_chunk_chars, cfg.date_order, cfg.ssml, self.dictionary)
+
     def _check_vocoder(self, cfg: SynthesisConfig) -> str:
         name = cfg.vocoder or self.default_vocoder
         if name not in self.vocoder_names:
@@ -566,7 +569,7 @@ class Pipeline:
             kwargs["seed"] = seed
         with self._vocoder_lock:
             # unclipped until the denoiser has run, as in NVIDIA's inference.py (clipped below)
-            audio = vocoder(batch.to(self._vocoder_dtype(vocoder)), clip=False, **kwargs)
+            audio = vocoder(batch.to(weights_placement(vocoder)[1]), clip=False, **kwargs)
             audio = match_mel(audio, batch, cfg.mel_match, self.audio)
             if cfg.denoise > 0:
                 audio = self._denoiser(name, vocoder)(audio, strength=cfg.denoise)
@@ -577,11 +580,6 @@ class Pipeline:
         if name not in self._synthesize_params:
             self._synthesize_params[name] = frozenset(inspect.signature(vocoder.synthesize).parameters)
         return self._synthesize_params[name]
-
-    @staticmethod
-    def _vocoder_dtype(vocoder: torch.nn.Module) -> torch.dtype:
-        param = next(vocoder.parameters(), None)
-        return param.dtype if param is not None and param.is_floating_point() else torch.float32
 
     def _denoiser(self, name: str, vocoder: torch.nn.Module) -> torch.nn.Module:
         with self._vocoder_lock:
