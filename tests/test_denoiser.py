@@ -10,6 +10,8 @@ import torch
 from tts.core.audio import DEFAULT_AUDIO, stft
 from tts.core.vocoder import Vocoder
 from vocoder import Denoiser, GriffinLim, WaveGlow, WaveGlowConfig
+from vocoder.denoiser import keep_tone_bins
+from vocoder.waveglow.compact import CompactWaveGlow, CompactWaveGlowConfig
 
 
 class ToneVocoder(Vocoder):
@@ -122,3 +124,35 @@ def test_griffin_lim_bias():
     denoiser = Denoiser(GriffinLim(n_iters=4))
     assert denoiser.bias_spec.shape == (DEFAULT_AUDIO.filter_length // 2 + 1, 1)
     assert torch.isfinite(denoiser.bias_spec).all()
+
+
+def test_keep_tone_bins_keeps_the_multiples_of_fs_over_the_period():
+    spectrum = torch.arange(1.0, 514.0)[:, None]  # [513, 1]: every bin nonzero
+    kept = keep_tone_bins(spectrum, n_fft=1024, period=128)
+    bins = torch.nonzero(kept[:, 0]).flatten()
+    assert bins.tolist() == list(range(8, 513, 8))  # 172.3 Hz apart, up to fs/2
+    assert torch.equal(kept[bins], spectrum[bins])
+    odd = torch.nonzero(keep_tone_bins(spectrum, n_fft=1024, period=96)[:, 0]).flatten()
+    assert odd[:3].tolist() == [11, 21, 32]  # 10.67 k rounded: between bins, the nearest one
+    with pytest.raises(ValueError, match="at least 2"):
+        keep_tone_bins(spectrum, 1024, 1)
+
+
+def test_compact_waveglow_bias_is_its_group_tones_only():
+    torch.manual_seed(0)
+    model = CompactWaveGlow(CompactWaveGlowConfig(n_flows=2, n_group=64, n_early_every=2, n_early_size=8, wn_n_layers=2,
+                                                  wn_n_channels=16, pulse_excitation=False, lp_order=0))
+    with torch.no_grad():  # an untrained flow ends in zero-initialised layers: give its output something to say
+        for name, param in model.named_parameters():
+            if ".end." in name:
+                param.normal_(0, 0.1)
+    model = model.prepare_for_inference()
+    assert model.bias_tone_period == 64
+    bias = Denoiser(model).bias_spec[:, 0]
+    with torch.no_grad():
+        full = stft(model.synthesize(torch.zeros(1, 80, 88), sigma=0.0)).abs()[0, :, 0]
+    tones = torch.arange(16, 513, 16)  # 1024 / 64: every 16th bin
+    assert torch.equal(bias[tones], full[tones])
+    others = torch.ones(513, dtype=torch.bool)
+    others[tones] = False
+    assert not bias[others].any() and full[others].any()

@@ -5,6 +5,12 @@ log-mel [1, 80, 88] with its deterministic settings (WaveGlow: sigma = 0); its S
 frame only, is subtracted (times `strength`) from the magnitude of every frame of the audio,
 clamped at 0, and the audio is resynthesised with its original phase.
 
+A vocoder that runs its flow on groups of n samples (`bias_tone_period` = n: the compact WaveGlow,
+n = 128) leaves tones at multiples of fs / n in its output, and its output for an all-zero log-mel
+is not a bias but loud sound that follows the mel; there only the bins of those tones are kept from
+the bias spectrum, so that the denoiser removes the tones and nothing else. (NVIDIA's WaveGlow, n = 8,
+keeps the whole spectrum, as the reference does.)
+
 Differences from the reference, on purpose: works on any device/dtype (computes in float32; the
 reference calls `.cuda()`), computing the bias leaves the caller's RNG untouched, and the output
 always has exactly as many samples as the input (the reference returns (N // 256) * 256, which is
@@ -35,7 +41,8 @@ class Denoiser(nn.Module):
     @staticmethod
     @torch.no_grad()
     def compute_bias(vocoder: Vocoder, bias_frames: int = BIAS_FRAMES) -> torch.Tensor:
-        """|STFT| of the vocoder's output on an all-zero mel, first frame: [n_fft // 2 + 1, 1], float32."""
+        """|STFT| of the vocoder's output on an all-zero mel, first frame: [n_fft // 2 + 1, 1], float32
+        (only the bins of its tones for a vocoder with a `bias_tone_period`)."""
         device, dtype = weights_placement(vocoder)
         mel = torch.zeros(1, vocoder.audio.n_mel_channels, bias_frames, device=device, dtype=dtype)
         kwargs = dict(getattr(vocoder, "deterministic_kwargs", {}))
@@ -43,7 +50,9 @@ class Denoiser(nn.Module):
         devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices), torch.inference_mode():
             bias_audio = vocoder.synthesize(mel, **kwargs).float()
-        return stft(bias_audio, vocoder.audio).abs()[0, :, :1].clone()  # [F, 1]
+        bias = stft(bias_audio, vocoder.audio).abs()[0, :, :1].clone()  # [F, 1]
+        period = getattr(vocoder, "bias_tone_period", None)
+        return bias if period is None else keep_tone_bins(bias, vocoder.audio.filter_length, period)
 
     def forward(self, audio: torch.Tensor, strength: float = 0.01) -> torch.Tensor:
         if not 0.0 <= strength <= MAX_STRENGTH:
@@ -59,3 +68,16 @@ class Denoiser(nn.Module):
         # original phase, new magnitude (angle of 0 is 0, so silent bins stay silent)
         denoised = istft(torch.polar(magnitude, spec.angle()), self.audio, length=n)
         return denoised[0] if squeeze else denoised
+
+
+def keep_tone_bins(spectrum: torch.Tensor, n_fft: int, period: int) -> torch.Tensor:
+    """`spectrum` [n_fft // 2 + 1, ...] with every bin zeroed but those nearest to the tones at multiples
+    of fs / period (bin k * n_fft / period, k = 1, 2, ...)."""
+    if period < 2:
+        raise ValueError(f"a tone period must be at least 2 samples, got {period}")
+    n_bins = spectrum.shape[0]
+    tones = torch.arange(1, period // 2 + 1, dtype=torch.float64) * n_fft / period
+    bins = torch.unique(tones.round().long().clamp(max=n_bins - 1))
+    kept = torch.zeros_like(spectrum)
+    kept[bins] = spectrum[bins]
+    return kept
