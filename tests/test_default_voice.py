@@ -58,7 +58,8 @@ def test_export_ships_a_compact_waveglow_as_the_default_vocoder(tmp_path):
     assert config["synthesis"]["sigma"] == 0.7 and config["synthesis"]["denoise"] == 0.01
     assert config["synthesis"]["mel_match"] == 6
     assert config["provenance"]["vocoder_training_step"] == 700
-    assert "linear prediction" in config["description"]
+    assert config["description"] == ("Small Tacotron 2 (r = 2) trained on CPU on Festival CMU ARCTIC SLT speech; "
+                                     "compact WaveGlow vocoder with order-8 linear prediction")  # no pulses in it
     state = torch.load(voice / "waveglow.pt", weights_only=True)["state_dict"]
     assert state["WN.0.start.weight_v"].dtype == torch.float16
     assert state["convinv.0.conv.weight"].dtype == torch.float32  # the invertible mixes stay float32
@@ -94,5 +95,7 @@ def test_export_ships_the_pronouncing_dictionary_of_a_phone_reading_checkpoint(t
     ok = subprocess.run(script + ["--pronouncing-dictionary", str(lexicon), "--out", str(voice)],
                         capture_output=True, text=True, timeout=300, check=False)
     assert ok.returncode == 0, ok.stderr
-    assert yaml.safe_load((voice / "voice.yaml").read_text())["pronouncing_dictionary"] == "lexicon.txt"
+    config = yaml.safe_load((voice / "voice.yaml").read_text())
+    assert config["pronouncing_dictionary"] == "lexicon.txt"
+    assert "reading dictionary words as their phones; Griffin-Lim vocoder" in config["description"]
     assert (voice / "lexicon.txt").read_text() == "ship SH IH1 P\n"

@@ -136,8 +136,9 @@ def load_vocoder(args: argparse.Namespace) -> tuple[dict, str, dict, str, dict]:
         waveglow = waveglow.half()  # its 1x1 convolutions stay float32 (their inverses need it)
     settings = vocoder_settings(args)
     lp = getattr(waveglow.config, "lp_order", 0)
+    pulses = getattr(waveglow.config, "pulse_excitation", False)
     words = ("compact WaveGlow vocoder" if isinstance(waveglow, CompactWaveGlow) else "WaveGlow vocoder") + (
-        f" with order-{lp} linear prediction" if lp else "")
+        f" with order-{lp} linear prediction" if lp else "") + (" and glottal pulses" if pulses else "")
     step = re.search(r"step0*(\d+)", path.name)  # the trainer's names: waveglow_compact_stepNNNNNNN.pt
     provenance = {"vocoder_checkpoint": path.name, "vocoder_training_step": int(step.group(1)) if step else None}
     return {"griffin-lim": GriffinLim(), "waveglow": waveglow}, "waveglow", settings, words, provenance
@@ -165,14 +166,15 @@ def export(args: argparse.Namespace) -> int:
         vocoders=vocoders,
         default_vocoder=default_vocoder,
         name="default",
-        description="Small Tacotron 2 (r = 2) trained on CPU on 2.7 h of Festival CMU ARCTIC SLT speech; "
+        description="Small Tacotron 2 (r = 2) trained on CPU on Festival CMU ARCTIC SLT speech"
+                    + (", reading dictionary words as their phones; " if args.pronouncing_dictionary else "; ")
                     + vocoder_words,
         synthesis={**SYNTHESIS, **vocoder_settings},
         provenance={
             "trained_by": "this project (recipes/default_voice)",
             "training_step": step,
             "source_checkpoint": path.name if len(sources) == 1 else "mean of " + ", ".join(p.name for p in sources),
-            "corpus": "recipes/default_voice/build_corpus.py: Austen + Melville + own sentences, spoken by "
+            "corpus": "recipes/default_voice/build_corpus.py: Austen + Melville + own + number + everyday sentences, spoken by "
                       "Festival cmu_us_slt_arctic_hts",
             "weights_dtype": "float32" if args.fp32 else "float16",
             **vocoder_provenance,
