@@ -8,7 +8,7 @@ clamped at 0, and the audio is resynthesised with its original phase.
 A vocoder that runs its flow on groups of n samples (`bias_tone_period` = n: the compact WaveGlow,
 n = 128) leaves tones at multiples of fs / n in its output, and its output for an all-zero log-mel
 is not a bias but loud sound that follows the mel; there only the bins of those tones are kept from
-the bias spectrum, so that the denoiser removes the tones and nothing else. (NVIDIA's WaveGlow, n = 8,
+the bias spectrum, so that the denoiser subtracts at the tones and nowhere else. (NVIDIA's WaveGlow, n = 8,
 keeps the whole spectrum, as the reference does.)
 
 Differences from the reference, on purpose: works on any device/dtype (computes in float32; the
