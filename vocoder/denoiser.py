@@ -51,7 +51,7 @@ class Denoiser(nn.Module):
         with torch.random.fork_rng(devices=devices), torch.inference_mode():
             bias_audio = vocoder.synthesize(mel, **kwargs).float()
         bias = stft(bias_audio, vocoder.audio).abs()[0, :, :1].clone()  # [F, 1]
-        period = getattr(vocoder, "bias_tone_period", None)
+        period = vocoder.bias_tone_period
         return bias if period is None else keep_tone_bins(bias, vocoder.audio.filter_length, period)
 
     def forward(self, audio: torch.Tensor, strength: float = 0.01) -> torch.Tensor:

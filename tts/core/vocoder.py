@@ -21,6 +21,10 @@ class Vocoder(nn.Module):
     name: str = "vocoder"
     #: True when the vocoder needs trained weights (Griffin-Lim does not)
     needs_weights: bool = True
+    #: samples after which the vocoder's own error repeats (a flow run on groups of that many samples), so
+    #: that its bias is tones at multiples of fs / period and `vocoder.Denoiser` subtracts only there; None:
+    #: the denoiser subtracts the whole bias spectrum, as NVIDIA's does
+    bias_tone_period: int | None = None
 
     def __init__(self, audio: AudioSettings = DEFAULT_AUDIO):
         super().__init__()

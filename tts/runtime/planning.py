@@ -191,9 +191,14 @@ def speakable_ids(text: str, dictionary: PronouncingDictionary | None = None) ->
         return ()
 
 
+def _arpabet_training(tacotron2: object) -> dict | None:
+    """The ARPAbet part of a Tacotron 2's text settings (its dictionary and training p), None for letters only."""
+    return (getattr(tacotron2, "text_settings", None) or {}).get("arpabet")
+
+
 def reads_phones(tacotron2: object) -> bool:
     """Was this Tacotron 2 trained to read dictionary words as phones? (Its checkpoint's text settings say so.)"""
-    return bool((getattr(tacotron2, "text_settings", None) or {}).get("arpabet"))
+    return bool(_arpabet_training(tacotron2))
 
 
 def dictionary_option_problem(tacotron2: object, name: str, given: bool,
@@ -210,7 +215,7 @@ def dictionary_option_problem(tacotron2: object, name: str, given: bool,
 def check_reads_phones(tacotron2: object, dictionary: PronouncingDictionary | None) -> None:
     """Warn when a Tacotron 2 trained to read phones gets no pronouncing dictionary (it falls back on
     spelling, which it reads worse), or one that was not is given one (it would hear unknown symbols)."""
-    trained = (getattr(tacotron2, "text_settings", None) or {}).get("arpabet")
+    trained = _arpabet_training(tacotron2)
     if trained and dictionary is None:
         warnings.warn(f"this Tacotron 2 was trained to read words as phones from {trained.get('dictionary')!r}, "
                       "but no pronouncing dictionary was given: it reads their spelling instead", stacklevel=3)

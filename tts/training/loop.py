@@ -66,8 +66,8 @@ def make_optimizer(model: torch.nn.Module, o: Mapping[str, Any], lr_scales: Mapp
     for name, p in model.named_parameters():
         index = next((i for i, prefix in enumerate(scaled, 1) if name.startswith(prefix)), 0)
         groups[index]["params"].append(p)
-    if any(not group["params"] for group in groups[1:]):
-        empty = [prefix for prefix, group in zip(scaled, groups[1:]) if not group["params"]]
+    empty = [prefix for prefix, group in zip(scaled, groups[1:]) if not group["params"]]
+    if empty:
         raise ValueError(f"no parameter's name starts with {empty[0]!r} (a learning-rate scale for it was given)")
     # one fused kernel for every parameter instead of a loop over ~1,000 small tensors (weight norm's g and
     # v, biases): the compact WaveGlow's Adam step 44 -> 13 ms on one CPU thread; the same update rule

@@ -261,8 +261,8 @@ class CompactWaveGlow(FlowVocoder):
     @property
     def bias_tone_period(self) -> int:
         """The flow's group length: its output carries tones at multiples of fs / n_group (measured on the
-        default voice's copy synthesis: 10-26 dB above the spectrum around them from 3.5 to 10.5 kHz), which
-        are what `vocoder.Denoiser` removes from it."""
+        default voice's copy synthesis: 10-26 dB above the spectrum around them from 3.5 to 10.5 kHz), the
+        only bins where `vocoder.Denoiser` subtracts from it."""
         return self.config.n_group
 
     @property
