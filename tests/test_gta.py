@@ -189,6 +189,33 @@ def test_mel_dir_segments_line_up_with_the_computed_mels(tmp_path, corpus):
         assert len(starts) > 3 or segment == 16384
 
 
+def test_a_fraction_of_the_segments_reads_the_folder_and_the_rest_the_ground_truth(tmp_path, corpus):
+    from vocoder.train import AudioMelCollate, MelDirSegments
+
+    folder = tmp_path / "shifted"  # the ground truth + 1: which source a segment took is plain to see
+    folder.mkdir()
+    clips = read_all_clips(corpus)
+    for u in clips:
+        np.save(folder / f"{u.id}.npy", gt_mel(u.wav).numpy() + 1.0)
+    write_mel_dir_manifest(folder, {"audio": SETTINGS.to_dict()})
+    collate = AudioMelCollate(SETTINGS)
+    every = MelDirSegments(clips, SETTINGS, 4096, seed=3, mel_dir=write_gt_mel_dir(tmp_path / "gt", corpus))
+    half = MelDirSegments(clips, SETTINGS, 4096, seed=3, mel_dir=folder, fraction=0.5)
+    picks = []
+    for epoch in range(4):
+        every.set_epoch(epoch)
+        half.set_epoch(epoch)
+        truth = collate([every[i] for i in range(len(clips))]).mel
+        mixed = collate([half[i] for i in range(len(clips))]).mel
+        for i in range(len(clips)):
+            from_folder = half.reads_folder(i)
+            picks.append(from_folder)
+            torch.testing.assert_close(mixed[i], truth[i] + float(from_folder), atol=1e-4, rtol=0)
+    assert 0.25 < np.mean(picks) < 0.75  # both sources, about half each
+    with pytest.raises(ValueError, match=r"must be in \(0, 1\]"):
+        MelDirSegments(clips, SETTINGS, 4096, seed=3, mel_dir=folder, fraction=0.0)
+
+
 def write_vocoder_config(path: Path, corpus: Path, **data) -> Path:
     cfg = {
         "vocoder": "waveglow_compact",
@@ -208,7 +235,8 @@ def test_training_on_gta_mels_runs_and_validates(tmp_path, corpus, capsys):
     out = tmp_path / "gta"
     assert run_dump(capsys, "--corpus", corpus, "--tacotron2", tiny_tacotron2(tmp_path / "t2.pt", 2),
                     "--out", out)[0] == 0
-    cfg = write_vocoder_config(tmp_path / "v.yaml", corpus, mel_dir=str(out), val_mel_dir=True)
+    cfg = write_vocoder_config(tmp_path / "v.yaml", corpus, mel_dir=str(out), val_mel_dir=True,
+                               mel_dir_fraction=0.75)  # a quarter of the segments on ground-truth mels
     data = yaml.safe_load(cfg.read_text())
     data["train"]["validate_every"] = 3
     cfg.write_text(yaml.safe_dump(data))
@@ -216,7 +244,7 @@ def test_training_on_gta_mels_runs_and_validates(tmp_path, corpus, capsys):
     losses = logged_losses(tmp_path / "run")
     assert trainer.step == 3 and sorted(losses) == [1, 2, 3] and all(math.isfinite(v) for v in losses.values())
     assert (tmp_path / "run" / "plots" / "sample_step0000003.wav").is_file()
-    assert "mels from" in capsys.readouterr().out
+    assert f"mels 75% from {out}, the rest computed from the audio" in capsys.readouterr().out
 
 
 def test_mel_dir_is_refused_when_made_otherwise_or_incomplete(tmp_path, corpus):
@@ -241,6 +269,13 @@ def test_mel_dir_is_refused_when_made_otherwise_or_incomplete(tmp_path, corpus):
     cfg = write_vocoder_config(tmp_path / "v.yaml", corpus, val_mel_dir=True)
     with pytest.raises(ValueError, match="val_mel_dir needs data.mel_dir"):
         load_config(cfg)
+    cfg = write_vocoder_config(tmp_path / "v.yaml", corpus, mel_dir_fraction=0.5)
+    with pytest.raises(ValueError, match="mel_dir_fraction needs data.mel_dir"):
+        load_config(cfg)
+    for bad in (0, 1.5, "half", True):
+        cfg = write_vocoder_config(tmp_path / "v.yaml", corpus, mel_dir=str(tmp_path), mel_dir_fraction=bad)
+        with pytest.raises(ValueError, match="mel_dir_fraction must be a number in"):
+            load_config(cfg)
 
 
 def test_warm_start_loads_the_weights_and_starts_at_step_0(tmp_path, corpus, capsys):

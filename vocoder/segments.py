@@ -119,13 +119,21 @@ class MelDirSegments(AudioSegments):
     shorter clip, zero-padded like the computed path, the frames past its mel are the silence level
     (the log-mel of the zeros there). The one difference from the computed path is at the segment's
     edges: its frames 0-1 and the last 2 (the STFT window reaches 2 hops) see the clip's real samples
-    beyond the segment, not the computed path's reflect padding, i.e. what the vocoder sees at synthesis."""
+    beyond the segment, not the computed path's reflect padding, i.e. what the vocoder sees at synthesis.
+
+    With `fraction` < 1 only that share of the segments (drawn from (seed, epoch, clip)) reads the
+    folder; the others take the same frames of the clip's ground-truth mel, so a vocoder fine-tuned on
+    a Tacotron 2's smoothed mels keeps the recordings' sharper ones too (a copy synthesis of real mels
+    is what it is also asked to do)."""
 
     def __init__(self, items: Sequence[Utterance], settings: AudioSettings, segment_length: int, seed: int,
                  mel_dir: str | Path, random_offsets: bool = True, context: int = 0,
-                 excitation_dir: str | Path | None = None):
+                 excitation_dir: str | Path | None = None, fraction: float = 1.0):
         super().__init__(items, settings, segment_length, seed, random_offsets, context, excitation_dir)
+        if not 0.0 < fraction <= 1.0:
+            raise ValueError(f"the share of segments read from the mel folder must be in (0, 1], got {fraction}")
         self.mel_dir = Path(mel_dir)
+        self.fraction = fraction
 
     @property
     def starts_on_frames(self) -> bool:
@@ -134,17 +142,31 @@ class MelDirSegments(AudioSegments):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor] | SegmentItem:
         audio, start, n = self.segment(index)
         seg, hop = self.segment_length, self.settings.hop_length
-        path = self.mel_dir / f"{self.items[index].id}.npy"
-        clip_mel = np.load(path, mmap_mode="r")
-        if clip_mel.shape[1] != n_frames(n, self.settings):
-            raise ValueError(f"{path}: {clip_mel.shape[1]} frames, but its clip's ground-truth mel has "
-                             f"{n_frames(n, self.settings)}")
+        clip_mel = self.clip_mel(index, n)
         want = seg // hop + 1
         frames = torch.from_numpy(np.array(clip_mel[:, start // hop:start // hop + want], dtype=np.float32))
         frames = torch.nn.functional.pad(frames, (0, want - frames.shape[1]), value=self.settings.silence_level)
         if self.excitation_dir is not None:
             return SegmentItem(audio, frames, *self.excitation(index, start))
         return audio, frames
+
+    def reads_folder(self, index: int) -> bool:
+        """Whether this epoch's segment of clip `index` takes its frames from the folder."""
+        if self.fraction >= 1.0:
+            return True
+        return bool(np.random.default_rng([self.seed, self.epoch, index, 1]).random() < self.fraction)
+
+    def clip_mel(self, index: int, n: int) -> np.ndarray:
+        """The whole clip's mel [n_mels, frames]: the folder's (checked against the clip's frame count)
+        or, for the segments `reads_folder` leaves out, the ground truth computed from its audio."""
+        if not self.reads_folder(index):
+            return mel_spectrogram(load_wav(self.items[index].wav, self.settings), self.settings).numpy()
+        path = self.mel_dir / f"{self.items[index].id}.npy"
+        clip_mel = np.load(path, mmap_mode="r")
+        if clip_mel.shape[1] != n_frames(n, self.settings):
+            raise ValueError(f"{path}: {clip_mel.shape[1]} frames, but its clip's ground-truth mel has "
+                             f"{n_frames(n, self.settings)}")
+        return clip_mel
 
 
 class SegmentItem(NamedTuple):

@@ -25,6 +25,8 @@ segment's audio [start, start + N) and its frames start / hop ... start / hop + 
 centred on sample hop i of the clip) line up exactly as the computed mel of the segment would; the
 folder's manifest must record this config's audio settings and every clip. Validation stays on
 ground-truth mels (comparable across stages) unless `data.val_mel_dir: true`.
+`data.mel_dir_fraction` (default 1) < 1 reads only that share of the training segments from the
+folder (drawn per clip and epoch) and gives the rest the clip's ground-truth mel.
 `--warm-start PATH` (a fresh run only) copies the weights of a checkpoint of the same model and
 config (a stage-1 training checkpoint, say) and starts at step 0 with a fresh optimizer.
 """
@@ -82,6 +84,7 @@ DEFAULTS: dict[str, Any] = {
         "num_workers": 0,
         "mel_dir": None,  # folder of per-clip mels (<id>.npy) to train on instead of computed ones
         "val_mel_dir": False,  # validate on mel_dir's mels too (default: ground-truth mels)
+        "mel_dir_fraction": 1.0,  # the share of training segments read from mel_dir; the rest ground truth
         # folder of per-clip pitch and pulses (<id>.npz, recipes/default_voice/extract_excitation.py): the
         # compact WaveGlow's pulse excitation trains on them (required with model.pulse_excitation)
         "excitation_dir": None,
@@ -169,6 +172,11 @@ def load_config(path: str | Path) -> dict[str, Any]:
                          "data.excitation_dir is only for model.pulse_excitation: set both or neither")
     if cfg["data"]["val_mel_dir"] and not cfg["data"]["mel_dir"]:
         raise ValueError("data.val_mel_dir needs data.mel_dir (the folder of mels to validate on)")
+    fraction = cfg["data"]["mel_dir_fraction"]
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise ValueError(f"data.mel_dir_fraction must be a number in (0, 1], got {fraction!r}")
+    if fraction != 1 and not cfg["data"]["mel_dir"]:
+        raise ValueError("data.mel_dir_fraction needs data.mel_dir (the folder it takes that share of mels from)")
     if not isinstance(cfg["train"]["compile"], bool) or (cfg["train"]["compile"] and name != "waveglow_compact"):
         raise ValueError(f"train.compile must be true or false, and true only for waveglow_compact (got "
                          f"{cfg['train']['compile']!r} for {name})")
@@ -177,6 +185,14 @@ def load_config(path: str | Path) -> dict[str, Any]:
                          "recurrent pass and 16-bit dual softmax are unvalidated in reduced precision); set "
                          "train.precision: fp32")
     return cfg
+
+
+def describe_mel_source(mel_dir: str | None, fraction: float) -> str:
+    if not mel_dir:
+        return "computed from the audio"
+    if fraction >= 1:
+        return f"from {mel_dir}"
+    return f"{fraction:.0%} from {mel_dir}, the rest computed from the audio"
 
 
 def build_model(cfg: Mapping[str, Any]):
@@ -394,7 +410,7 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     if mel_dir:  # refused here, before any model is built, if made otherwise or incomplete
         check_mel_dir(mel_dir, settings, train_items + (val_items if val_mel_dir else []))
         train_set = MelDirSegments(train_items, settings, segment, int(t["seed"]), mel_dir, context=context,
-                                   excitation_dir=excitation_dir)
+                                   excitation_dir=excitation_dir, fraction=float(d["mel_dir_fraction"]))
     else:
         train_set = AudioSegments(train_items, settings, segment, int(t["seed"]), context=context,
                                   excitation_dir=excitation_dir)
@@ -451,7 +467,7 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
 
     summary = (f"{name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; "
                f"{len(train_set)} train / {len(val_set)} val clips; segments of {segment} samples; "
-               f"mels {'from ' + str(mel_dir) if mel_dir else 'computed from the audio'} "
+               f"mels {describe_mel_source(mel_dir, d['mel_dir_fraction'])} "
                f"(validation: {'from ' + str(val_mel_dir) if val_mel_dir else 'ground truth'}); "
                f"{t['precision']} on {device} x {dist_info.world_size}")
     return session.start(trainer, resume_path, summary, fresh_start)
