@@ -73,6 +73,51 @@ def test_export_ships_a_compact_waveglow_as_the_default_vocoder(tmp_path):
     assert rate == 22050 and 0.3 < len(audio) / rate < 5.0 and np.isfinite(audio).all()
 
 
+def test_export_ships_the_mean_of_a_vocoder_runs_last_checkpoints(tmp_path):
+    import torch
+    import yaml
+
+    from vocoder import CompactWaveGlow, CompactWaveGlowConfig, save_waveglow
+
+    config = CompactWaveGlowConfig(n_flows=2, n_group=64, n_early_every=2, n_early_size=8, wn_n_layers=2,
+                                   wn_n_channels=16)
+    folder = tmp_path / "run" / "checkpoints"
+    weights = []
+    for step in (500, 1000, 1500):
+        torch.manual_seed(step)
+        model = CompactWaveGlow(config)
+        state = model.state_dict()
+        weights.append((state["WN.0.start.weight_g"], state["WN.0.start.weight_v"]))
+        save_waveglow(model, folder / f"waveglow_compact_step{step:07d}.pt", {"step": step})
+
+    def export(*options: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(REPO / "recipes/default_voice/export_voice.py"),
+                               "--checkpoint", str(REPO / "checkpoints/default/tacotron2.pt"), "--out",
+                               str(tmp_path / "voice"), *options], capture_output=True, text=True, timeout=300,
+                              check=False)
+
+    done = export("--vocoder", str(folder / "waveglow_compact_step0001500.pt"), "--vocoder-average", "2",
+                  "--sigma", "0")
+    assert done.returncode == 0, done.stderr
+    provenance = yaml.safe_load((tmp_path / "voice" / "voice.yaml").read_text())["provenance"]
+    assert provenance["vocoder_checkpoint"] == ("mean of waveglow_compact_step0001000.pt, "
+                                                "waveglow_compact_step0001500.pt")
+    assert provenance["vocoder_training_step"] == 1500
+
+    def effective(g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:  # weight norm: w = g v / |v|
+        return g.float() * v.float() / v.float().norm(dim=(1, 2), keepdim=True)
+
+    shipped = torch.load(tmp_path / "voice" / "waveglow.pt", weights_only=True)["state_dict"]
+    mean_g, mean_v = ((a + b) / 2 for a, b in zip(weights[1], weights[2]))  # (g, v) averaged as stored
+    torch.testing.assert_close(effective(shipped["WN.0.start.weight_g"], shipped["WN.0.start.weight_v"]),
+                               effective(mean_g, mean_v), atol=2e-3, rtol=2e-3)  # fp16 in the voice
+    too_many = export("--vocoder", str(folder / "waveglow_compact_step0001000.pt"), "--vocoder-average", "3",
+                      "--sigma", "0")
+    assert too_many.returncode == 2 and too_many.stderr.startswith("error: --vocoder-average 3 needs 3 checkpoints")
+    alone = export("--vocoder-average", "2")
+    assert alone.returncode == 2 and "give --vocoder too" in alone.stderr
+
+
 def test_export_ships_the_pronouncing_dictionary_of_a_phone_reading_checkpoint(tmp_path):
     import yaml
 

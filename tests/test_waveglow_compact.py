@@ -145,6 +145,28 @@ def test_checkpoint_round_trip_and_registry(tmp_path):
     assert out.shape == (5 * 256,) and torch.isfinite(out).all()
 
 
+def test_average_is_the_mean_of_the_stored_weights_ready_for_inference(tmp_path):
+    from vocoder.waveglow.checkpoint import average_waveglow
+
+    models = [tiny_compact(seed) for seed in (1, 2, 3)]
+    paths = [save_waveglow(m, tmp_path / f"step{i}.pt") for i, m in enumerate(models)]
+    states = [m.state_dict() for m in models]  # weight norm as stored: (g, v)
+    expected = CompactWaveGlow(TINY)
+    expected.load_state_dict({k: sum(s[k] for s in states) / 3 for k in states[0]})
+    expected.prepare_for_inference()
+    averaged = average_waveglow(paths)
+    assert isinstance(averaged, CompactWaveGlow) and averaged.inference_ready
+    mel = torch.randn(1, 80, 6) - 4
+    torch.testing.assert_close(averaged.synthesize(mel, sigma=0.0, seed=0), expected.synthesize(mel, sigma=0.0, seed=0))
+    torch.testing.assert_close(average_waveglow(paths[1:2]).synthesize(mel, sigma=0.0, seed=0),
+                               load_waveglow(paths[1]).synthesize(mel, sigma=0.0, seed=0))
+    other = save_waveglow(tiny_compact(4, CompactWaveGlowConfig(**{**TINY.to_dict(), "n_flows": 2})), tmp_path / "o.pt")
+    with pytest.raises(ValueError, match="only checkpoints of one run can be averaged"):
+        average_waveglow([paths[0], other])
+    with pytest.raises(ValueError, match="at least one"):
+        average_waveglow([])
+
+
 def test_remove_weightnorm_and_infer_names():
     model = tiny_compact()
     mel = torch.randn(1, 80, 4) - 4

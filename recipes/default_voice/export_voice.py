@@ -5,6 +5,8 @@
     python3 recipes/default_voice/export_voice.py --average 3           # mean weights of the run's last 3 checkpoints
     python3 recipes/default_voice/export_voice.py --vocoder runs/default_voice_waveglow_lp --sigma 0 --mel-match 6
                                                                         # ship a compact WaveGlow as the default vocoder
+    python3 recipes/default_voice/export_voice.py --vocoder runs/default_voice_waveglow_mix/checkpoints/\
+waveglow_compact_step0008000.pt --vocoder-average 3 --sigma 0 --mel-match 6   # its mean of 3 checkpoints
     python3 recipes/default_voice/export_voice.py --run-dir runs/default_voice_arpabet --pronouncing-dictionary \\
         data/default_voice/lexicon.txt.gz                              # a Tacotron 2 that reads phones
 
@@ -50,17 +52,18 @@ def latest_checkpoint(run_dir: Path) -> Path:
     return path
 
 
-def checkpoints_ending_at(path: Path, n: int) -> list[Path]:
-    """`path` and the n - 1 checkpoints before it (by step) in its run's checkpoint folder."""
+def checkpoints_ending_at(path: Path, n: int, model: str = "tacotron2", option: str = "--average") -> list[Path]:
+    """`path` and the n - 1 checkpoints before it (by step) in its run's checkpoint folder (`model`:
+    the run's checkpoint name prefix)."""
     from tts.training.loop import RunDirectory
 
-    run = RunDirectory(path.parent.parent, "tacotron2")
+    run = RunDirectory(path.parent.parent, model)
     ordered = [p.resolve() for p in run.list_checkpoints()]
     if path.resolve() not in ordered:
-        raise BadInput(f"--average needs a checkpoint in a run's checkpoints/ folder, got {path}")
+        raise BadInput(f"{option} needs a checkpoint in a run's checkpoints/ folder, got {path}")
     end = ordered.index(path.resolve()) + 1
     if end < n:
-        raise BadInput(f"--average {n} needs {n} checkpoints up to {path.name}; {path.parent} has {end}")
+        raise BadInput(f"{option} {n} needs {n} checkpoints up to {path.name}; {path.parent} has {end}")
     return ordered[end - n : end]
 
 
@@ -77,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: fp16, half the size)")
     parser.add_argument("--vocoder", type=Path,
                         help="compact WaveGlow checkpoint (or its run folder: the latest) to ship as the default vocoder")
+    parser.add_argument("--vocoder-average", type=int, default=1, metavar="N",
+                        help="ship the mean weights of the vocoder's last N checkpoints up to --vocoder (default 1)")
     parser.add_argument("--sigma", type=float, help="the shipped WaveGlow's noise scale (with --vocoder)")
     parser.add_argument("--denoise", type=float, help="the shipped denoiser strength (with --vocoder; default 0)")
     parser.add_argument("--mel-match", type=int, help="the shipped mel matching passes (with --vocoder; default 0)")
@@ -91,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.average < 1:
         parser.error(f"--average must be >= 1, got {args.average}")
+    if args.vocoder_average < 1:
+        parser.error(f"--vocoder-average must be >= 1, got {args.vocoder_average}")
+    if args.vocoder is None and args.vocoder_average != 1:
+        parser.error("--vocoder-average averages the --vocoder run's checkpoints: give --vocoder too")
     if args.vocoder is None and (args.sigma, args.denoise, args.mel_match) != (None, None, None):
         parser.error("--sigma, --denoise and --mel-match set the shipped WaveGlow's synthesis: give --vocoder too")
     if args.vocoder is not None and args.sigma is None:
@@ -127,11 +136,15 @@ def load_vocoder(args: argparse.Namespace) -> tuple[dict, str, dict, str, dict]:
     """(the vocoders to ship, the default one, its synthesis settings, the description's vocoder words,
     the provenance entries of the vocoder)."""
     from vocoder import CompactWaveGlow, GriffinLim, load_waveglow
+    from vocoder.waveglow.checkpoint import average_waveglow
 
     if args.vocoder is None:
         return {"griffin-lim": GriffinLim()}, "griffin-lim", {}, "Griffin-Lim vocoder", {}
     path = latest_checkpoint(args.vocoder) if args.vocoder.is_dir() else args.vocoder
-    waveglow = load_waveglow(path)
+    sources = [path]
+    if args.vocoder_average > 1:
+        sources = checkpoints_ending_at(path, args.vocoder_average, "waveglow_compact", "--vocoder-average")
+    waveglow = average_waveglow(sources) if len(sources) > 1 else load_waveglow(path)
     if not args.fp32:
         waveglow = waveglow.half()  # its 1x1 convolutions stay float32 (their inverses need it)
     settings = vocoder_settings(args)
@@ -140,7 +153,8 @@ def load_vocoder(args: argparse.Namespace) -> tuple[dict, str, dict, str, dict]:
     words = ("compact WaveGlow vocoder" if isinstance(waveglow, CompactWaveGlow) else "WaveGlow vocoder") + (
         f" with order-{lp} linear prediction" if lp else "") + (" and glottal pulses" if pulses else "")
     step = re.search(r"step0*(\d+)", path.name)  # the trainer's names: waveglow_compact_stepNNNNNNN.pt
-    provenance = {"vocoder_checkpoint": path.name, "vocoder_training_step": int(step.group(1)) if step else None}
+    provenance = {"vocoder_checkpoint": path.name if len(sources) == 1 else "mean of " + ", ".join(p.name for p in sources),
+                  "vocoder_training_step": int(step.group(1)) if step else None}
     return {"griffin-lim": GriffinLim(), "waveglow": waveglow}, "waveglow", settings, words, provenance
 
 

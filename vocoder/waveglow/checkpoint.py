@@ -19,7 +19,7 @@ import pickle
 import re
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -361,6 +361,30 @@ def load_waveglow(
     if dtype is not None:
         model.to(dtype=dtype)
     return model if isinstance(model, CompactWaveGlow) else set_quantization(model, quantize)
+
+
+def average_waveglow(paths: Iterable[str | Path], map_location: Any = "cpu") -> WaveGlow | CompactWaveGlow:
+    """Checkpoint averaging for a vocoder: one model, ready for inference like `load_waveglow`'s, whose
+    weights are the mean of several checkpoints' (float32; the (g, v) of weight norm averaged as stored,
+    the invertible 1x1 convolutions' inverses computed from the mean). As for Tacotron 2
+    (`average_tacotron2`), the checkpoints must be of one run: one config, one mel definition."""
+    paths = list(paths)
+    if not paths:
+        raise ValueError("average_waveglow needs at least one checkpoint")
+    read = [read_waveglow_checkpoint(p, map_location) for p in paths]
+    config, audio, last = read[-1]
+    for path, (other_config, other_audio, state_dict) in zip(paths, read):
+        if other_config != config or other_audio != audio or set(state_dict) != set(last):
+            raise ValueError(f"{path}: its model config, mel settings or weights differ from {paths[-1]}'s; "
+                             "only checkpoints of one run can be averaged")
+    averaged = {k: torch.stack([sd[k].float() for _, _, sd in read]).mean(0) if v.is_floating_point() else v
+                for k, v in last.items()}
+    model = (CompactWaveGlow if isinstance(config, CompactWaveGlowConfig) else WaveGlow)(config, audio)
+    missing, unexpected = _load_strict(model, averaged)
+    if missing or unexpected:
+        raise CheckpointError(f"{paths[-1]}: weights do not match its configuration ({(missing + unexpected)[:6]})")
+    model.prepare_for_inference()
+    return model if isinstance(model, CompactWaveGlow) else set_quantization(model, None)
 
 
 def _load_strict(model: WaveGlow, state_dict: Mapping[str, torch.Tensor]) -> tuple[list[str], list[str]]:
