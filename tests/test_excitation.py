@@ -60,6 +60,21 @@ def test_find_pulses_recovers_a_jittered_pulse_train():
     assert len(extra) <= 2 and all(e < true[0] or e > true[-1] for e in extra)  # at most at the voicing edges
 
 
+def test_pulse_f0_is_the_rate_of_the_pulses_at_each_voiced_frame():
+    pulses = np.concatenate([np.arange(10 * HOP, 30 * HOP, 100), np.arange(30 * HOP, 50 * HOP, 140)])
+    f0 = np.zeros(61)
+    f0[10:50] = 200.0  # YIN's guess, wrong in both halves
+    f0[55:58] = 180.0  # voiced, but no pulses there: YIN's F0 stays
+    rate = excitation.pulse_f0(pulses, f0, SR, HOP)
+    assert (rate[:10] == 0).all() and (rate[50:55] == 0).all() and (rate[58:] == 0).all()
+    np.testing.assert_allclose(rate[12:28], SR / 100)
+    np.testing.assert_allclose(rate[32:48], SR / 140)
+    np.testing.assert_allclose(rate[55:58], 180.0)  # the last interval is 2.5+ periods away: a gap
+    np.testing.assert_allclose(excitation.pulse_f0(pulses[:1], f0, SR, HOP), f0)  # no interval at all
+    fast = excitation.pulse_f0(np.arange(10 * HOP, 20 * HOP, 20), f0, SR, HOP)  # 1.1 kHz: clipped
+    assert fast[12] == excitation.F0_MAX
+
+
 def test_pulse_shape_is_the_waveform_at_each_pulse_times_the_frames_gain():
     shape = excitation.PulseShape(80, 5)
     with torch.no_grad():
@@ -249,12 +264,17 @@ def test_extract_writes_every_clip_and_resumes(corpus_with_excitation, tmp_path,
     files = sorted((corpus_with_excitation / "excitation").glob("*.npz"))
     assert len(files) == 17  # 16 clips and the held-out one
     with np.load(files[0]) as data:
-        f0, pulses = data["f0"], data["pulses"]
-    assert f0.dtype == np.float32 and pulses.dtype == np.int64 and (f0 > 0).mean() > 0.5
+        f0, yin, pulses = data["f0"], data["yin_f0"], data["pulses"]
+    assert f0.dtype == yin.dtype == np.float32 and pulses.dtype == np.int64 and (f0 > 0).mean() > 0.5
     assert len(pulses) > 0 and np.all(np.diff(pulses) > 0)
-    stamp = files[0].stat().st_mtime_ns
+    np.testing.assert_array_equal(f0, excitation.pulse_f0(pulses, yin, SR, HOP).astype(np.float32))
+    stamps = [f.stat().st_mtime_ns for f in files]
+    with np.load(files[1]) as data:  # an older version's file: YIN's F0 as f0, no yin_f0
+        np.savez(files[1], f0=data["yin_f0"], pulses=data["pulses"])
     assert run_extract("--corpus", corpus_with_excitation, "--quiet") == 0
-    assert files[0].stat().st_mtime_ns == stamp  # kept, not redone
+    assert files[0].stat().st_mtime_ns == stamps[0]  # kept, not redone
+    with np.load(files[1]) as data:  # redone
+        assert "yin_f0" in data.files
     assert run_extract("--corpus", tmp_path / "nowhere", "--quiet") == 2
     assert "error: corpus not found" in capsys.readouterr().err
 

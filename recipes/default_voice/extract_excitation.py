@@ -6,11 +6,13 @@ vocoder/waveglow/excitation.py).
     python3 recipes/default_voice/extract_excitation.py --limit 3 --out /tmp/exc   # a quick trial
 
 For every clip of `<corpus>/metadata.csv` and `heldout.csv`: F0 per mel frame (YIN, voiced where the
-normalised cross-correlation at the period exceeds 0.6; 0 Hz elsewhere), and the pulses: one peak per
+normalised cross-correlation at the period exceeds 0.6; 0 Hz elsewhere), the pulses: one peak per
 period of the residual that the clip's own mel's order-16 linear predictor leaves (the whitening the
-flows are trained behind). Written as `<out>/<id>.npz` with `f0` [frames] (float32, frame i centred on
-sample hop i, as the mel) and `pulses` [K] (int64 sample indices). Resumable: existing files are kept;
-each file is written under a temporary name and renamed.
+flows are trained behind), and the pulses' own F0 (`excitation.pulse_f0`: the pitch predictor's target).
+Written as `<out>/<id>.npz` with `f0` [frames] (the pulses' F0; float32, frame i centred on sample hop i,
+as the mel), `yin_f0` [frames] (YIN's) and `pulses` [K] (int64 sample indices). Resumable: existing
+files of this version are kept (older ones, without `yin_f0`, are extracted again); each file is
+written under a temporary name and renamed.
 
 Errors are one `error: ...` line on stderr: exit status 2 for bad input (missing corpus, bad
 arguments), 1 for any other failure; --verbose prints the traceback.
@@ -29,6 +31,18 @@ if str(REPO) not in sys.path:  # run as a script from a clone
 from bench.report import ArgumentParser, BadInput, run  # after the path: the error contract of recipes and benches
 
 DEFAULT_CORPUS = Path("data/default_voice")
+
+
+def is_current(path: Path) -> bool:
+    """Whether `path` was written by this version (the pulses' F0 as `f0`, YIN's as `yin_f0`): older
+    files, with YIN's F0 as `f0`, are extracted again."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "yin_f0.npy" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +87,7 @@ def extract(args: argparse.Namespace) -> None:
         items = items[: args.limit]
     out = args.out or args.corpus / "excitation"
     out.mkdir(parents=True, exist_ok=True)
-    todo = [u for u in items if not (out / f"{u.id}.npz").is_file()]
+    todo = [u for u in items if not is_current(out / f"{u.id}.npz")]
     for u in tqdm(todo, desc=f"pitch and pulses -> {out}", unit="clip", disable=args.quiet):
         audio = load_wav(u.wav, settings)
         mel = mel_spectrogram(audio, settings)[None]
@@ -81,9 +95,10 @@ def extract(args: argparse.Namespace) -> None:
         residual, _ = linear_prediction.whiten(audio[None].double(), lp, settings.hop_length)
         f0 = excitation.track_pitch(audio.numpy(), settings.sampling_rate, settings.hop_length)
         pulses = excitation.find_pulses(residual[0].numpy(), f0, settings.sampling_rate, settings.hop_length)
+        rate = excitation.pulse_f0(pulses, f0, settings.sampling_rate, settings.hop_length)
         tmp = out / f".{u.id}.{os.getpid()}.npz"
         with open(tmp, "wb") as f:
-            np.savez(f, f0=f0.astype(np.float32), pulses=pulses)
+            np.savez(f, f0=rate.astype(np.float32), yin_f0=f0.astype(np.float32), pulses=pulses)
         tmp.replace(out / f"{u.id}.npz")
 
 

@@ -18,7 +18,12 @@ network the source's timing explicitly instead. Here, still within maximum likel
    elsewhere), folded into groups like the audio, projected by one zero-initialised 1x1 convolution
    per coupling network: a model warm-started from one without pulses starts out unchanged.
 4. **A pitch predictor** (`PitchPredictor`, a few convolutions over the mel) learns each frame's F0
-   and voicing beside the flows, with its own loss. At synthesis its F0 is integrated into a phase
+   and voicing beside the flows, with its own loss. Its target is the pulses' own F0 (`pulse_f0`: the
+   rate of the found pulses at each voiced frame), not YIN's: pulses placed at YIN's F0 are a train the
+   flows never saw in training (YIN and the pulse intervals disagree by more than 10 % in a tenth of
+   the voiced frames: its window spans several periods), and copy synthesis of 24 development clips
+   through pulses placed at the pulses' F0 scored DNSMOS OVRL 2.898 against 2.865 at YIN's (the found
+   pulses themselves: 2.919). At synthesis its F0 is integrated into a phase
    and a pulse is placed wherever the phase passes a whole period (`pulse_train`).
 5. **The pulses' mean shape** (`PulseShape`, optional): the flows learn to use the pulses slowly,
    because most of the residual's likelihood is in its noise (on held-out clips, after 1,000 steps
@@ -98,6 +103,30 @@ def find_pulses(residual: np.ndarray, f0: np.ndarray, sampling_rate: int, hop: i
         pulses.append(last)
         i = last + 1
     return np.asarray(pulses, dtype=np.int64)
+
+
+def pulse_f0(pulses: np.ndarray, f0: np.ndarray, sampling_rate: int, hop: int) -> np.ndarray:
+    """The pulses' F0 per frame: in each voiced frame of `f0` (frame i centred on sample hop i),
+    sampling_rate / the interval between the two pulses whose midpoint is nearest the frame's centre;
+    YIN's F0 where there is no such interval, it spans more than 2.5 of YIN's periods (a gap) or its
+    midpoint is farther from the centre than its length (no pulses near the frame);
+    clipped to [F0_MIN, F0_MAX]. 0 (unvoiced) where `f0` is."""
+    f0 = np.asarray(f0, dtype=np.float64)
+    out = f0.copy()
+    voiced = np.flatnonzero(f0 > 0)
+    if len(pulses) < 2 or not len(voiced):
+        return out
+    intervals = np.diff(pulses).astype(np.float64)
+    midpoints = (pulses[1:] + pulses[:-1]) / 2.0
+    centres = hop * voiced.astype(np.float64)
+    after = np.searchsorted(midpoints, centres)
+    left, right = np.clip(after - 1, 0, len(midpoints) - 1), np.clip(after, 0, len(midpoints) - 1)
+    nearest = np.where(np.abs(midpoints[left] - centres) <= np.abs(midpoints[right] - centres), left, right)
+    interval = intervals[nearest]
+    fits = (interval < 2.5 * sampling_rate / f0[voiced]) & (np.abs(midpoints[nearest] - centres) <= interval)
+    out[voiced] = np.where(fits, sampling_rate / np.maximum(interval, 1.0), f0[voiced])
+    out[voiced] = np.clip(out[voiced], F0_MIN, F0_MAX)
+    return out
 
 
 def pulse_signal(pulses: np.ndarray, start: int, length: int) -> np.ndarray:
