@@ -17,7 +17,7 @@ MISSING = "no-such-dir/no-such-file"  # relative to the temporary working direct
 
 BENCHES = ["normalize_speed", "pipeline_speed", "server_load", "soak", "vocoder_compare", "waveglow_compact_step",
            "word_timestamps", "same_audio", "vocoder_speed", "tacotron2_speed"]
-RECIPES = ["build_corpus", "export_voice", "eval_vocoder", "dump_gta", "arpabet_warm_start"]
+RECIPES = ["build_corpus", "export_voice", "eval_vocoder", "dump_gta", "arpabet_warm_start", "fit_pitch"]
 SCRIPTS = {**{name: REPO / "bench" / f"{name}.py" for name in BENCHES},
            **{name: REPO / "recipes" / "default_voice" / f"{name}.py" for name in RECIPES}}
 
@@ -69,6 +69,11 @@ BAD_INPUT = [
     ("export_voice", ["--pronouncing-dictionary", MISSING]),
     ("arpabet_warm_start", ["--checkpoint", MISSING, "--out", "x.pt"]),
     ("arpabet_warm_start", ["--out", "x.pt"]),
+    ("export_voice", ["--vocoder-average", "2"]),
+    ("fit_pitch", ["--checkpoint", MISSING, "--out", "x.pt"]),
+    ("fit_pitch", ["--checkpoint", "corrupt.pt", "--out", "x.pt", "--corpus", MISSING]),
+    ("fit_pitch", ["--checkpoint", "corrupt.pt", "--out", "x.pt", "--gta-fraction", "2"]),
+    ("fit_pitch", ["--checkpoint", "corrupt.pt", "--out", "x.pt", "--steps", "0"]),
 ]
 
 

@@ -342,3 +342,44 @@ def test_training_with_pulse_excitation_logs_both_losses(corpus_with_excitation,
     cfg.write_text(yaml.safe_dump(data))
     with pytest.raises(ValueError, match="only for model.pulse_excitation"):
         load_config(cfg)
+
+
+def run_fit_pitch(*args) -> int:
+    spec = importlib.util.spec_from_file_location("fit_pitch", RECIPE.parent / "fit_pitch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main([str(a) for a in args])
+
+
+def test_fit_pitch_refits_the_predictor_alone(corpus_with_excitation, tmp_path, capsys):
+    torch.manual_seed(0)
+    source = save_waveglow(CompactWaveGlow(PULSE_TINY), tmp_path / "in.pt")
+    gta = tmp_path / "gta"  # the ground-truth mels, shifted, as a stand-in GTA folder
+    gta.mkdir()
+    for wav in (corpus_with_excitation / "wavs").glob("*.wav"):
+        audio = torch.from_numpy(__import__("soundfile").read(wav, dtype="float32")[0])
+        np.save(gta / f"{wav.stem}.npy", (mel_spectrogram(audio) + 0.1).numpy().astype(np.float16))
+    out = tmp_path / "out" / "refit.pt"
+    assert run_fit_pitch("--checkpoint", source, "--out", out, "--corpus", corpus_with_excitation, "--mels", gta,
+                         "--steps", 40, "--batch-size", 4, "--frames", 16, "--keep-out", 3, "--quiet") == 0
+    before, after = (float(v) for v in capsys.readouterr().out.split("kept out: ")[1].split(";")[0].split(" -> "))
+    assert after < before
+    old, new = torch.load(source, weights_only=True), torch.load(out, weights_only=True)
+    changed = {k for k in old["state_dict"] if not torch.equal(old["state_dict"][k], new["state_dict"][k])}
+    assert changed and all(k.startswith("pitch.") for k in changed)  # the predictor and nothing else
+    assert new["extra"]["pitch_refit"] == {"source": "in.pt", "steps": 40, "gta_fraction": 0.5}
+    assert isinstance(load_waveglow(out), CompactWaveGlow)
+
+    def refused(*args) -> str:
+        assert run_fit_pitch("--out", tmp_path / "x.pt", "--corpus", corpus_with_excitation, "--quiet", *args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1
+        return err
+
+    assert "no such file" in refused("--checkpoint", tmp_path / "missing.pt")
+    plain = save_waveglow(CompactWaveGlow(CompactWaveGlowConfig(**{**PULSE_TINY.to_dict(), "pulse_excitation": False})),
+                          tmp_path / "plain.pt")
+    assert "not a compact WaveGlow with a pitch predictor" in refused("--checkpoint", plain, "--gta-fraction", "0",
+                                                                      "--keep-out", "3")
+    assert "GTA mel folder not found" in refused("--checkpoint", source, "--mels", tmp_path / "nowhere")
+    assert "--keep-out 64 are needed" in refused("--checkpoint", source, "--gta-fraction", "0")
