@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 import torch
 import yaml
 
@@ -357,7 +358,7 @@ def test_fit_pitch_refits_the_predictor_alone(corpus_with_excitation, tmp_path, 
     gta = tmp_path / "gta"  # the ground-truth mels, shifted, as a stand-in GTA folder
     gta.mkdir()
     for wav in (corpus_with_excitation / "wavs").glob("*.wav"):
-        audio = torch.from_numpy(__import__("soundfile").read(wav, dtype="float32")[0])
+        audio = torch.from_numpy(soundfile.read(wav, dtype="float32")[0])
         np.save(gta / f"{wav.stem}.npy", (mel_spectrogram(audio) + 0.1).numpy().astype(np.float16))
     out = tmp_path / "out" / "refit.pt"
     assert run_fit_pitch("--checkpoint", source, "--out", out, "--corpus", corpus_with_excitation, "--mels", gta,

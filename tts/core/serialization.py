@@ -166,6 +166,13 @@ def expect_project_model(checkpoint: Mapping[str, Any], model: str, path: str | 
         raise CheckpointError(f"{path}: checkpoint format version {version} is newer than this code ({PROJECT_VERSION})")
 
 
+def mean_state_dict(states: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Checkpoint averaging: each floating-point entry the float32 mean over `states` (which share their
+    keys), every other entry (integer buffers) the last state's."""
+    return {k: torch.stack([s[k].float() for s in states]).mean(0) if v.is_floating_point() else v
+            for k, v in states[-1].items()}
+
+
 def strip_prefixes(state_dict: Mapping[str, Any], prefixes: tuple[str, ...] = ("module.1.", "module.")) -> dict[str, Any]:
     """Remove DistributedDataParallel-style prefixes (`module.`, DLE's `module.1.`) from every key."""
     out = {}

@@ -25,6 +25,7 @@ from tts.core.serialization import (
     expect_project_model,
     is_project_checkpoint,
     make_project_checkpoint,
+    mean_state_dict,
     read_checkpoint,
     save_project_checkpoint,
     strip_prefixes,
@@ -236,8 +237,7 @@ def average_tacotron2(paths: Iterable[str | Path], map_location: Any = "cpu") ->
             raise ValueError(f"{path}: its model config or mel settings differ from {paths[-1]}'s; "
                              "only checkpoints of one run can be averaged")
     states = [m.state_dict() for m in models]
-    averaged = {k: torch.stack([s[k].float() for s in states]).mean(0) if v.is_floating_point() else v
-                for k, v in states[-1].items()}
+    averaged = mean_state_dict(states)
     last.load_state_dict(averaged)
     last.checkpoint_extra = {**last.checkpoint_extra, "averaged": [Path(p).name for p in paths]}
     return last

@@ -33,6 +33,7 @@ from tts.core.serialization import (
     expect_project_model,
     is_project_checkpoint,
     make_project_checkpoint,
+    mean_state_dict,
     read_checkpoint,
     save_project_checkpoint,
     strip_prefixes,
@@ -377,8 +378,7 @@ def average_waveglow(paths: Iterable[str | Path], map_location: Any = "cpu") -> 
         if other_config != config or other_audio != audio or set(state_dict) != set(last):
             raise ValueError(f"{path}: its model config, mel settings or weights differ from {paths[-1]}'s; "
                              "only checkpoints of one run can be averaged")
-    averaged = {k: torch.stack([sd[k].float() for _, _, sd in read]).mean(0) if v.is_floating_point() else v
-                for k, v in last.items()}
+    averaged = mean_state_dict([state_dict for _, _, state_dict in read])
     model = (CompactWaveGlow if isinstance(config, CompactWaveGlowConfig) else WaveGlow)(config, audio)
     missing, unexpected = _load_strict(model, averaged)
     if missing or unexpected:
