@@ -65,7 +65,7 @@ SOURCES: dict[str, int] = {"own": 4, "austen": 5, "mobydick": 5, "austen_extra":
                            "everyday": 4, "mobydick_rest": 4}
 #: sentence files never trained on: no training sentence may share a text with one of them
 HELDOUT_FILE = "heldout.txt"
-EVALUATION_FILES = (HELDOUT_FILE, "dev.txt", "novel.txt")
+EVALUATION_FILES = (HELDOUT_FILE, "dev.txt", "dev_varied.txt", "novel.txt")
 
 SAMPLE_RATE = 22050
 TRIM_TOP_DB = 40.0  # Festival's pauses sit > 60 dB down; 40 dB keeps soft word onsets and offsets
@@ -187,7 +187,7 @@ def load_sentences(sentences_dir: Path) -> tuple[list[Sentence], list[Sentence]]
 
 
 def evaluation_keys(sentences_dir: Path) -> set[str]:
-    """Texts (as `_key`) of the held-out, development and novel sentence files present in `sentences_dir`."""
+    """Texts (as `_key`) of the held-out, development (both sets) and novel sentence files present in `sentences_dir`."""
     keys = set()
     for name in EVALUATION_FILES:
         path = Path(sentences_dir) / name
