@@ -13,7 +13,8 @@ ambiguous words). The addenda replace the main lexicon's entries, as in Festival
     python3 recipes/default_voice/build_lexicon.py --out data/default_voice/lexicon.txt.gz
 
 The CMU Pronouncing Dictionary is Carnegie Mellon University's, under a BSD-style licence
-(`/usr/share/doc/festlex-cmu/copyright`); the written file keeps its notice in a comment.
+(`/usr/share/doc/festlex-cmu/copyright`); the written file keeps that notice, with its conditions, and
+says what was changed, in its leading comment (the default voice ships the file).
 """
 from __future__ import annotations
 
@@ -30,6 +31,39 @@ NOTICE = (
     "# The CMU Pronouncing Dictionary (Festival's cmudict-0.4 and cmulex.scm addenda), in ARPAbet.\n"
     "# Copyright (C) 1993-2015 Carnegie Mellon University. All rights reserved. Redistributed under\n"
     "# its BSD-style licence; converted from Festival's form by recipes/default_voice/build_lexicon.py.\n"
+    "# Modified: Festival's phones written as CMUdict's (ax -> AH, axr -> ER), each syllable's stress on\n"
+    "# its vowel; words with more than one reading, or with characters other than letters and\n"
+    "# apostrophes, left out. Festival's lexicon, as Debian's festlex-cmu ships it\n"
+    "# (/usr/share/doc/festlex-cmu/copyright), carries this notice:\n"
+    "#\n"
+    "#                 Centre for Speech Technology Research\n"
+    "#                      University of Edinburgh, UK\n"
+    "#                        Copyright (c) 1996,1997\n"
+    "#                         All Rights Reserved.\n"
+    "#\n"
+    "#   Permission is hereby granted, free of charge, to use and distribute\n"
+    "#   this software and its documentation without restriction, including\n"
+    "#   without limitation the rights to use, copy, modify, merge, publish,\n"
+    "#   distribute, sublicense, and/or sell copies of this work, and to\n"
+    "#   permit persons to whom this work is furnished to do so, subject to\n"
+    "#   the following conditions:\n"
+    "#    1. The code must retain the above copyright notice, this list of\n"
+    "#       conditions and the following disclaimer.\n"
+    "#    2. Any modifications must be clearly marked as such.\n"
+    "#    3. Original authors' names are not deleted.\n"
+    "#    4. The authors' names are not used to endorse or promote products\n"
+    "#       derived from this software without specific prior written\n"
+    "#       permission.\n"
+    "#\n"
+    "#   THE UNIVERSITY OF EDINBURGH AND THE CONTRIBUTORS TO THIS WORK\n"
+    "#   DISCLAIM ALL WARRANTIES WITH REGARD TO THIS SOFTWARE, INCLUDING\n"
+    "#   ALL IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS, IN NO EVENT\n"
+    "#   SHALL THE UNIVERSITY OF EDINBURGH NOR THE CONTRIBUTORS BE LIABLE\n"
+    "#   FOR ANY SPECIAL, INDIRECT OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES\n"
+    "#   WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN\n"
+    "#   AN ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION,\n"
+    "#   ARISING OUT OF OR IN CONNECTION WITH THE USE OR PERFORMANCE OF\n"
+    "#   THIS SOFTWARE.\n"
 )
 _ENTRY = re.compile(r'^\s*\(\s*(?:lex\.add\.entry\s+\'\()?\s*"([^"]+)"\s+\S+\s+\((.*)\)\s*\)\s*\)?\s*\)?\s*$')
 _SYLLABLE = re.compile(r"\(\(([a-z ]+)\)\s+([0-9])\)")
