@@ -9,6 +9,8 @@ import soundfile
 from tts.runtime.voices import default_voice_dir
 
 REPO = Path(__file__).resolve().parents[1]
+# the shipped Tacotron 2 reads dictionary words as phones: exporting it needs its dictionary
+SHIPPED_DICTIONARY = ("--pronouncing-dictionary", str(REPO / "checkpoints/default/lexicon.txt.gz"))
 
 
 def test_shipped_voice_is_the_default_and_small(monkeypatch):
@@ -49,8 +51,8 @@ def test_export_ships_a_compact_waveglow_as_the_default_vocoder(tmp_path):
     vocoder = save_waveglow(tiny, tmp_path / "waveglow_compact_step0000700.pt", {"step": 700})
     voice = tmp_path / "voice"
     export = subprocess.run([sys.executable, str(REPO / "recipes/default_voice/export_voice.py"),
-                             "--checkpoint", str(REPO / "checkpoints/default/tacotron2.pt"), "--vocoder", str(vocoder),
-                             "--sigma", "0.7", "--denoise", "0.01", "--mel-match", "6", "--out", str(voice)],
+                             "--checkpoint", str(REPO / "checkpoints/default/tacotron2.pt"), *SHIPPED_DICTIONARY,
+                             "--vocoder", str(vocoder), "--sigma", "0.7", "--denoise", "0.01", "--mel-match", "6", "--out", str(voice)],
                             capture_output=True, text=True, timeout=300)
     assert export.returncode == 0, export.stderr
     config = yaml.safe_load((voice / "voice.yaml").read_text())
@@ -58,7 +60,8 @@ def test_export_ships_a_compact_waveglow_as_the_default_vocoder(tmp_path):
     assert config["synthesis"]["sigma"] == 0.7 and config["synthesis"]["denoise"] == 0.01
     assert config["synthesis"]["mel_match"] == 6
     assert config["provenance"]["vocoder_training_step"] == 700
-    assert config["description"] == ("Small Tacotron 2 (r = 2) trained on CPU on Festival CMU ARCTIC SLT speech; "
+    assert config["description"] == ("Small Tacotron 2 (r = 2) trained on CPU on Festival CMU ARCTIC SLT speech, "
+                                     "reading dictionary words as their phones; "
                                      "compact WaveGlow vocoder with order-8 linear prediction")  # no pulses in it
     state = torch.load(voice / "waveglow.pt", weights_only=True)["state_dict"]
     assert state["WN.0.start.weight_v"].dtype == torch.float16
@@ -92,8 +95,8 @@ def test_export_ships_the_mean_of_a_vocoder_runs_last_checkpoints(tmp_path):
 
     def export(*options: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(REPO / "recipes/default_voice/export_voice.py"),
-                               "--checkpoint", str(REPO / "checkpoints/default/tacotron2.pt"), "--out",
-                               str(tmp_path / "voice"), *options], capture_output=True, text=True, timeout=300,
+                               "--checkpoint", str(REPO / "checkpoints/default/tacotron2.pt"), *SHIPPED_DICTIONARY,
+                               "--out", str(tmp_path / "voice"), *options], capture_output=True, text=True, timeout=300,
                               check=False)
 
     done = export("--vocoder", str(folder / "waveglow_compact_step0001500.pt"), "--vocoder-average", "2",
@@ -124,7 +127,11 @@ def test_export_ships_the_pronouncing_dictionary_of_a_phone_reading_checkpoint(t
     from tts.tacotron2.checkpoint import load_tacotron2, save_tacotron2
 
     model = load_tacotron2(REPO / "checkpoints/default/tacotron2.pt")
-    model.text_settings = {**(model.text_settings or {}), "arpabet": {"dictionary": "lexicon.txt", "p_train": 0.5}}
+    letters_settings = {k: v for k, v in (model.text_settings or {}).items() if k != "arpabet"}
+    model.text_settings = letters_settings
+    (tmp_path / "letters").mkdir()
+    letters_checkpoint = save_tacotron2(model, tmp_path / "letters" / "tacotron2_step0000100.pt")
+    model.text_settings = {**letters_settings, "arpabet": {"dictionary": "lexicon.txt", "p_train": 0.5}}
     checkpoint = save_tacotron2(model, tmp_path / "tacotron2_step0000100.pt")
     lexicon = tmp_path / "lexicon.txt"
     lexicon.write_text("ship SH IH1 P\n")
@@ -133,7 +140,7 @@ def test_export_ships_the_pronouncing_dictionary_of_a_phone_reading_checkpoint(t
     missing = subprocess.run(script + ["--out", str(tmp_path / "a")], capture_output=True, text=True, timeout=300, check=False)
     assert missing.returncode == 2 and "trained to read phones: give its --pronouncing-dictionary" in missing.stderr
     letters = subprocess.run([sys.executable, str(REPO / "recipes/default_voice/export_voice.py"), "--checkpoint",
-                              str(REPO / "checkpoints/default/tacotron2.pt"), "--pronouncing-dictionary", str(lexicon),
+                              str(letters_checkpoint), "--pronouncing-dictionary", str(lexicon),
                               "--out", str(tmp_path / "b")], capture_output=True, text=True, timeout=300, check=False)
     assert letters.returncode == 2 and "reads letters only" in letters.stderr
     voice = tmp_path / "voice"
