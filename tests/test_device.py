@@ -68,8 +68,17 @@ def test_passive_waiting_is_a_default_the_user_can_override():
 
 def test_waiting_threads_spin_briefly_before_they_sleep():
     code = "import os; from tts.core.device import prefer_passive_waiting as p; p(); print(os.environ['GOMP_SPINCOUNT'])"
-    assert _environment_after(code) == str(policy.SPIN_BEFORE_SLEEP)
+    assert _environment_after(code) == str(policy.spin_before_sleep())
     assert _environment_after(code, GOMP_SPINCOUNT="0") == "0"
+
+
+def test_the_spin_count_follows_the_cpu_vendor():
+    intel = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+    amd = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9654\n"
+    assert policy.spin_before_sleep(intel) == policy.SPIN_BEFORE_SLEEP_INTEL
+    assert policy.spin_before_sleep(amd) == policy.SPIN_BEFORE_SLEEP
+    assert policy.spin_before_sleep("") == policy.SPIN_BEFORE_SLEEP  # no /proc/cpuinfo (macOS, Windows)
+    assert policy.spin_before_sleep("model name\t: GenuineIntel\n") == policy.SPIN_BEFORE_SLEEP  # vendor_id only
 
 
 def test_weights_placement_reads_the_first_floating_weight():

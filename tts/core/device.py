@@ -182,12 +182,30 @@ def choose_threads(requested: int | None = None) -> tuple[int, str]:
     return free, f"{free} of {cores} core(s) free (load average {os.getloadavg()[0]:.1f})"
 
 
-#: how long (busy-wait iterations, about a microsecond) an OpenMP thread spins at a barrier before it
-#: sleeps: short enough to yield its core on a busy machine, long enough that the small decoder's
-#: per-step barriers do not each pay a wake-up. Measured on 2 cores, default voice, 2 threads: sleeping
-#: at once (0) 4.8-6.2x real time; 1,000: 10.5-11.4x, and one sentence beside two busy processes at
-#: most 3.4x its quiet time (0: 2.3x; 10,000: 7.3x; unbounded spinning: 9-16x).
+#: how long (busy-wait iterations) an OpenMP thread spins at a barrier before it sleeps: short enough
+#: to yield its core on a busy machine, long enough that the small decoder's per-step barriers do not
+#: each pay a wake-up. What an iteration costs differs between CPUs, so the count does too. Measured on
+#: 2 cores, default voice, 2 threads (`bench/pipeline_speed.py --voice default --skip-full-size`):
+#: AMD EPYC: sleeping at once (0) 4.8-6.2x real time; 1,000: 10.5-11.4x, and one sentence beside two
+#: busy processes at most 3.4x its quiet time (0: 2.3x; 10,000: 7.3x; unbounded spinning: 9-16x).
+#: Intel Xeon (AMX): 1,000: 6.7x, first audio 0.36 s; 3,000: 9.8x; 10,000: 11.3x, 0.19 s; 30,000:
+#: 11.7x; beside two busy processes (2 threads kept) 1,000: 3.9x and 10,000: 4.0x real time.
 SPIN_BEFORE_SLEEP = 1_000
+SPIN_BEFORE_SLEEP_INTEL = 10_000
+
+
+def spin_before_sleep(cpuinfo: str | None = None) -> int:
+    """The spin count for this CPU (`SPIN_BEFORE_SLEEP_INTEL` on an Intel one, else `SPIN_BEFORE_SLEEP`);
+    `cpuinfo` is /proc/cpuinfo's text (read when None; unreadable or absent: the default)."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+                cpuinfo = f.read(4096)
+        except OSError:
+            cpuinfo = ""
+    intel = any(line.split(":", 1)[-1].strip() == "GenuineIntel"
+                for line in cpuinfo.splitlines() if line.startswith("vendor_id"))
+    return SPIN_BEFORE_SLEEP_INTEL if intel else SPIN_BEFORE_SLEEP
 
 
 def prefer_passive_waiting() -> None:
@@ -196,7 +214,8 @@ def prefer_passive_waiting() -> None:
     a busy machine, threads that sleep at once pay a wake-up at every barrier of a small model's step.
     Explicit settings in the environment win."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("GOMP_SPINCOUNT", str(SPIN_BEFORE_SLEEP))
+    if "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["GOMP_SPINCOUNT"] = str(spin_before_sleep())
 
 
 def apply_threads(requested: int | None = None) -> str:
