@@ -85,19 +85,20 @@ def check_inputs(args: argparse.Namespace) -> Path | None:
     return mels if args.gta_fraction > 0 else None
 
 
-def load_clips(args: argparse.Namespace, gta_dir: Path | None) -> list[tuple]:
-    """(ground-truth mel [80, T], GTA mel [80, T] or None, f0 [T]) of every training clip."""
+def load_clips(args: argparse.Namespace, gta_dir: Path | None, audio) -> list[tuple]:
+    """(ground-truth mel [n_mels, T], GTA mel [n_mels, T] or None, f0 [T]) of every training clip, the
+    mels by the checkpoint's `audio` settings."""
     import numpy as np
     import torch
     from tqdm import tqdm
 
-    from tts.core.audio import DEFAULT_AUDIO, load_wav, mel_spectrogram
+    from tts.core.audio import load_wav, mel_spectrogram
     from tts.training.data import read_corpus
 
     items = read_corpus(args.corpus)[: args.limit or None]
     clips = []
     for u in tqdm(items, desc="mels and pitch", unit="clip", disable=args.quiet):
-        gt = mel_spectrogram(load_wav(u.wav, DEFAULT_AUDIO), DEFAULT_AUDIO)
+        gt = mel_spectrogram(load_wav(u.wav, audio), audio)
         path = args.corpus / "excitation" / f"{u.id}.npz"
         try:
             with np.load(path) as data:
@@ -114,13 +115,11 @@ def load_clips(args: argparse.Namespace, gta_dir: Path | None) -> list[tuple]:
     return clips
 
 
-def crops(clips: list[tuple], count: int, frames: int, gta_fraction: float, rng) -> tuple:
-    """A batch: mel [count, 80, frames] and f0 [count, frames] (short clips padded: silence, unvoiced)."""
+def crops(clips: list[tuple], count: int, frames: int, gta_fraction: float, rng, audio) -> tuple:
+    """A batch: mel [count, n_mels, frames] and f0 [count, frames] (short clips padded: silence, unvoiced)."""
     import torch
 
-    from tts.core.audio import DEFAULT_AUDIO
-
-    mels = torch.full((count, 80, frames), DEFAULT_AUDIO.silence_level)
+    mels = torch.full((count, audio.n_mel_channels, frames), audio.silence_level)
     f0 = torch.zeros(count, frames)
     for row, index in enumerate(rng.integers(0, len(clips), count)):
         gt, gta, target = clips[index]
@@ -171,7 +170,7 @@ def fit(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(args.threads)
     config, audio, state_dict, model = read_pulsed_checkpoint(args.checkpoint)
-    clips = load_clips(args, gta_dir)
+    clips = load_clips(args, gta_dir, audio)
     train, keep_out = clips[args.keep_out:], clips[: args.keep_out]
     pitch = model.pitch.train()
     before = held_out_loss(pitch, keep_out)
@@ -180,7 +179,7 @@ def fit(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     bar = tqdm(range(args.steps), desc="pitch predictor", unit="step", disable=args.quiet)
     for _ in bar:
-        mel, f0 = crops(train, args.batch_size, args.frames, args.gta_fraction, rng)
+        mel, f0 = crops(train, args.batch_size, args.frames, args.gta_fraction, rng, audio)
         loss = pitch.loss(mel, f0)
         optimizer.zero_grad()
         loss.backward()
