@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tts.core.device import prefer_passive_waiting  # before torch: it reads the setting when it loads
+from tts.core.device import cpuinfo_value, prefer_passive_waiting  # before torch: it reads the setting when it loads
 
 # OpenMP threads spin briefly, then sleep at barriers (read when torch loads its OpenMP runtime), as
 # tts-say and tts-server run them: threads that keep spinning collapse the 2-thread int8 WN kernel on a
@@ -75,14 +75,7 @@ def random_waveglow(seed: int = 0, wn_channels: int = 256) -> WaveGlow:
 
 def cpu_name() -> str:
     """The CPU's model name (as lscpu prints it), for the table's caption."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return cpuinfo_value("model name") or platform.processor() or platform.machine()
 
 
 def reset_peak_rss() -> None:

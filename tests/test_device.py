@@ -79,6 +79,8 @@ def test_the_spin_count_follows_the_cpu_vendor():
     assert policy.spin_before_sleep(amd) == policy.SPIN_BEFORE_SLEEP
     assert policy.spin_before_sleep("") == policy.SPIN_BEFORE_SLEEP  # no /proc/cpuinfo (macOS, Windows)
     assert policy.spin_before_sleep("model name\t: GenuineIntel\n") == policy.SPIN_BEFORE_SLEEP  # vendor_id only
+    assert policy.cpuinfo_value("model name", amd) == "AMD EPYC 9654"  # the benches' caption
+    assert policy.cpuinfo_value("flags", amd) == ""
 
 
 def test_weights_placement_reads_the_first_floating_weight():

@@ -194,17 +194,26 @@ SPIN_BEFORE_SLEEP = 1_000
 SPIN_BEFORE_SLEEP_INTEL = 10_000
 
 
-def spin_before_sleep(cpuinfo: str | None = None) -> int:
-    """The spin count for this CPU (`SPIN_BEFORE_SLEEP_INTEL` on an Intel one, else `SPIN_BEFORE_SLEEP`);
-    `cpuinfo` is /proc/cpuinfo's text (read when None; unreadable or absent: the default)."""
+def cpuinfo_value(key: str, cpuinfo: str | None = None) -> str:
+    """The value of the first `key : value` line of /proc/cpuinfo ("model name", "vendor_id"), or of
+    `cpuinfo` when given; "" when there is none (no such line, or no readable /proc/cpuinfo)."""
     if cpuinfo is None:
         try:
             with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-                cpuinfo = f.read(4096)
+                cpuinfo = f.read(4096)  # the first processor's block holds every key
         except OSError:
-            cpuinfo = ""
-    intel = any(line.split(":", 1)[-1].strip() == "GenuineIntel"
-                for line in cpuinfo.splitlines() if line.startswith("vendor_id"))
+            return ""
+    for line in cpuinfo.splitlines():
+        name, colon, value = line.partition(":")
+        if colon and name.strip() == key:
+            return value.strip()
+    return ""
+
+
+def spin_before_sleep(cpuinfo: str | None = None) -> int:
+    """The spin count for this CPU (`SPIN_BEFORE_SLEEP_INTEL` on an Intel one, else `SPIN_BEFORE_SLEEP`);
+    `cpuinfo` is /proc/cpuinfo's text (read when None; unreadable or absent: the default)."""
+    intel = cpuinfo_value("vendor_id", cpuinfo) == "GenuineIntel"
     return SPIN_BEFORE_SLEEP_INTEL if intel else SPIN_BEFORE_SLEEP
 
 
