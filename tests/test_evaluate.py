@@ -173,6 +173,14 @@ def test_voice_mode_synthesizes_with_seed_zero_and_counts_failures(tmp_path, mon
     assert report["rows"][1]["error"].startswith("ValueError")
     assert sf.info(str(tmp_path / "out" / "a_1.wav")).duration == pytest.approx(0.5)
 
+    calls.clear()
+    assert ev.main(["--voice", "default", "--sentences", str(sentences), "--no-wer", "--json",
+                    "--seed", "7"]) == 0
+    assert [c[2] for c in calls if c[0] == "speak"] == [7, 7]
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        ev.main(["--voice", "default", "--sentences", str(sentences), "--seed", "-1"])
+
 
 def test_whisper_transcribes_a_festival_clip(tmp_path):
     """End to end on one short clip, where Festival and the [eval] extra are present."""

@@ -93,7 +93,7 @@ def word_errors(reference: Sequence[str], hypothesis: Sequence[str]) -> WordErro
             inse = (e + 1, s, d, ins + 1)
             cur[j] = min(sub, dele, inse)
         prev = cur
-    edits, neg_subs, deletions, insertions = prev[m]
+    _edits, neg_subs, deletions, insertions = prev[m]
     return WordErrors(-neg_subs, deletions, insertions, n)
 
 
@@ -284,9 +284,10 @@ def score_wavs(evaluator: Evaluator, wav_dir: str | os.PathLike, items: Sequence
 
 
 def score_voice(evaluator: Evaluator, voice: str | None, items: Sequence[Item], save_dir: Path | None = None,
-                **speak_options: Any) -> Iterable[Row]:
-    """Synthesize every item with `tts.Pipeline.from_pretrained(voice).speak(text, seed=0)` and score
-    it; a sentence the pipeline refuses counts as all words deleted."""
+                seed: int = 0, **speak_options: Any) -> Iterable[Row]:
+    """Synthesize every item with `tts.Pipeline.from_pretrained(voice).speak(text, seed=seed)` and score
+    it; a sentence the pipeline refuses counts as all words deleted. Every sentence gets the same seed,
+    so a row does not depend on which sentences came before it."""
     from tts import Pipeline
 
     pipeline = Pipeline.from_pretrained(voice)
@@ -295,7 +296,7 @@ def score_voice(evaluator: Evaluator, voice: str | None, items: Sequence[Item], 
     for it in items:
         start = time.perf_counter()
         try:
-            speech = pipeline.speak(it.text, seed=0, **speak_options)
+            speech = pipeline.speak(it.text, seed=seed, **speak_options)
         except (ValueError, RuntimeError) as e:
             yield evaluator.score(it, None, 0, error=f"{type(e).__name__}: {e}")
             continue
@@ -371,6 +372,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--sentences", type=Path, help="sentences for --voice: one a line, or id|text")
     p.add_argument("--vocoder", help="vocoder for --voice (default: the voice's own)")
     p.add_argument("--save-wavs", type=Path, help="with --voice: also write the synthesized audio here")
+    p.add_argument("--seed", type=int, default=0,
+                   help="with --voice: the seed of every sentence's random draws (default 0); other seeds "
+                        "score other draws of the same sentences")
     p.add_argument("--limit", type=int, help="score only the first N sentences")
     p.add_argument("--no-wer", action="store_true", help="skip Whisper")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS")
@@ -388,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.sentences is None:
                 p.error("--voice needs --sentences")
             items = read_sentences(args.sentences)
+        if args.seed < 0:
+            p.error("--seed must be 0 or more")
         if args.limit is not None:
             if args.limit < 1:
                 p.error("--limit must be at least 1")
@@ -399,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             voice = None if args.voice == "default" else args.voice
             options = {"vocoder": args.vocoder} if args.vocoder else {}
-            rows_iter = score_voice(evaluator, voice, items, args.save_wavs, **options)
+            rows_iter = score_voice(evaluator, voice, items, args.save_wavs, seed=args.seed, **options)
         rows = []
         for row in rows_iter:
             rows.append(row)
