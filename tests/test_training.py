@@ -363,6 +363,61 @@ def test_tacotron2_bf16_autocast_runs(tmp_path, corpus):
     assert all(math.isfinite(v) for v in logged_losses(tmp_path / "run").values())
 
 
+def test_mix_decoder_inputs_swaps_whole_groups_at_the_rate_asked():
+    from tts.tacotron2.train import mix_decoder_inputs, sampling_probability
+
+    torch.manual_seed(0)
+    mels, predicted = torch.zeros(64, 3, 200), torch.ones(64, 3, 200)
+    mixed = mix_decoder_inputs(mels, predicted, 0.25, 2)
+    own = mixed[:, 0, :]
+    assert torch.equal(mixed, own[:, None, :].expand_as(mixed))  # every band of a frame from the same source
+    assert torch.equal(own[:, 0::2], own[:, 1::2])  # a group of r = 2 frames is swapped whole
+    assert abs(own.mean().item() - 0.25) < 0.03
+    assert torch.equal(mix_decoder_inputs(mels, predicted, 0.0, 2), mels)
+    assert torch.equal(mix_decoder_inputs(mels, predicted, 1.0, 2), predicted)
+    assert sampling_probability(0, 0.3, 100) == 0.0 and sampling_probability(50, 0.3, 100) == pytest.approx(0.15)
+    assert sampling_probability(500, 0.3, 100) == 0.3 and sampling_probability(0, 0.3, 0) == 0.3
+    with pytest.raises(ValueError, match="scheduled_sampling"):
+        sampling_probability(0, 1.5, 0)
+
+
+def test_decoder_inputs_default_to_the_targets_and_feed_the_decoder():
+    from tts.tacotron2 import Tacotron2, Tacotron2Config
+
+    torch.manual_seed(0)
+    model = Tacotron2(Tacotron2Config(**TINY_TACOTRON)).eval()
+    text, lengths = torch.randint(1, 40, (2, 9)), torch.tensor([9, 7])
+    mels, mel_lengths = torch.randn(2, 80, 12), torch.tensor([12, 10])
+
+    def run(**kw):  # the prenet's dropout is on in eval mode too: the same masks for every call
+        torch.manual_seed(1)
+        with torch.no_grad():
+            return model(text, lengths, mels, mel_lengths, **kw)
+
+    plain, same, other = run(), run(decoder_inputs=mels.clone()), run(decoder_inputs=torch.zeros_like(mels))
+    assert torch.equal(plain.mel_postnet, same.mel_postnet)
+    assert torch.equal(plain.mel[:, :, :2], other.mel[:, :, :2])  # the first step reads the go frame either way
+    assert not torch.allclose(plain.mel[:, :, 2:10], other.mel[:, :, 2:10])
+    with pytest.raises(ValueError, match="decoder_inputs"):
+        model(text, lengths, mels, mel_lengths, decoder_inputs=mels[:, :, :10])
+
+
+def test_scheduled_sampling_training_runs_and_logs_its_rate(tmp_path, corpus):
+    from tts.tacotron2.train import run_training
+
+    cfg = write_config(tmp_path / "c.yaml", corpus, tmp_path / "cache", steps=4,
+                       scheduled_sampling={"p": 0.5, "ramp_steps": 4})
+    run_training(["--config", str(cfg), "--run-dir", str(tmp_path / "run")])
+    records = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
+    rates = [r.get("sampling_p") for r in records if "loss" in r]
+    assert all(math.isfinite(r["loss"]) for r in records if "loss" in r)
+    assert rates[0] is None or rates[0] == pytest.approx(0.0)  # step 0 of the ramp: plain teacher forcing
+    assert rates[-1] == pytest.approx(0.375)  # the 4th step (step index 3) of a 4-step ramp to 0.5
+    bad = write_config(tmp_path / "bad.yaml", corpus, tmp_path / "cache", scheduled_sampling={"p": 2.0, "ramp_steps": 0})
+    with pytest.raises(ValueError, match="scheduled_sampling"):
+        run_training(["--config", str(bad), "--run-dir", str(tmp_path / "r2")])
+
+
 def test_config_errors_are_clear(tmp_path, corpus):
     from tts.tacotron2.train import run_training
 

@@ -421,7 +421,11 @@ class Tacotron2(nn.Module):
         return self.encoder(x, text_lengths, zero_padding=True)
 
     # -- training ------------------------------------------------------------------------------------
-    def forward(self, text: Tensor, text_lengths: Tensor, mels: Tensor, mel_lengths: Tensor) -> Tacotron2Output:
+    def forward(self, text: Tensor, text_lengths: Tensor, mels: Tensor, mel_lengths: Tensor,
+                decoder_inputs: Tensor | None = None) -> Tacotron2Output:
+        """Teacher forcing: the decoder reads `mels` (the targets) one group behind, or `decoder_inputs`
+        ([B, n_mel, T_out] like `mels`) in their place: scheduled sampling feeds it the model's own
+        predictions for some groups (`tts.tacotron2.train.mix_decoder_inputs`)."""
         c = self.config
         r = c.n_frames_per_step
         if mels.dim() != 3 or mels.size(1) != c.n_mel_channels:
@@ -432,7 +436,10 @@ class Tacotron2(nn.Module):
             raise ValueError(f"text must be [B, T_in] with B = {mels.size(0)}, got {tuple(text.shape)}")
         text_lengths = text_lengths.to(text.device)
         memory = self.encoder(self.embedding(text).transpose(1, 2), text_lengths)
-        mel, gate, alignments = self.decoder(memory, mels, text_lengths)
+        if decoder_inputs is not None and decoder_inputs.shape != mels.shape:
+            raise ValueError(f"decoder_inputs must be shaped like mels {tuple(mels.shape)}, "
+                             f"got {tuple(decoder_inputs.shape)}")
+        mel, gate, alignments = self.decoder(memory, mels if decoder_inputs is None else decoder_inputs, text_lengths)
         mel_postnet = mel + self.postnet(mel)
         if c.mask_padding:
             pad = ~lengths_to_mask(mel_lengths.to(mel.device), mel.size(2))  # [B, T_out]

@@ -15,6 +15,11 @@ continues from `latest` with the exact same loss curve as an uninterrupted run (
 Loss = MSE(mel) + MSE(postnet mel) over real (unpadded) frames + BCE-with-logits stop gate over
 real frames + w(step) * guided attention (Tachibana et al. 2017), whose weight w decays so the
 model leans on it only while learning to align.
+
+Optional parallel scheduled sampling (Duckworth et al. 2019, arXiv 1906.04331; `train.scheduled_sampling`):
+a first teacher-forced pass without gradients predicts every frame group; the decoder then reads its
+own prediction instead of the recorded group at each step with probability p, so it learns from
+inputs like the ones it feeds itself at synthesis (teacher forcing never shows it its own errors).
 """
 from __future__ import annotations
 
@@ -96,6 +101,9 @@ DEFAULTS: dict[str, Any] = {
         "device": "auto",
         "num_threads": None,  # torch intra-op threads (None = torch's default)
         "max_bad_steps": 20,  # abort after this many consecutive non-finite losses
+        # parallel scheduled sampling: the share p of decoder steps that read the model's own prediction,
+        # reached linearly over ramp_steps (0 = at once); p 0 = plain teacher forcing
+        "scheduled_sampling": {"p": 0.0, "ramp_steps": 0},
         "run_dir": None,  # default: runs/<config file stem>
     },
 }
@@ -126,6 +134,24 @@ def guided_attention_loss(alignments: torch.Tensor, text_lengths: torch.Tensor, 
     _, t_dec, t_in = alignments.shape
     w, mask = guided_attention_weights(text_lengths, decoder_lengths, t_in, t_dec, sigma)
     return (alignments.float() * w * mask).sum() / mask.sum()
+
+
+def sampling_probability(step: int, p: float, ramp_steps: int) -> float:
+    """Scheduled sampling's share of self-fed decoder steps at `step`: p, reached linearly over `ramp_steps`."""
+    if not 0.0 <= p <= 1.0 or ramp_steps < 0:
+        raise ValueError(f"train.scheduled_sampling needs 0 <= p <= 1 and ramp_steps >= 0, got {p}, {ramp_steps}")
+    return p if ramp_steps == 0 else p * min(1.0, step / ramp_steps)
+
+
+def mix_decoder_inputs(mels: torch.Tensor, predicted: torch.Tensor, p: float, n_frames_per_step: int) -> torch.Tensor:
+    """Decoder inputs for parallel scheduled sampling: each group of r frames of `mels` [B, n_mel, T_out]
+    (T_out a multiple of r) replaced with probability p by the same group of `predicted` (the decoder's
+    own output, before the postnet, as it is fed back at synthesis). Draws from the global RNG."""
+    b, _, t_out = mels.shape
+    r = n_frames_per_step
+    own = torch.rand(b, t_out // r, device=mels.device) < p  # [B, groups]
+    own = own.repeat_interleave(r, dim=1)[:, None, :]  # [B, 1, T_out]
+    return torch.where(own, predicted.detach().to(mels.dtype), mels)
 
 
 def decay(weight: float, step: int, start: int, half_life: float) -> float:
@@ -348,11 +374,22 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     def ga_weight(step: int) -> float:
         return decay(float(ga["weight"]), step, int(ga["decay_start"]), float(ga["half_life"]))
 
+    ss = t["scheduled_sampling"]
+    sampling_probability(0, float(ss["p"]), int(ss["ramp_steps"]))  # a bad setting fails before training starts
+
     def loss_fn(train_model: torch.nn.Module, batch: TextMelBatch, step: int) -> dict[str, torch.Tensor]:
-        out = train_model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
+        p = sampling_probability(step, float(ss["p"]), int(ss["ramp_steps"]))
+        inputs = None
+        if p > 0:  # first pass: the decoder's own predictions, teacher-forced, no gradients
+            with torch.no_grad():
+                first = train_model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
+            inputs = mix_decoder_inputs(batch.mels, first.mel, p, r)
+        out = train_model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths, decoder_inputs=inputs)
         losses = tacotron2_loss(out, batch, r, ga_weight=ga_weight(step), ga_sigma=float(ga["sigma"]),
                                 gate_pos_weight=cfg["loss"]["gate_pos_weight"])
         losses["ga_weight"] = torch.tensor(ga_weight(step))
+        if p > 0:
+            losses["sampling_p"] = torch.tensor(p)
         return losses
 
     def validate_fn(step: int) -> dict[str, Any]:
