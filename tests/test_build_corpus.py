@@ -273,6 +273,28 @@ def test_festival_build_writes_ljspeech_layout(tmp_path):
     assert stats["synthesized_now"] == 0 and stats["clips"] == 1 and stats["heldout_clips"] == 1
 
 
+def test_development_build_speaks_only_the_development_sentences(tmp_path):
+    import soundfile as sf
+
+    frontend = pytest.importorskip("frontend")
+    sentences = tmp_path / "sentences"
+    sentences.mkdir()
+    (sentences / "own.txt").write_text("It cost $3 today.\n")  # the training corpus: not spoken here
+    (sentences / "dev.txt").write_text("# a comment\ndevnum_01|Meet me at 9:15.\n")
+    (sentences / "dev_varied.txt").write_text("devvar_001|The choir sang.\n")
+    out = tmp_path / "dev"
+    assert bc.main(["--development", "--out", str(out), "--sentences", str(sentences), "--jobs", "1", "--quiet"]) == 0
+    assert (out / "metadata.csv").read_text() == ""
+    assert (out / "heldout.csv").read_text().splitlines() == [
+        f"devnum_01|Meet me at 9:15.|{frontend.normalize('Meet me at 9:15.')}",
+        f"devvar_001|The choir sang.|{frontend.normalize('The choir sang.')}",
+    ]
+    assert sorted(p.name for p in (out / "wavs").iterdir()) == ["devnum_01.wav", "devvar_001.wav"]
+    assert sf.info(str(out / "wavs" / "devvar_001.wav")).samplerate == 22050
+    (sentences / "dev_varied.txt").unlink()
+    assert bc.main(["--development", "--out", str(out), "--sentences", str(sentences), "--quiet"]) == 2
+
+
 # --------------------------------------------------------------------------------------------
 # --fetch: the books from Project Gutenberg, against a local http.server (never the internet)
 

@@ -20,6 +20,8 @@ recorded normalized text is unchanged, so an interrupted build resumes where it 
                                                 # more book sentences and the numbers set (new files only)
     python3 recipes/default_voice/build_corpus.py --prepare-rest-from DATA_DIR
                                                 # every Moby Dick sentence left (a new file only)
+    python3 recipes/default_voice/build_corpus.py --development
+                                                # the development sentences alone -> data/default_voice_dev
 
 `--fetch` downloads the books of `sources.json` (Gutenberg ebook numbers) into `--cache`; a book whose
 sha256 pin is set must match it (else the download is discarded), one whose pin is null is refused
@@ -65,7 +67,8 @@ SOURCES: dict[str, int] = {"own": 4, "austen": 5, "mobydick": 5, "austen_extra":
                            "everyday": 4, "mobydick_rest": 4}
 #: sentence files never trained on: no training sentence may share a text with one of them
 HELDOUT_FILE = "heldout.txt"
-EVALUATION_FILES = (HELDOUT_FILE, "dev.txt", "dev_varied.txt", "novel.txt")
+DEVELOPMENT_FILES = ("dev.txt", "dev_varied.txt")
+EVALUATION_FILES = (HELDOUT_FILE, *DEVELOPMENT_FILES, "novel.txt")
 
 SAMPLE_RATE = 22050
 TRIM_TOP_DB = 40.0  # Festival's pauses sit > 60 dB down; 40 dB keeps soft word onsets and offsets
@@ -480,9 +483,13 @@ def build_corpus(
     normalize: Callable[[str], str] | None = None,
     progress: bool = True,
     teacher_options: dict | None = None,
+    evaluation_files: Sequence[str] = (),
 ) -> dict:
     """Speak every sentence not yet in `out`; returns (and writes to stats.json) the corpus stats.
-    `limit` caps training and held-out clips at `limit` each (for quick runs)."""
+    `limit` caps training and held-out clips at `limit` each (for quick runs). With `evaluation_files`
+    (id|text files in `sentences_dir`, say the development sets) only their sentences are spoken, into
+    `heldout.csv`, and `metadata.csv` stays empty: a corpus that the copy-synthesis and GTA scripts read
+    with `--corpus`, so that vocoder settings are chosen on development clips, not on the held-out ones."""
     import soundfile as sf
     from tqdm import tqdm
 
@@ -493,7 +500,10 @@ def build_corpus(
     if normalize is None:
         from frontend import normalize
     started = time.time()
-    training, heldout = load_sentences(Path(sentences_dir))
+    if evaluation_files:
+        training, heldout = [], [s for name in evaluation_files for s in read_heldout(Path(sentences_dir) / name)]
+    else:
+        training, heldout = load_sentences(Path(sentences_dir))
     if limit is not None:
         training, heldout = training[:limit], heldout[:limit]
 
@@ -611,8 +621,8 @@ def _positive(kind: type) -> Callable[[str], int | float]:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, default=REPO / "data" / "default_voice",
-                   help="corpus directory (default: data/default_voice)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="corpus directory (default: data/default_voice; with --development data/default_voice_dev)")
     p.add_argument("--teacher", choices=("festival", "piper"), default="festival",
                    help="the TTS that speaks the corpus (default: festival)")
     p.add_argument("--piper-voice", default="en_US-joe-medium",
@@ -635,6 +645,10 @@ def build_parser() -> argparse.ArgumentParser:
     task.add_argument("--prepare-rest-from", type=Path, default=None, metavar="DATA_DIR",
                       help="instead of building: write mobydick_rest.txt in --sentences (every usable sentence of "
                            "DATA_DIR/mobydick_sentences.txt in no other sentence file)")
+    task.add_argument("--development", action="store_true",
+                      help="instead of the corpus: speak the development sentences (dev.txt, dev_varied.txt) into "
+                           "--out (default: data/default_voice_dev) as its heldout.csv, for copy synthesis and GTA "
+                           "mels of development clips (eval_vocoder.py / dump_gta.py --corpus)")
     task.add_argument("--fetch", action="store_true",
                       help="instead of building: download the books of sources.json from Project Gutenberg into "
                            "--cache, write their sentences there and re-derive the sentence files from them")
@@ -694,8 +708,10 @@ def run(args: argparse.Namespace) -> int:
             print(", ".join(f"{k}: {v}" for k, v in written.items()))
             return 0
     options = {"voice": args.piper_voice, "data_dir": args.piper_data_dir} if args.teacher == "piper" else {}
-    stats = build_corpus(args.out, args.sentences, args.teacher, args.limit, args.jobs,
-                         progress=not args.quiet, teacher_options=options)
+    out = args.out or REPO / "data" / ("default_voice_dev" if args.development else "default_voice")
+    stats = build_corpus(out, args.sentences, args.teacher, args.limit, args.jobs,
+                         progress=not args.quiet, teacher_options=options,
+                         evaluation_files=DEVELOPMENT_FILES if args.development else ())
     for line in stats["skipped"]:
         print(f"skipped {line}", file=sys.stderr)
     for line in stats["failed"]:
