@@ -128,6 +128,14 @@ def test_cli_reports_bad_input(tmp_path, capsys):
     missing = tmp_path / "none.csv"
     assert ev.main(["--wavs", str(tmp_path), "--metadata", str(missing), "--no-wer", "--no-dnsmos"]) == 2
     assert "error:" in capsys.readouterr().err
+    for extra in (["--seed", "1"], ["--vocoder", "griffin-lim"], ["--save-wavs", str(tmp_path / "o")],
+                  ["--sentences", str(missing)]):  # synthesis settings are refused, not ignored, with --wavs
+        with pytest.raises(SystemExit):
+            ev.main(["--wavs", str(tmp_path), "--metadata", str(missing), *extra])
+        assert f"{extra[0]} only apply with --voice" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        ev.main(["--voice", "default", "--sentences", str(missing), "--metadata", str(missing)])
+    assert "--metadata only applies with --wavs" in capsys.readouterr().err
 
 
 def test_voice_mode_synthesizes_with_seed_zero_and_counts_failures(tmp_path, monkeypatch, capsys):

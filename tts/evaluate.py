@@ -372,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--sentences", type=Path, help="sentences for --voice: one a line, or id|text")
     p.add_argument("--vocoder", help="vocoder for --voice (default: the voice's own)")
     p.add_argument("--save-wavs", type=Path, help="with --voice: also write the synthesized audio here")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=int,
                    help="with --voice: the seed of every sentence's random draws (default 0); other seeds "
                         "score other draws of the same sentences")
     p.add_argument("--limit", type=int, help="score only the first N sentences")
@@ -387,12 +387,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.wavs is not None:
             if args.metadata is None:
                 p.error("--wavs needs --metadata")
+            unused = [flag for flag, value in (("--sentences", args.sentences), ("--vocoder", args.vocoder),
+                                               ("--save-wavs", args.save_wavs), ("--seed", args.seed))
+                      if value is not None]
+            if unused:  # each of them is about synthesis, which --wavs does not do
+                p.error(f"{', '.join(unused)} only apply with --voice, not --wavs")
             items = read_metadata(args.metadata)
         else:
             if args.sentences is None:
                 p.error("--voice needs --sentences")
+            if args.metadata is not None:
+                p.error("--metadata only applies with --wavs (--voice reads --sentences)")
             items = read_sentences(args.sentences)
-        if args.seed < 0:
+        if args.seed is not None and args.seed < 0:
             p.error("--seed must be 0 or more")
         if args.limit is not None:
             if args.limit < 1:
@@ -405,7 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             voice = None if args.voice == "default" else args.voice
             options = {"vocoder": args.vocoder} if args.vocoder else {}
-            rows_iter = score_voice(evaluator, voice, items, args.save_wavs, seed=args.seed, **options)
+            rows_iter = score_voice(evaluator, voice, items, args.save_wavs, seed=args.seed or 0, **options)
         rows = []
         for row in rows_iter:
             rows.append(row)
