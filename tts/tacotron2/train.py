@@ -374,11 +374,11 @@ def train(cfg: dict[str, Any], args: argparse.Namespace, run: tu.RunDirectory, d
     def ga_weight(step: int) -> float:
         return decay(float(ga["weight"]), step, int(ga["decay_start"]), float(ga["half_life"]))
 
-    ss = t["scheduled_sampling"]
-    sampling_probability(0, float(ss["p"]), int(ss["ramp_steps"]))  # a bad setting fails before training starts
+    ss_p, ss_ramp = float(t["scheduled_sampling"]["p"]), int(t["scheduled_sampling"]["ramp_steps"])
+    sampling_probability(0, ss_p, ss_ramp)  # a bad setting fails before training starts
 
     def loss_fn(train_model: torch.nn.Module, batch: TextMelBatch, step: int) -> dict[str, torch.Tensor]:
-        p = sampling_probability(step, float(ss["p"]), int(ss["ramp_steps"]))
+        p = sampling_probability(step, ss_p, ss_ramp)
         inputs = None
         if p > 0:  # first pass: the decoder's own predictions, teacher-forced, no gradients
             with torch.no_grad():
