@@ -43,7 +43,7 @@ import torch
 from bench.report import ArgumentParser, BadInput, emit, positive_float, positive_int, print_table, run
 from tts.core.audio import mel_spectrogram
 from vocoder import Denoiser, WaveGlow, WaveGlowConfig
-from vocoder.waveglow import accelerate, read_waveglow_checkpoint
+from vocoder.waveglow import CompactWaveGlowConfig, accelerate, read_waveglow_checkpoint
 
 SAMPLE_RATE = 22050
 
@@ -215,6 +215,9 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.checkpoint:
         model_config, _, state = read_waveglow_checkpoint(args.checkpoint)
+        if isinstance(model_config, CompactWaveGlowConfig):  # its fast paths are the full-size layout's
+            raise BadInput(f"--checkpoint {args.checkpoint}: a compact WaveGlow; this bench times the full-size one "
+                           f"(time it with: bench/vocoder_compare.py --checkpoint waveglow={args.checkpoint})")
         label = Path(args.checkpoint).name
     else:
         random_model = random_waveglow(wn_channels=args.wn_channels)

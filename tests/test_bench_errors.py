@@ -113,6 +113,12 @@ def test_messages_name_the_problem(tmp_path):
     assert "corrupt.pt" in line and not (tmp_path / "v").exists()
 
 
+def test_vocoder_speed_names_the_bench_for_a_compact_checkpoint(tmp_path):
+    shipped = REPO / "checkpoints" / "default" / "waveglow.pt"  # the default voice's compact WaveGlow
+    line = assert_one_error_line(run_script("vocoder_speed", ["--checkpoint", str(shipped)], tmp_path), 2)
+    assert "a compact WaveGlow" in line and f"vocoder_compare.py --checkpoint waveglow={shipped}" in line
+
+
 def test_other_failures_exit_1(tmp_path):
     with socket.socket() as s:  # a port nobody listens on: the bench cannot reach "its" server
         s.bind(("127.0.0.1", 0))
